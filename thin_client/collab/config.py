@@ -1,0 +1,40 @@
+"""Configuration read from the environment, in one place.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| COLLAB_DATABASE_URL | Postgres to use; when unset, the embedded cluster | (embedded) |
+| COLLAB_HOME | project folder that holds `.collab/` | current directory |
+| COLLAB_PG_DIR | embedded cluster folder (data, socket, log) | `$COLLAB_HOME/.collab/pg` |
+| COLLAB_PG_PORT | embedded cluster TCP port on 127.0.0.1 (`auto`: a free one) | 54322 |
+| COLLAB_PG_BIN | folder of the PostgreSQL server binaries | PostgreSQL 15's |
+| COLLAB_PG_OS_USER | OS user the cluster runs as when started by root | postgres |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_PORT = 54322
+DEFAULT_OS_USER = "postgres"
+
+
+def home() -> Path:
+    return Path(os.environ.get("COLLAB_HOME") or os.getcwd()).resolve()
+
+
+def pg_dir() -> Path:
+    configured = os.environ.get("COLLAB_PG_DIR")
+    return Path(configured).resolve() if configured else home() / ".collab" / "pg"
+
+
+def pg_port_setting() -> str:
+    return os.environ.get("COLLAB_PG_PORT") or str(DEFAULT_PORT)
+
+
+def pg_os_user() -> str:
+    return os.environ.get("COLLAB_PG_OS_USER") or DEFAULT_OS_USER
+
+
+def database_url_override() -> str | None:
+    return os.environ.get("COLLAB_DATABASE_URL") or None

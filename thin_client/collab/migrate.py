@@ -1,0 +1,113 @@
+"""``collab migrate``: alembic's Python API over the revisions shipped with the package."""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+
+import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from collab import sqlsource
+from collab.errors import SetupError
+from collab.resources import migrations_dir
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """A libpq URL as SQLAlchemy wants it (psycopg 3 driver)."""
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", dsn)
+
+
+def alembic_config(dsn: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    # '%' must be doubled in configparser values.
+    cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(dsn).replace("%", "%%"))
+    return cfg
+
+
+def _friendly(exc: Exception) -> SetupError:
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        lines = [line for line in str(exc.orig).strip().splitlines() if line.strip()]
+        return SetupError(f"cannot connect to the database: {lines[0] if lines else exc}")
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0]
+        return SetupError(f"migration failed: {first}")
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return SetupError(message)
+
+
+def _run(fn: object, *args: object) -> None:
+    try:
+        fn(*args)  # type: ignore[operator]
+    except (CommandError, sqlalchemy.exc.SQLAlchemyError, KeyError, ValueError) as exc:
+        raise _friendly(exc) from exc
+
+
+def up(dsn: str, revision: str = "head") -> None:
+    _run(command.upgrade, alembic_config(dsn), revision)
+
+
+def down(dsn: str, revision: str = "-1") -> None:
+    _run(command.downgrade, alembic_config(dsn), revision)
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    current: str | None
+    head: str
+    pending: list[str]
+
+
+def status(dsn: str) -> MigrationStatus:
+    cfg = alembic_config(dsn)
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_current_head()
+    assert head is not None
+    try:
+        engine = sqlalchemy.create_engine(sqlalchemy_url(dsn), poolclass=sqlalchemy.pool.NullPool)
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise _friendly(exc) from exc
+    pending = [
+        rev.revision
+        for rev in reversed(list(script.walk_revisions(base="base", head="heads")))
+        if current is None or rev.revision not in _ancestors(script, current)
+    ]
+    return MigrationStatus(current, head, pending)
+
+
+def _ancestors(script: ScriptDirectory, revision: str) -> set[str]:
+    return {rev.revision for rev in script.iterate_revisions(revision, "base")}
+
+
+def new(message: str) -> str:
+    """Create the next numbered revision and store the snapshot of the current sql/ files."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_current_head()
+    number = int(head) + 1 if head and head.isdigit() else 1
+    rev_id = f"{number:04d}"
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "revision"
+    with redirect_stdout(io.StringIO()):
+        command.revision(cfg, message=message, rev_id=rev_id)
+    generated = migrations_dir() / "versions" / f"{rev_id}_{slug}.py"
+    for path in (migrations_dir() / "versions").glob(f"{rev_id}_*.py"):
+        if path != generated:
+            path.rename(generated)
+    write_snapshot(rev_id)
+    return rev_id
+
+
+def write_snapshot(revision: str) -> None:
+    path = sqlsource.snapshot_path(revision)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sqlsource.render_snapshot())

@@ -1,0 +1,30 @@
+"""Operations the alembic revisions use to apply code snapshots."""
+
+from __future__ import annotations
+
+from alembic import op
+
+from collab import sqlsource
+
+
+def execute_script(sql: str) -> None:
+    # Sent through the driver with no parameters: the simple query protocol runs a whole
+    # script, with no bind-parameter parsing of ':' or '%'.
+    dbapi = op.get_bind().connection.dbapi_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def reset_code() -> None:
+    """Drop every function, view, trigger and policy of ``collab`` and ``api``."""
+    execute_script(sqlsource.RESET_CODE)
+
+
+def apply_snapshot(revision: str | None) -> None:
+    """Create the code objects stored with ``revision`` (nothing for None or a missing file)."""
+    if revision is None:
+        return
+    path = sqlsource.snapshot_path(revision)
+    if path.exists():
+        execute_script(path.read_text())
