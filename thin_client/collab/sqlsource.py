@@ -77,7 +77,11 @@ def render_snapshot(root: Path | None = None) -> str:
     for path in object_files(base):
         rel = path.relative_to(base).as_posix()
         parts.append(f"\n-- >>> {rel}\n{path.read_text().rstrip()}\n")
-    parts.append("\nreset check_function_bodies;\n")
+    parts.append(
+        "\n-- Nothing private is executable by PUBLIC; the api files grant what they expose.\n"
+        "revoke all on all functions in schema collab from public;\n"
+        "reset check_function_bodies;\n"
+    )
     return "".join(parts)
 
 
