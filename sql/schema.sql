@@ -220,6 +220,8 @@ create table collab.job_events (
 comment on table collab.job_events is 'One row per job state change, written by trigger in the same transaction. Append-only.';
 comment on column collab.job_events.xid is 'Writing transaction: lets readers hand out only events below the snapshot xmin (gap-free cursors).';
 create index job_events_job_idx on collab.job_events (job_id, id);
+-- The stream: readers follow (xid, id) below the snapshot xmin, so nothing is missed.
+create index job_events_stream_idx on collab.job_events (xid, id);
 create index job_events_created_brin on collab.job_events using brin (created_at);
 
 alter table collab.workspaces enable row level security;
@@ -299,3 +301,17 @@ create type api.completion as (
   reason text
 );
 comment on type api.completion is 'Outcome of one item of api.complete_batch / api.fail_batch: ok, or the reason (lease_lost, job_not_found).';
+
+create type api.event as (
+  id bigint,
+  job_id bigint,
+  type text,
+  queue text,
+  job_type text,
+  attempt integer,
+  executor_id uuid,
+  data jsonb,
+  created_at timestamptz,
+  cursor text
+);
+comment on type api.event is 'A job event as api.events_since returns it; cursor: pass it back to continue after this event.';

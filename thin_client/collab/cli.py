@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
+import psycopg
+from rich.console import Console
+from rich.table import Table
 
-from collab import embedded, migrate
+from collab import embedded, logs, migrate, tasks
+from collab.client import Client, Job
 from collab.errors import CollabError
+from collab.worker import Worker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,6 +34,10 @@ def one_line_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except CollabError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except psycopg.OperationalError as exc:
+            first = (str(exc).strip().splitlines() or ["connection failed"])[0]
+            click.echo(f"error: cannot reach the database: {first}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -133,6 +146,267 @@ def migrate_new(message: str) -> None:
     """Create the next revision, with a snapshot of the sql/ code objects."""
     rev = migrate.new(message)
     click.echo(f"created revision {rev} and migrations/snapshots/{rev}.sql")
+
+
+# -- jobs, workers, queues, DLQ ---------------------------------------------------------------
+def _client() -> Client:
+    return Client(embedded.database_url(), max_size=4)
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, default=str, indent=2))
+
+
+def _jobs_table(jobs: list[Job], title: str) -> None:
+    table = Table(title=title)
+    for col in ("id", "queue", "type", "status", "attempt", "priority", "run_at", "last error"):
+        table.add_column(col)
+    for j in jobs:
+        err = (j.last_error or {}).get("reason", "") if isinstance(j.last_error, dict) else ""
+        table.add_row(
+            str(j.id),
+            j.queue,
+            j.type,
+            j.status,
+            f"{j.attempt}/{j.max_attempts}",
+            str(j.priority),
+            j.run_at.isoformat(timespec="seconds"),
+            err,
+        )
+    Console().print(table)
+
+
+@main.command("enqueue")
+@click.argument("queue")
+@click.argument("type")
+@click.option("--payload", default="{}", help="JSON payload.")
+@click.option("--priority", type=int, default=0, help="Higher runs first.")
+@click.option("--delay", type=float, default=None, help="Seconds before the job may run.")
+@click.option("--max-attempts", type=int, default=None)
+@click.option("--idempotency-key", default=None)
+@one_line_errors
+def enqueue_cmd(
+    queue: str,
+    type: str,
+    payload: str,
+    priority: int,
+    delay: float | None,
+    max_attempts: int | None,
+    idempotency_key: str | None,
+) -> None:
+    """Enqueue one job on QUEUE of TYPE."""
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise CollabError(f"--payload is not valid JSON: {exc}") from exc
+    with _client() as client:
+        job = client.enqueue(
+            queue,
+            type,
+            body,
+            priority=priority,
+            delay=None if delay is None else timedelta(seconds=delay),
+            max_attempts=max_attempts,
+            idempotency_key=idempotency_key,
+        )
+    click.echo(f"job {job.id} {'already existed' if job.duplicate else 'enqueued'} ({job.status})")
+
+
+@main.command("worker")
+@click.option(
+    "--queue", "queues", multiple=True, required=True, help="Queue to serve (repeatable)."
+)
+@click.option("--concurrency", type=int, default=4)
+@click.option(
+    "--import", "imports", multiple=True, help="Module registering handlers on collab.tasks."
+)
+@click.option("--name", default=None, help="Executor name (default host-pid).")
+@click.option("--lease-seconds", type=int, default=None)
+@click.option("--stop-when-idle", is_flag=True, help="Exit when no job is claimable.")
+@click.option("--log-format", type=click.Choice(["json", "text"]), default=None)
+@one_line_errors
+def worker_cmd(
+    queues: tuple[str, ...],
+    concurrency: int,
+    imports: tuple[str, ...],
+    name: str | None,
+    lease_seconds: int | None,
+    stop_when_idle: bool,
+    log_format: str | None,
+) -> None:
+    """Run a worker: claim jobs from the queues and run the registered handlers."""
+    logs.setup(log_format)
+    for module in imports:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise CollabError(f"cannot import {module}: {exc}") from exc
+    client = Client(embedded.database_url(), max_size=4)
+    worker = Worker(client, list(queues), concurrency, name=name, lease_seconds=lease_seconds)
+    worker.handlers.update(tasks.registry)
+    worker.install_signal_handlers()
+    try:
+        worker.run(stop_when_idle=stop_when_idle)
+    finally:
+        client.close()
+
+
+@main.group()
+def jobs() -> None:
+    """List, show and cancel jobs."""
+
+
+@jobs.command("list")
+@click.option("--status", default=None)
+@click.option("--queue", default=None)
+@click.option("--type", "type_", default=None)
+@click.option("--limit", type=int, default=20)
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def jobs_list(
+    status: str | None, queue: str | None, type_: str | None, limit: int, as_json: bool
+) -> None:
+    """The newest jobs, filtered."""
+    with _client() as client:
+        page, _ = client.list_jobs(status=status, queue=queue, type=type_, limit=limit)
+    if as_json:
+        _print_json([asdict(j) for j in page])
+    else:
+        _jobs_table(page, "jobs")
+
+
+@jobs.command("show")
+@click.argument("job_id", type=int)
+@one_line_errors
+def jobs_show(job_id: int) -> None:
+    """A job with its history."""
+    with _client() as client:
+        _print_json(client.get_job(job_id))
+
+
+@jobs.command("cancel")
+@click.argument("job_id", type=int)
+@one_line_errors
+def jobs_cancel(job_id: int) -> None:
+    """Cancel a job (a running one stops at its next heartbeat)."""
+    with _client() as client:
+        job = client.cancel(job_id)
+    click.echo(f"job {job.id}: {'cancel requested' if job.status == 'running' else job.status}")
+
+
+@main.group()
+def dlq() -> None:
+    """The dead-letter queue: list, requeue, purge."""
+
+
+@dlq.command("list")
+@click.option("--queue", default=None)
+@click.option("--limit", type=int, default=50)
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def dlq_list(queue: str | None, limit: int, as_json: bool) -> None:
+    """Dead jobs with their last error."""
+    with _client() as client:
+        page, _ = client.list_jobs(status="dead", queue=queue, limit=limit)
+    if as_json:
+        _print_json([asdict(j) for j in page])
+    else:
+        _jobs_table(page, "dead jobs")
+
+
+@dlq.command("requeue")
+@click.argument("job_ids", type=int, nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every dead job (of --queue).")
+@click.option("--queue", default=None)
+@one_line_errors
+def dlq_requeue(job_ids: tuple[int, ...], all_: bool, queue: str | None) -> None:
+    """Requeue dead jobs by id, or --all."""
+    with _client() as client:
+        ids = list(job_ids)
+        if all_:
+            cursor = None
+            while True:
+                page, cursor = client.list_jobs(
+                    status="dead", queue=queue, after=cursor, limit=1000
+                )
+                ids += [j.id for j in page]
+                if cursor is None:
+                    break
+        if not ids:
+            raise CollabError("name the job ids to requeue, or --all")
+        done = client.requeue(ids)
+    click.echo(f"requeued {len(done)} job(s)")
+
+
+@dlq.command("purge")
+@click.option("--queue", default=None)
+@click.option("--older-than", type=float, default=None, help="Only jobs dead for longer (seconds).")
+@one_line_errors
+def dlq_purge(queue: str | None, older_than: float | None) -> None:
+    """Delete dead jobs for good."""
+    with _client() as client:
+        n = client.purge_dead(queue, None if older_than is None else timedelta(seconds=older_than))
+    click.echo(f"purged {n} dead job(s)")
+
+
+@main.group()
+def queues() -> None:
+    """List, pause and resume queues."""
+
+
+@queues.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@one_line_errors
+def queues_list(as_json: bool) -> None:
+    """Queues with their settings and depth per state."""
+    with _client() as client:
+        stats = client.list_queues()
+    if as_json:
+        _print_json([asdict(s) for s in stats])
+        return
+    table = Table(title="queues")
+    for col in ("queue", "paused", "limit", "queued", "running", "succeeded", "cancelled", "dead"):
+        table.add_column(col)
+    for s in stats:
+        table.add_row(
+            s.queue.name,
+            "yes" if s.queue.paused else "",
+            str(s.queue.concurrency_limit or ""),
+            str(s.queued),
+            str(s.running),
+            str(s.succeeded),
+            str(s.cancelled),
+            str(s.dead),
+        )
+    Console().print(table)
+
+
+@queues.command("pause")
+@click.argument("queue")
+@one_line_errors
+def queues_pause(queue: str) -> None:
+    """Pause QUEUE: nothing is claimed from it until resumed."""
+    with _client() as client:
+        client.pause_queue(queue)
+    click.echo(f"queue {queue} paused")
+
+
+@queues.command("resume")
+@click.argument("queue")
+@one_line_errors
+def queues_resume(queue: str) -> None:
+    """Resume QUEUE."""
+    with _client() as client:
+        client.resume_queue(queue)
+    click.echo(f"queue {queue} resumed")
+
+
+@main.command("reap")
+@one_line_errors
+def reap_cmd() -> None:
+    """Expire overdue leases and mark silent executors offline (what pg_cron runs)."""
+    with _client() as client:
+        click.echo(json.dumps(client.reap()))
 
 
 if __name__ == "__main__":

@@ -113,7 +113,9 @@ class EmbeddedPostgres:
         proc = subprocess.run(self._cmd(*args), capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
-            raise SetupError(f"{Path(args[0]).name} failed: {lines[-1] if lines else proc.returncode}")
+            raise SetupError(
+                f"{Path(args[0]).name} failed: {lines[-1] if lines else proc.returncode}"
+            )
         return proc
 
     def _os_uid(self) -> int:
@@ -196,7 +198,9 @@ class EmbeddedPostgres:
         try:
             port = int(self.port_setting)
         except ValueError as exc:
-            raise SetupError(f"COLLAB_PG_PORT must be a port number or 'auto', got {self.port_setting!r}") from exc
+            raise SetupError(
+                f"COLLAB_PG_PORT must be a port number or 'auto', got {self.port_setting!r}"
+            ) from exc
         if port_in_use(port):
             raise SetupError(
                 f"port {port} is already in use by another program: stop it or set COLLAB_PG_PORT"
@@ -211,12 +215,16 @@ class EmbeddedPostgres:
         try:
             self._run(
                 str(find_bin_dir() / "initdb"),
-                "-D", str(self.data),
-                "-U", SUPERUSER,
-                "--pwfile", str(pwfile),
+                "-D",
+                str(self.data),
+                "-U",
+                SUPERUSER,
+                "--pwfile",
+                str(pwfile),
                 "--auth-local=trust",
                 "--auth-host=scram-sha-256",
-                "-E", "UTF8",
+                "-E",
+                "UTF8",
                 "--locale=C.UTF-8",
             )
         finally:
@@ -226,7 +234,9 @@ class EmbeddedPostgres:
             f.write("\ninclude_if_exists = 'collab.conf'\n")
 
     def _write_conf(self, port: int) -> None:
-        libdir = self._run(str(find_bin_dir() / "pg_config"), "--pkglibdir", check=False).stdout.strip()
+        libdir = self._run(
+            str(find_bin_dir() / "pg_config"), "--pkglibdir", check=False
+        ).stdout.strip()
         preload = ["pg_stat_statements"]
         if libdir and Path(libdir, "pg_cron.so").exists():
             preload.insert(0, "pg_cron")
@@ -266,8 +276,16 @@ class EmbeddedPostgres:
         port = self._choose_port()
         self._write_conf(port)
         proc = self._run(
-            str(find_bin_dir() / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-            "-w", "-t", "60", "start", check=False,
+            str(find_bin_dir() / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
         )
         if proc.returncode != 0:
             tail = ""
@@ -285,8 +303,17 @@ class EmbeddedPostgres:
 
     def restart(self, mode: str = "fast") -> Status:
         self._run(
-            str(find_bin_dir() / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
-            "-m", mode, "-w", "-t", "60", "restart",
+            str(find_bin_dir() / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            "60",
+            "restart",
         )
         return self.status()
 

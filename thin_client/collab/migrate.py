@@ -7,12 +7,14 @@ import re
 from contextlib import redirect_stdout
 from dataclasses import dataclass
 
+import psycopg
 import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from psycopg.conninfo import conninfo_to_dict
 
 from collab import sqlsource
 from collab.errors import SetupError
@@ -20,7 +22,23 @@ from collab.resources import migrations_dir
 
 
 def sqlalchemy_url(dsn: str) -> str:
-    """A libpq URL as SQLAlchemy wants it (psycopg 3 driver)."""
+    """A libpq URL or key=value string as SQLAlchemy wants it (psycopg 3 driver)."""
+    if "://" not in dsn:
+        try:
+            params = conninfo_to_dict(dsn)
+        except psycopg.ProgrammingError as exc:
+            raise SetupError(f"not a database URL: {exc}") from exc
+        port = params.pop("port", None)
+        url = sqlalchemy.engine.URL.create(
+            "postgresql+psycopg",
+            username=str(params.pop("user", "") or "") or None,
+            password=str(params.pop("password", "") or "") or None,
+            host=str(params.pop("host", "") or "") or None,
+            port=int(port) if port else None,
+            database=str(params.pop("dbname", "") or "") or None,
+            query={k: str(v) for k, v in params.items() if v is not None},
+        )
+        return url.render_as_string(hide_password=False)
     return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", dsn)
 
 
@@ -39,6 +57,9 @@ def _friendly(exc: Exception) -> SetupError:
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
         first = str(exc.orig).strip().splitlines()[0]
         return SetupError(f"migration failed: {first}")
+    if isinstance(exc, psycopg.Error):
+        first = str(exc).strip().splitlines()[0]
+        return SetupError(f"migration failed: {first}")
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return SetupError(message)
 
@@ -46,7 +67,7 @@ def _friendly(exc: Exception) -> SetupError:
 def _run(fn: object, *args: object) -> None:
     try:
         fn(*args)  # type: ignore[operator]
-    except (CommandError, sqlalchemy.exc.SQLAlchemyError, KeyError, ValueError) as exc:
+    except (CommandError, sqlalchemy.exc.SQLAlchemyError, psycopg.Error, KeyError, ValueError) as exc:
         raise _friendly(exc) from exc
 
 

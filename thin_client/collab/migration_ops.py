@@ -12,8 +12,11 @@ def execute_script(sql: str) -> None:
     # script, with no bind-parameter parsing of ':' or '%'.
     dbapi = op.get_bind().connection.dbapi_connection
     assert dbapi is not None
-    with dbapi.cursor() as cursor:
+    cursor = dbapi.cursor()
+    try:
         cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 def reset_code() -> None:

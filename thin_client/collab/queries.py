@@ -1,0 +1,81 @@
+"""Every statement the Python client sends: one call of an ``api`` function each.
+
+Named arguments (``queue => %(queue)s``) so that the SQL reads like the PostgREST JSON body.
+"""
+
+from __future__ import annotations
+
+ENQUEUE = """
+select * from api.enqueue(queue => %(queue)s, type => %(type)s, payload => %(payload)s,
+  priority => %(priority)s, run_at => %(run_at)s, max_attempts => %(max_attempts)s,
+  idempotency_key => %(idempotency_key)s, delay => %(delay)s)
+"""
+
+ENQUEUE_BATCH = "select * from api.enqueue_batch(jobs => %(jobs)s)"
+
+REGISTER_EXECUTOR = """
+select api.register_executor(name => %(name)s, queues => %(queues)s,
+  heartbeat_seconds => %(heartbeat_seconds)s)
+"""
+
+CLAIM = """
+select * from api.claim(executor_id => %(executor_id)s, queues => %(queues)s,
+  max_jobs => %(max_jobs)s, lease_seconds => %(lease_seconds)s)
+"""
+
+HEARTBEAT = "select * from api.heartbeat(executor_id => %(executor_id)s, job_ids => %(job_ids)s)"
+
+COMPLETE = """
+select * from api.complete(job_id => %(job_id)s, lease_token => %(lease_token)s,
+  result => %(result)s)
+"""
+
+COMPLETE_BATCH = "select * from api.complete_batch(items => %(items)s)"
+
+FAIL = """
+select * from api.fail(job_id => %(job_id)s, lease_token => %(lease_token)s, error => %(error)s,
+  retryable => %(retryable)s, retry_in => %(retry_in)s)
+"""
+
+PROGRESS = """
+select * from api.progress(job_id => %(job_id)s, lease_token => %(lease_token)s,
+  progress => %(progress)s, message => %(message)s)
+"""
+
+CANCEL = "select * from api.cancel(job_id => %(job_id)s)"
+
+REQUEUE = "select * from api.requeue(job_ids => %(job_ids)s)"
+
+PURGE_DEAD = "select api.purge_dead(queue => %(queue)s, older_than => %(older_than)s)"
+
+PAUSE_QUEUE = "select * from api.pause_queue(queue => %(queue)s)"
+
+RESUME_QUEUE = "select * from api.resume_queue(queue => %(queue)s)"
+
+CONFIGURE_QUEUE = """
+select * from api.configure_queue(queue => %(queue)s, concurrency_limit => %(concurrency_limit)s,
+  lease_seconds => %(lease_seconds)s, max_attempts => %(max_attempts)s,
+  backoff_base_seconds => %(backoff_base_seconds)s, backoff_max_seconds => %(backoff_max_seconds)s,
+  backoff_jitter => %(backoff_jitter)s)
+"""
+
+GET_JOB = "select api.get_job(job_id => %(job_id)s)"
+
+LIST_JOBS = """
+select (l.job).*, l.cursor from api.list_jobs(status => %(status)s, type => %(type)s,
+  queue => %(queue)s, executor_id => %(executor_id)s, created_after => %(created_after)s,
+  created_before => %(created_before)s, after => %(after)s, "limit" => %(limit)s) l
+"""
+
+LIST_QUEUES = """
+select (l.queue).*, l.queued, l.running, l.succeeded, l.cancelled, l.dead from api.list_queues() l
+"""
+
+EVENTS_SINCE = """
+select * from api.events_since(cursor => %(cursor)s, "limit" => %(limit)s, queue => %(queue)s,
+  job_id => %(job_id)s, types => %(types)s)
+"""
+
+REAP = "select api.reap() as reap"
+
+LISTEN = "listen collab_jobs"

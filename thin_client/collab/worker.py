@@ -1,0 +1,358 @@
+"""``collab.Worker``: runs handlers for claimed jobs. Thin: every decision is the database's.
+
+One loop claims batches sized to the free slots, wakes on ``LISTEN collab_jobs`` (with a
+poll fallback), and flushes finished jobs with one ``api.complete_batch``. A heartbeat
+thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running
+handlers when their job was cancelled or their lease lost; their results are then discarded
+(the database would refuse them anyway).
+
+Shutdown (SIGTERM/SIGINT or :meth:`stop`): stop claiming, let running handlers finish within
+``grace_seconds``, then fail what is left back as retryable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from collab import queries
+from collab.client import ClaimedJob, Client, LeaseLost
+
+log = logging.getLogger("collab.worker")
+
+
+class NonRetryable(Exception):
+    """Raise from a handler to send the job straight to the dead-letter queue."""
+
+
+class JobAborted(Exception):
+    """Raised by :meth:`JobContext.check` when the job was cancelled or its lease lost."""
+
+
+@dataclass
+class JobContext:
+    """What a handler gets: the job, and ways to report progress and learn of a cancel."""
+
+    job: ClaimedJob
+    client: Client
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    lease_lost: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def payload(self) -> Any:
+        return self.job.payload
+
+    @property
+    def aborted(self) -> bool:
+        return self.cancelled.is_set() or self.lease_lost.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`JobAborted` when the job should stop."""
+        if self.aborted:
+            raise JobAborted("cancelled" if self.cancelled.is_set() else "lease lost")
+
+    def progress(self, progress: float | None = None, message: str | None = None) -> None:
+        try:
+            self.client.progress(self.job.id, self.job.lease_token, progress, message)
+        except LeaseLost:
+            self.lease_lost.set()
+            raise
+
+
+Handler = Callable[[JobContext], Any]
+
+
+@dataclass
+class _Outcome:
+    ctx: JobContext
+    ok: bool
+    result: Any = None
+    error: Any = None
+    retryable: bool = True
+    started: float = 0.0
+
+
+class Worker:
+    def __init__(
+        self,
+        client: Client,
+        queues: Sequence[str],
+        concurrency: int = 4,
+        *,
+        name: str | None = None,
+        lease_seconds: int | None = None,
+        heartbeat_seconds: int = 5,
+        poll_seconds: float = 1.0,
+        grace_seconds: float = 10.0,
+        max_batch: int = 1000,
+        listen: bool = True,
+    ) -> None:
+        if not queues:
+            raise ValueError("a worker needs at least one queue")
+        self.client = client
+        self.queues = list(queues)
+        self.concurrency = max(1, concurrency)
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}"
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.poll_seconds = poll_seconds
+        self.grace_seconds = grace_seconds
+        self.max_batch = max_batch
+        self.listen = listen
+        self.handlers: dict[str, Handler] = {}
+        self.executor_id: UUID | None = None
+        self.processed = 0
+        self._running: dict[int, JobContext] = {}
+        self._done: list[_Outcome] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._pool = ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="collab-job"
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- registration --------------------------------------------------------------------
+    def task(self, type: str) -> Callable[[Handler], Handler]:
+        """Decorator: ``@worker.task("send_email")`` registers a sync or async handler."""
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[type] = fn
+            return fn
+
+        return register
+
+    # -- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop claiming; running jobs get ``grace_seconds`` to finish."""
+        self._stopping.set()
+        self._wake.set()
+
+    def install_signal_handlers(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop())
+
+    def run(self, *, stop_when_idle: bool = False) -> None:
+        """Run until :meth:`stop` (or, with stop_when_idle, until no job is claimable)."""
+        self.executor_id = self.client.register_executor(
+            self.name, self.queues, heartbeat_seconds=self.heartbeat_seconds
+        )
+        log.info("worker started", extra={"executor": str(self.executor_id), "queues": self.queues})
+        threads = [
+            threading.Thread(target=self._heartbeat_loop, name="collab-heartbeat", daemon=True)
+        ]
+        if self.listen:
+            threads.append(
+                threading.Thread(target=self._listen_loop, name="collab-listen", daemon=True)
+            )
+        for t in threads:
+            t.start()
+        try:
+            self._main_loop(stop_when_idle)
+        finally:
+            self._shutdown()
+            self._stopped.set()
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+
+    # -- the loop ------------------------------------------------------------------------
+    def _main_loop(self, stop_when_idle: bool) -> None:
+        assert self.executor_id is not None
+        while not self._stopping.is_set():
+            self._wake.clear()
+            self._flush()
+            free = self.concurrency - len(self._running)
+            claimed: list[ClaimedJob] = []
+            if free > 0:
+                try:
+                    claimed = self.client.claim(
+                        self.executor_id, self.queues, min(free, self.max_batch), self.lease_seconds
+                    )
+                except psycopg.OperationalError as exc:
+                    log.warning("claim failed, retrying: %s", exc)
+                    self._stopping.wait(self.poll_seconds)
+                    continue
+                for job in claimed:
+                    self._dispatch(job)
+            if claimed and len(claimed) == free:
+                continue  # there may be more: claim again as soon as slots free up
+            if stop_when_idle and not claimed and not self._running and not self._done:
+                break
+            self._wake.wait(self.poll_seconds)
+
+    def _dispatch(self, job: ClaimedJob) -> None:
+        ctx = JobContext(job, self.client)
+        with self._lock:
+            self._running[job.id] = ctx
+        future = self._pool.submit(self._execute, ctx)
+        future.add_done_callback(self._finished)
+
+    def _execute(self, ctx: JobContext) -> _Outcome:
+        started = time.monotonic()
+        handler = self.handlers.get(ctx.job.type)
+        if handler is None:
+            return _Outcome(
+                ctx,
+                False,
+                error={"reason": "unknown_type", "type": ctx.job.type},
+                retryable=False,
+                started=started,
+            )
+        try:
+            if inspect.iscoroutinefunction(handler):
+                result = asyncio.run_coroutine_threadsafe(handler(ctx), self._event_loop()).result()
+            else:
+                result = handler(ctx)
+            return _Outcome(ctx, True, result=result, started=started)
+        except NonRetryable as exc:
+            return _Outcome(ctx, False, error=_error(exc), retryable=False, started=started)
+        except Exception as exc:
+            return _Outcome(ctx, False, error=_error(exc), retryable=True, started=started)
+
+    def _finished(self, future: Future[_Outcome]) -> None:
+        outcome = future.result()
+        with self._lock:
+            self._done.append(outcome)
+        self._wake.set()
+
+    def _flush(self) -> None:
+        """Report finished jobs: successes in one complete_batch, failures one by one."""
+        with self._lock:
+            done, self._done = self._done, []
+        if not done:
+            return
+        report = [o for o in done if not o.ctx.aborted]
+        successes = [o for o in report if o.ok]
+        try:
+            if successes:
+                outcomes = self.client.complete_batch(
+                    [(o.ctx.job.id, o.ctx.job.lease_token, o.result) for o in successes]
+                )
+                for o, c in zip(successes, outcomes, strict=True):
+                    self._log_outcome(o, "succeeded" if c.ok else (c.reason or "rejected"))
+            for o in report:
+                if o.ok:
+                    continue
+                try:
+                    job = self.client.fail(
+                        o.ctx.job.id, o.ctx.job.lease_token, o.error, retryable=o.retryable
+                    )
+                    self._log_outcome(o, job.status, o.error)
+                except LeaseLost:
+                    self._log_outcome(o, "lease_lost")
+        finally:
+            with self._lock:
+                for o in done:
+                    self._running.pop(o.ctx.job.id, None)
+                    self.processed += 1
+            for o in done:
+                if o.ctx.aborted:
+                    self._log_outcome(o, "discarded")
+
+    def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
+        log.info(
+            "job %s",
+            outcome,
+            extra={
+                "job_id": o.ctx.job.id,
+                "attempt": o.ctx.job.attempt,
+                "queue": o.ctx.job.queue,
+                "type": o.ctx.job.type,
+                "executor": str(self.executor_id),
+                "duration": round(time.monotonic() - o.started, 6),
+                "error_reason": (error or {}).get("reason") if isinstance(error, dict) else None,
+            },
+        )
+
+    # -- heartbeat and wake-ups ----------------------------------------------------------
+    def _heartbeat_interval(self) -> float:
+        interval = float(self.heartbeat_seconds)
+        if self.lease_seconds:
+            interval = min(interval, self.lease_seconds / 3)
+        return max(interval, 0.2)
+
+    def _heartbeat_loop(self) -> None:
+        assert self.executor_id is not None
+        while not self._stopped.wait(self._heartbeat_interval()):
+            with self._lock:
+                held = dict(self._running)
+            try:
+                beat = self.client.heartbeat(self.executor_id, list(held))
+            except Exception as exc:
+                log.warning("heartbeat failed: %s", exc)
+                continue
+            for job_id in beat.cancelled:
+                if job_id in held:
+                    held[job_id].cancelled.set()
+            for job_id in beat.lost:
+                if job_id in held:
+                    held[job_id].lease_lost.set()
+
+    def _listen_loop(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                with psycopg.connect(self.client.dsn, autocommit=True) as conn:
+                    conn.execute(queries.LISTEN)
+                    while not self._stopped.is_set():
+                        for note in conn.notifies(timeout=1.0):
+                            if note.payload in self.queues:
+                                self._wake.set()
+            except psycopg.OperationalError:
+                self._stopped.wait(self.poll_seconds)
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="collab-async", daemon=True).start()
+                self._loop = loop
+            return self._loop
+
+    # -- shutdown ------------------------------------------------------------------------
+    def _shutdown(self) -> None:
+        deadline = time.monotonic() + self.grace_seconds
+        while self._running and time.monotonic() < deadline:
+            self._flush()
+            self._wake.wait(0.05)
+            self._wake.clear()
+        self._flush()
+        with self._lock:
+            left = list(self._running.values())
+        for ctx in left:
+            ctx.cancelled.set()
+            with contextlib.suppress(LeaseLost):
+                self.client.fail(
+                    ctx.job.id,
+                    ctx.job.lease_token,
+                    {"reason": "worker_shutdown"},
+                    retryable=True,
+                    retry_in=timedelta(0),
+                )
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        log.info("worker stopped", extra={"executor": str(self.executor_id)})
+
+
+def _error(exc: BaseException) -> dict[str, Any]:
+    return {
+        "reason": "exception",
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "traceback": "".join(traceback.format_exception(exc))[-4000:],
+    }
