@@ -1492,6 +1492,29 @@ $$;
 comment on function collab.require_executor(uuid, uuid) is
   'Returns the executor if it belongs to the workspace, else raises PT404 executor_not_found.';
 
+-- >>> functions/collab.schedule_reaper.sql
+-- Schedule collab.reap() with pg_cron every minute where pg_cron can run in this database
+-- (installed, and this is its cron.database_name). Elsewhere it does nothing: claims reclaim
+-- expired leases themselves and `collab reap` runs it on demand. Returns whether scheduled.
+create or replace function collab.schedule_reaper()
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if not exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
+     or coalesce(current_setting('cron.database_name', true), '') <> current_database() then
+    return false;
+  end if;
+  execute 'create extension if not exists pg_cron with schema pg_catalog';
+  execute $cron$select cron.schedule('collab-reap', '* * * * *', 'select collab.reap()')$cron$;
+  return true;
+end
+$$;
+comment on function collab.schedule_reaper() is
+  'Schedules collab.reap() every minute with pg_cron when it is available in this database; returns whether it did.';
+
 -- >>> functions/collab.transition_allowed.sql
 -- The job state machine: which (from, to, event) changes are legal. Anything else is
 -- rejected by the events trigger, whoever issues the UPDATE.
@@ -1522,6 +1545,22 @@ as $$
 $$;
 comment on function collab.transition_allowed(collab.job_status, collab.job_status, collab.job_event_type) is
   'The job state machine: true when changing from_status to to_status with this event is legal.';
+
+-- >>> functions/collab.unschedule_reaper.sql
+-- Remove the pg_cron job of collab.schedule_reaper, if any.
+create or replace function collab.unschedule_reaper()
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if to_regclass('cron.job') is not null then
+    execute $cron$select cron.unschedule(jobid) from cron.job where jobname = 'collab-reap'$cron$;
+  end if;
+end
+$$;
+comment on function collab.unschedule_reaper() is 'Removes the collab-reap pg_cron job when present.';
 
 -- >>> triggers/collab.jobs.jobs_events_insert.sql
 -- Every new job gets its `enqueued` event in the same transaction.

@@ -267,9 +267,11 @@ comment on type api.event is 'A job event as api.events_since returns it; cursor
 """
     )
     apply_snapshot(SNAPSHOT)
+    execute_script("select collab.schedule_reaper()")
 
 
 def downgrade() -> None:
+    execute_script("select collab.unschedule_reaper()")
     reset_code()
     execute_script(
         """
