@@ -172,7 +172,6 @@ create table collab.jobs (
   created_at timestamptz not null,
   claimed_at timestamptz,
   finished_at timestamptz,
-  constraint jobs_idempotency_key_unique unique (workspace_id, idempotency_key),
   constraint jobs_attempts_range check (attempt >= 0 and attempt <= max_attempts),
   constraint jobs_lease_iff_running check (
     (status = 'running') = (lease_expires_at is not null)
@@ -194,9 +193,12 @@ create index jobs_running_lease_idx on collab.jobs (workspace_id, queue, lease_e
   where status = 'running';
 -- Heartbeat: the running jobs of an executor.
 create index jobs_running_executor_idx on collab.jobs (executor_id) where status = 'running';
--- Listing.
-create index jobs_list_status_idx on collab.jobs (workspace_id, status, created_at, id);
+-- Idempotency keys are unique per workspace. Partial: jobs without a key (most) pay nothing.
+create unique index jobs_idempotency_key_idx on collab.jobs (workspace_id, idempotency_key)
+  where idempotency_key is not null;
+-- Listing, newest first; the dead-letter queue has its own small index.
 create index jobs_list_created_idx on collab.jobs (workspace_id, created_at, id);
+create index jobs_dead_idx on collab.jobs (workspace_id, queue, finished_at, id) where status = 'dead';
 
 alter table collab.jobs set (
   autovacuum_vacuum_scale_factor = 0.02,

@@ -446,6 +446,33 @@ begin
       jsonb_build_object('index', bad.idx));
   end if;
 
+  -- Times: only elements that carry run_at or delay are cast one by one, to name the bad one.
+  for bad in
+    select t.ord - 1 as idx, t.e -> 'run_at' as run_at, t.e -> 'delay' as delay
+      from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+     where jsonb_typeof(t.e -> 'run_at') = 'string' or jsonb_typeof(t.e -> 'delay') = 'string'
+     order by t.ord
+  loop
+    begin
+      if (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
+        raise invalid_datetime_format;
+      end if;
+    exception when others then
+      perform collab.raise_error('PT400', 'invalid_input',
+        format('jobs[%s]: run_at must be an ISO 8601 timestamp at most 10 years ahead (got %s)', bad.idx, left(bad.run_at #>> '{}', 40)),
+        'run_at', 'nothing was enqueued', jsonb_build_object('index', bad.idx));
+    end;
+    begin
+      if (bad.delay #>> '{}')::interval not between interval '0' and interval '3650 days' then
+        raise invalid_datetime_format;
+      end if;
+    exception when others then
+      perform collab.raise_error('PT400', 'invalid_input',
+        format('jobs[%s]: delay must be an interval between 0 and 3650 days such as "30 seconds" (got %s)', bad.idx, left(bad.delay #>> '{}', 40)),
+        'delay', 'nothing was enqueued', jsonb_build_object('index', bad.idx));
+    end;
+  end loop;
+
   -- 2. Queues on first use.
   insert into collab.queues (workspace_id, name)
   select distinct ws, t.e ->> 'queue'
@@ -454,34 +481,27 @@ begin
   on conflict do nothing;
 
   -- 3. One INSERT for the batch, in input order (identity ids follow it).
-  begin
-    with ins as (
-      insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
-                                    max_attempts, idempotency_key, created_at)
-      select ws, t.e ->> 'queue', t.e ->> 'type',
-             coalesce(nullif(t.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
-             coalesce((t.e ->> 'priority')::integer, 0),
-             greatest(coalesce((t.e ->> 'run_at')::timestamptz, now_)
-                      + coalesce((t.e ->> 'delay')::interval, interval '0'), now_),
-             coalesce((t.e ->> 'max_attempts')::integer, q.max_attempts),
-             t.e ->> 'idempotency_key',
-             now_
-        from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
-        join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
-       order by t.ord
-      on conflict (workspace_id, idempotency_key) do nothing
-      returning j.id, j.idempotency_key
-    )
-    select coalesce(array_agg(ins.id order by ins.id), '{}'),
-           coalesce(array_agg(ins.id order by ins.id) filter (where ins.idempotency_key is null), '{}')
-      into inserted, inserted_unkeyed
-      from ins;
-  exception when invalid_datetime_format or datetime_field_overflow or invalid_parameter_value
-            or interval_field_overflow or invalid_text_representation then
-    perform collab.raise_error('PT400', 'invalid_input',
-      format('jobs: %s (run_at must be an ISO 8601 timestamp, delay an interval)', sqlerrm),
-      'run_at', 'nothing was enqueued');
-  end;
+  with ins as (
+    insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
+                                  max_attempts, idempotency_key, created_at)
+    select ws, t.e ->> 'queue', t.e ->> 'type',
+           coalesce(nullif(t.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
+           coalesce((t.e ->> 'priority')::numeric::integer, 0),
+           greatest(coalesce((t.e ->> 'run_at')::timestamptz, now_)
+                    + coalesce((t.e ->> 'delay')::interval, interval '0'), now_),
+           coalesce((t.e ->> 'max_attempts')::numeric::integer, q.max_attempts),
+           t.e ->> 'idempotency_key',
+           now_
+      from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+      join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
+     order by t.ord
+    on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
+    returning j.id, j.idempotency_key
+  )
+  select coalesce(array_agg(ins.id order by ins.id), '{}'),
+         coalesce(array_agg(ins.id order by ins.id) filter (where ins.idempotency_key is null), '{}')
+    into inserted, inserted_unkeyed
+    from ins;
 
   -- 4. Idempotent repeats must match what is stored.
   select s.ord - 1 as idx, j.id into bad
@@ -854,19 +874,19 @@ declare
   ws uuid := collab.current_workspace();
   j collab.jobs;
 begin
-  if api.progress.progress is not null and api.progress.progress not between 0 and 100 then
+  if progress.progress is not null and progress.progress not between 0 and 100 then
     perform collab.raise_error('PT400', 'invalid_input', 'progress must be between 0 and 100', 'progress');
   end if;
-  if length(api.progress.message) > 2000 then
+  if length(progress.message) > 2000 then
     perform collab.raise_error('PT400', 'invalid_input', 'message must be at most 2000 characters', 'message');
   end if;
   update collab.jobs x set
-    progress = api.progress.progress, progress_message = api.progress.message, last_event = 'progress'
-   where x.id = api.progress.job_id and x.workspace_id = ws
-     and x.status = 'running' and x.lease_token = api.progress.lease_token
+    progress = progress.progress, progress_message = progress.message, last_event = 'progress'
+   where x.id = progress.job_id and x.workspace_id = ws
+     and x.status = 'running' and x.lease_token = progress.lease_token
   returning * into j;
   if not found then
-    perform collab.lease_lost(api.progress.job_id, ws);
+    perform collab.lease_lost(progress.job_id, ws);
   end if;
   return collab.job_row(j);
 end
@@ -1050,6 +1070,7 @@ grant execute on function api.resume_queue(text) to authenticated, service_role;
 -- Delay before retrying after failed attempt number `attempt` (1-based):
 -- min(max, base * 2^(attempt-1)), reduced by up to `jitter` (a fraction) at random.
 -- Bounds: [min(max, base*2^(attempt-1)) * (1 - jitter), min(max, base*2^(attempt-1))].
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.backoff_delay(
   attempt integer,
   base_seconds double precision,
@@ -1060,7 +1081,6 @@ returns interval
 language sql
 volatile
 parallel safe
-set search_path = ''
 as $$
   select make_interval(secs =>
     least(max_seconds, base_seconds * power(2::double precision, least(greatest(attempt, 1) - 1, 60)))
@@ -1093,12 +1113,12 @@ comment on function collab.check_name(text, text) is
 -- >>> functions/collab.clock.sql
 -- The one clock of Collab: transaction time, moved by the `collab.clock_offset` setting
 -- (an interval) so tests can travel in time. Leases and backoff use nothing else.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.clock()
 returns timestamptz
 language sql
 stable
 parallel safe
-set search_path = ''
 as $$
   select now() + coalesce(nullif(current_setting('collab.clock_offset', true), '')::interval,
                           interval '0')
@@ -1140,12 +1160,12 @@ comment on function collab.current_workspace() is
 
 -- >>> functions/collab.default_workspace_id.sql
 -- The workspace used when the caller names none (single-tenant installs, psql sessions).
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.default_workspace_id()
 returns uuid
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select '00000000-0000-0000-0000-000000000001'::uuid
 $$;
@@ -1223,12 +1243,12 @@ comment on function collab.expire_leases(uuid, text[], integer) is
 
 -- >>> functions/collab.job_row.sql
 -- A job as the api returns it.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.job_row(j collab.jobs, duplicate boolean default false)
 returns api.job
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select row(j.id, j.queue, j.type, j.status::text, j.payload, j.priority, j.attempt,
              j.max_attempts, j.run_at, j.idempotency_key, j.executor_id, j.lease_expires_at,
@@ -1265,35 +1285,21 @@ comment on function collab.jobs_after_insert() is
   'Trigger: writes the enqueued event of each new job and notifies collab_jobs with the queue name.';
 
 -- >>> functions/collab.jobs_after_update.sql
--- Statement-level: checks every status change against the state machine and writes one
--- job_events row per change (status, progress or cancel request), in the same transaction.
+-- Statement-level: one job_events row per job change (status, attempt, cancel request or
+-- progress), in the same transaction, and each change checked against the state machine
+-- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event.
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
-declare
-  bad record;
 begin
-  select o.id, o.status as from_status, n.status as to_status, n.last_event
-    into bad
-    from old_jobs o join new_jobs n using (id)
-   where (o.status, o.attempt) is distinct from (n.status, n.attempt)
-     and not collab.transition_allowed(o.status, n.status, n.last_event)
-   limit 1;
-  if found then
-    perform collab.raise_error('PT409', 'illegal_transition',
-      format('job %s cannot go from %s to %s (%s)', bad.id, bad.from_status, bad.to_status, bad.last_event),
-      'status');
-  end if;
-
   insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, executor_id, data, created_at)
   select n.workspace_id, n.id, n.last_event, n.queue, n.type, n.attempt, n.executor_id,
          case n.last_event
            when 'claimed' then jsonb_build_object('lease_expires_at', n.lease_expires_at)
            when 'progress' then jsonb_build_object('progress', n.progress, 'message', n.progress_message)
-           when 'succeeded' then '{}'::jsonb
            when 'retry_scheduled' then jsonb_build_object('run_at', n.run_at, 'error', n.last_error)
            when 'lease_expired' then jsonb_build_object('run_at', n.run_at)
            when 'lease_released' then jsonb_build_object('run_at', n.run_at)
@@ -1303,19 +1309,24 @@ begin
          end,
          collab.clock()
     from old_jobs o join new_jobs n using (id)
-   where (o.status, o.attempt, o.cancel_requested) is distinct from (n.status, n.attempt, n.cancel_requested)
-      or (n.last_event = 'progress'
-          and (o.progress, o.progress_message, o.last_event) is distinct from (n.progress, n.progress_message, n.last_event))
+   where ((o.status, o.attempt, o.cancel_requested) is distinct from (n.status, n.attempt, n.cancel_requested)
+          or (n.last_event = 'progress'
+              and (o.progress, o.progress_message, o.last_event) is distinct from (n.progress, n.progress_message, n.last_event)))
+     and case when collab.transition_allowed(o.status, n.status, n.last_event) then true
+              else collab.reject_transition(n.id, o.status, n.status, n.last_event) end
    order by n.id;
 
-  perform pg_notify('collab_jobs', q.queue)
-     from (select distinct n.queue from old_jobs o join new_jobs n using (id)
-            where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) q;
+  if exists (select 1 from old_jobs o join new_jobs n using (id)
+              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) then
+    perform pg_notify('collab_jobs', q.queue)
+       from (select distinct n.queue from old_jobs o join new_jobs n using (id)
+              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) q;
+  end if;
   return null;
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: rejects illegal transitions and writes one job_events row per job change.';
+  'Trigger: writes one job_events row per job change and rejects illegal transitions (PT409 illegal_transition).';
 
 -- >>> functions/collab.lease_lost.sql
 -- Why a fenced call (complete, fail, progress) found no running job under that token:
@@ -1346,12 +1357,12 @@ comment on function collab.lease_lost(bigint, uuid) is
 
 -- >>> functions/collab.queue_row.sql
 -- A queue as the api returns it.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.queue_row(q collab.queues)
 returns api.queue
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select row(q.name, q.paused, q.concurrency_limit, q.lease_seconds, q.max_attempts,
              q.backoff_base_seconds, q.backoff_max_seconds, q.backoff_jitter, q.created_at)::api.queue
@@ -1431,6 +1442,30 @@ end
 $$;
 comment on function collab.reap() is
   'Expires overdue leases, marks silent executors offline and releases their jobs. Returns the counts.';
+
+-- >>> functions/collab.reject_transition.sql
+-- Raises PT409 illegal_transition for a job change the state machine forbids.
+create or replace function collab.reject_transition(
+  job_id bigint,
+  from_status collab.job_status,
+  to_status collab.job_status,
+  event collab.job_event_type
+)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  perform collab.raise_error('PT409', 'illegal_transition',
+    format('job %s cannot go from %s to %s (%s)', job_id, from_status, to_status, event),
+    'status', 'the job changed meanwhile: read it again',
+    jsonb_build_object('job_id', job_id, 'from', from_status, 'to', to_status, 'event', event));
+  return false;
+end
+$$;
+comment on function collab.reject_transition(bigint, collab.job_status, collab.job_status, collab.job_event_type) is
+  'Raises PT409 illegal_transition naming the job and the refused change.';
 
 -- >>> functions/collab.release_jobs.sql
 -- Take running jobs away from their executor without a result: an expired lease
@@ -1518,6 +1553,7 @@ comment on function collab.schedule_reaper() is
 -- >>> functions/collab.transition_allowed.sql
 -- The job state machine: which (from, to, event) changes are legal. Anything else is
 -- rejected by the events trigger, whoever issues the UPDATE.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.transition_allowed(
   from_status collab.job_status,
   to_status collab.job_status,
@@ -1527,7 +1563,6 @@ returns boolean
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select case
     when from_status is null then to_status = 'queued' and event = 'enqueued'

@@ -66,6 +66,33 @@ begin
       jsonb_build_object('index', bad.idx));
   end if;
 
+  -- Times: only elements that carry run_at or delay are cast one by one, to name the bad one.
+  for bad in
+    select t.ord - 1 as idx, t.e -> 'run_at' as run_at, t.e -> 'delay' as delay
+      from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+     where jsonb_typeof(t.e -> 'run_at') = 'string' or jsonb_typeof(t.e -> 'delay') = 'string'
+     order by t.ord
+  loop
+    begin
+      if (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
+        raise invalid_datetime_format;
+      end if;
+    exception when others then
+      perform collab.raise_error('PT400', 'invalid_input',
+        format('jobs[%s]: run_at must be an ISO 8601 timestamp at most 10 years ahead (got %s)', bad.idx, left(bad.run_at #>> '{}', 40)),
+        'run_at', 'nothing was enqueued', jsonb_build_object('index', bad.idx));
+    end;
+    begin
+      if (bad.delay #>> '{}')::interval not between interval '0' and interval '3650 days' then
+        raise invalid_datetime_format;
+      end if;
+    exception when others then
+      perform collab.raise_error('PT400', 'invalid_input',
+        format('jobs[%s]: delay must be an interval between 0 and 3650 days such as "30 seconds" (got %s)', bad.idx, left(bad.delay #>> '{}', 40)),
+        'delay', 'nothing was enqueued', jsonb_build_object('index', bad.idx));
+    end;
+  end loop;
+
   -- 2. Queues on first use.
   insert into collab.queues (workspace_id, name)
   select distinct ws, t.e ->> 'queue'
@@ -74,34 +101,27 @@ begin
   on conflict do nothing;
 
   -- 3. One INSERT for the batch, in input order (identity ids follow it).
-  begin
-    with ins as (
-      insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
-                                    max_attempts, idempotency_key, created_at)
-      select ws, t.e ->> 'queue', t.e ->> 'type',
-             coalesce(nullif(t.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
-             coalesce((t.e ->> 'priority')::integer, 0),
-             greatest(coalesce((t.e ->> 'run_at')::timestamptz, now_)
-                      + coalesce((t.e ->> 'delay')::interval, interval '0'), now_),
-             coalesce((t.e ->> 'max_attempts')::integer, q.max_attempts),
-             t.e ->> 'idempotency_key',
-             now_
-        from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
-        join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
-       order by t.ord
-      on conflict (workspace_id, idempotency_key) do nothing
-      returning j.id, j.idempotency_key
-    )
-    select coalesce(array_agg(ins.id order by ins.id), '{}'),
-           coalesce(array_agg(ins.id order by ins.id) filter (where ins.idempotency_key is null), '{}')
-      into inserted, inserted_unkeyed
-      from ins;
-  exception when invalid_datetime_format or datetime_field_overflow or invalid_parameter_value
-            or interval_field_overflow or invalid_text_representation then
-    perform collab.raise_error('PT400', 'invalid_input',
-      format('jobs: %s (run_at must be an ISO 8601 timestamp, delay an interval)', sqlerrm),
-      'run_at', 'nothing was enqueued');
-  end;
+  with ins as (
+    insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
+                                  max_attempts, idempotency_key, created_at)
+    select ws, t.e ->> 'queue', t.e ->> 'type',
+           coalesce(nullif(t.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
+           coalesce((t.e ->> 'priority')::numeric::integer, 0),
+           greatest(coalesce((t.e ->> 'run_at')::timestamptz, now_)
+                    + coalesce((t.e ->> 'delay')::interval, interval '0'), now_),
+           coalesce((t.e ->> 'max_attempts')::numeric::integer, q.max_attempts),
+           t.e ->> 'idempotency_key',
+           now_
+      from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+      join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
+     order by t.ord
+    on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
+    returning j.id, j.idempotency_key
+  )
+  select coalesce(array_agg(ins.id order by ins.id), '{}'),
+         coalesce(array_agg(ins.id order by ins.id) filter (where ins.idempotency_key is null), '{}')
+    into inserted, inserted_unkeyed
+    from ins;
 
   -- 4. Idempotent repeats must match what is stored.
   select s.ord - 1 as idx, j.id into bad

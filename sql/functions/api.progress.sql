@@ -15,19 +15,19 @@ declare
   ws uuid := collab.current_workspace();
   j collab.jobs;
 begin
-  if api.progress.progress is not null and api.progress.progress not between 0 and 100 then
+  if progress.progress is not null and progress.progress not between 0 and 100 then
     perform collab.raise_error('PT400', 'invalid_input', 'progress must be between 0 and 100', 'progress');
   end if;
-  if length(api.progress.message) > 2000 then
+  if length(progress.message) > 2000 then
     perform collab.raise_error('PT400', 'invalid_input', 'message must be at most 2000 characters', 'message');
   end if;
   update collab.jobs x set
-    progress = api.progress.progress, progress_message = api.progress.message, last_event = 'progress'
-   where x.id = api.progress.job_id and x.workspace_id = ws
-     and x.status = 'running' and x.lease_token = api.progress.lease_token
+    progress = progress.progress, progress_message = progress.message, last_event = 'progress'
+   where x.id = progress.job_id and x.workspace_id = ws
+     and x.status = 'running' and x.lease_token = progress.lease_token
   returning * into j;
   if not found then
-    perform collab.lease_lost(api.progress.job_id, ws);
+    perform collab.lease_lost(progress.job_id, ws);
   end if;
   return collab.job_row(j);
 end

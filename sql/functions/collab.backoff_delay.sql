@@ -1,6 +1,7 @@
 -- Delay before retrying after failed attempt number `attempt` (1-based):
 -- min(max, base * 2^(attempt-1)), reduced by up to `jitter` (a fraction) at random.
 -- Bounds: [min(max, base*2^(attempt-1)) * (1 - jitter), min(max, base*2^(attempt-1))].
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.backoff_delay(
   attempt integer,
   base_seconds double precision,
@@ -11,7 +12,6 @@ returns interval
 language sql
 volatile
 parallel safe
-set search_path = ''
 as $$
   select make_interval(secs =>
     least(max_seconds, base_seconds * power(2::double precision, least(greatest(attempt, 1) - 1, 60)))

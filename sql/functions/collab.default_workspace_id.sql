@@ -1,10 +1,10 @@
 -- The workspace used when the caller names none (single-tenant installs, psql sessions).
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.default_workspace_id()
 returns uuid
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select '00000000-0000-0000-0000-000000000001'::uuid
 $$;

@@ -1,10 +1,10 @@
 -- A job as the api returns it.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.job_row(j collab.jobs, duplicate boolean default false)
 returns api.job
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select row(j.id, j.queue, j.type, j.status::text, j.payload, j.priority, j.attempt,
              j.max_attempts, j.run_at, j.idempotency_key, j.executor_id, j.lease_expires_at,

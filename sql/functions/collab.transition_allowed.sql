@@ -1,5 +1,6 @@
 -- The job state machine: which (from, to, event) changes are legal. Anything else is
 -- rejected by the events trigger, whoever issues the UPDATE.
+-- No SET clause, so the planner can inline it (names are schema-qualified).
 create or replace function collab.transition_allowed(
   from_status collab.job_status,
   to_status collab.job_status,
@@ -9,7 +10,6 @@ returns boolean
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select case
     when from_status is null then to_status = 'queued' and event = 'enqueued'
