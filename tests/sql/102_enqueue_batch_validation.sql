@@ -48,8 +48,8 @@ select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t", "run_at": 1700000000}]')$$) ->> 'field',
   'run_at', 'a number as run_at is refused');
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t", "run_at": "next tuesday-ish"}]')$$),
-  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "run_at"}'::jsonb,
-  'a run_at string that is not a timestamp is PT400 on field run_at');
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "run_at", "index": 0}'::jsonb,
+  'a run_at string that is not a timestamp is PT400 on field run_at, naming its index');
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t", "delay": 30}]')$$) ->> 'field',
   'delay', 'a number as delay is refused');
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t", "delay": "soonish"}]')$$) ->> 'sqlstate',

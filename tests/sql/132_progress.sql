@@ -21,9 +21,6 @@ create temp table worker as select api.register_executor('worker-1', array['work
 select api.enqueue('work', 'a');
 create temp table one as select * from api.claim((select id from worker), array['work'], 1);
 
--- Known bug (see the report of issue 3): api.progress qualifies its parameters as
--- api.progress.progress, which PL/pgSQL cannot resolve (42P01 on every call).
-select todo('api.progress fails with 42P01: parameters qualified as api.progress.<name>', 8);
 select is(pg_temp.error_of($$select api.progress((select id from one), (select lease_token from one), 40, 'downloading')$$),
   null, 'progress with the current token is accepted');
 select is((select progress from collab.jobs where id = (select id from one)), 40::numeric, 'the value is recorded');
