@@ -96,9 +96,11 @@ create type collab.job_event_type as enum (
   'dead',              -- running -> dead: non-retryable failure or attempts exhausted
   'cancel_requested',  -- running: a cancel was asked; the executor learns it at its heartbeat
   'cancelled',         -- queued | running -> cancelled
-  'requeued'           -- dead -> queued: replayed from the dead-letter queue
+  'requeued',          -- dead -> queued: replayed from the dead-letter queue
+  'executor_online',   -- an executor registered or heartbeat after being offline (no job)
+  'executor_offline'   -- an executor went silent for 3 heartbeat intervals (no job)
 );
-comment on type collab.job_event_type is 'What happened to a job; one job_events row per change.';
+comment on type collab.job_event_type is 'What happened to a job (one job_events row per change) or to an executor''s presence.';
 
 create table collab.workspaces (
   id uuid primary key default gen_random_uuid(),
@@ -209,17 +211,22 @@ alter table collab.jobs set (
 create table collab.job_events (
   id bigint generated always as identity primary key,
   workspace_id uuid not null,
-  job_id bigint not null,
+  job_id bigint,
   type collab.job_event_type not null,
-  queue text not null,
-  job_type text not null,
-  attempt integer not null,
+  queue text,
+  job_type text,
+  attempt integer,
   executor_id uuid,
   data jsonb not null default '{}',
   xid xid8 not null default pg_current_xact_id(),
-  created_at timestamptz not null
+  created_at timestamptz not null,
+  constraint job_events_subject check (
+    case when type in ('executor_online', 'executor_offline')
+         then job_id is null and executor_id is not null
+         else job_id is not null and queue is not null and job_type is not null and attempt is not null
+    end)
 );
-comment on table collab.job_events is 'One row per job state change, written by trigger in the same transaction. Append-only.';
+comment on table collab.job_events is 'One row per job state change (written by trigger in the same transaction) or executor presence change. Append-only.';
 comment on column collab.job_events.xid is 'Writing transaction: lets readers hand out only events below the snapshot xmin (gap-free cursors).';
 create index job_events_job_idx on collab.job_events (job_id, id);
 -- The stream: readers follow (xid, id) below the snapshot xmin, so nothing is missed.
@@ -233,6 +240,16 @@ alter table collab.jobs enable row level security;
 alter table collab.job_events enable row level security;
 
 grant select, insert, update, delete on all tables in schema collab to service_role;
+
+-- On Supabase, job_events also streams through Supabase Realtime (RLS decides who receives
+-- what). Plain Postgres has no such publication and is left alone.
+do $realtime$
+begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
+    alter publication supabase_realtime add table collab.job_events;
+  end if;
+end
+$realtime$;
 
 -- Public row types returned by the api functions.
 create type api.job as (
