@@ -409,5 +409,19 @@ def reap_cmd() -> None:
         click.echo(json.dumps(client.reap()))
 
 
+@main.command("doctor")
+@one_line_errors
+def doctor_cmd() -> None:
+    """Check Collab's invariants; exit 1 and list the violations when any is found."""
+    with _client() as client:
+        found = client.check_invariants()
+    if not found:
+        click.echo("healthy: no invariant violation")
+        return
+    for v in found:
+        click.echo(f"{v['invariant']}: job {v['job_id']} {json.dumps(v['detail'], default=str)}")
+    sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -533,5 +533,9 @@ class Client:
         )
         return [_row(Event, r) for r in rows]
 
+    def check_invariants(self) -> list[dict[str, Any]]:
+        """Every invariant violation found (empty = healthy)."""
+        return self._all(queries.CHECK_INVARIANTS, {})
+
     def reap(self) -> dict[str, int]:
         return dict(self._one(queries.REAP, {})["reap"])

@@ -78,4 +78,6 @@ select * from api.events_since(cursor => %(cursor)s, "limit" => %(limit)s, queue
 
 REAP = "select api.reap() as reap"
 
+CHECK_INVARIANTS = "select * from api.check_invariants()"
+
 LISTEN = "listen collab_jobs"
