@@ -39,6 +39,15 @@ def one_line_errors(fn: F) -> F:
             first = (str(exc).strip().splitlines() or ["connection failed"])[0]
             click.echo(f"error: cannot reach the database: {first}", err=True)
             sys.exit(1)
+        except psycopg.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            hint = (
+                " (is the database migrated? run `collab migrate up`)"
+                if isinstance(exc, psycopg.errors.UndefinedFunction | psycopg.errors.UndefinedTable)
+                else ""
+            )
+            click.echo(f"error: {first}{hint}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

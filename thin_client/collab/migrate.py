@@ -67,7 +67,13 @@ def _friendly(exc: Exception) -> SetupError:
 def _run(fn: object, *args: object) -> None:
     try:
         fn(*args)  # type: ignore[operator]
-    except (CommandError, sqlalchemy.exc.SQLAlchemyError, psycopg.Error, KeyError, ValueError) as exc:
+    except (
+        CommandError,
+        sqlalchemy.exc.SQLAlchemyError,
+        psycopg.Error,
+        KeyError,
+        ValueError,
+    ) as exc:
         raise _friendly(exc) from exc
 
 
