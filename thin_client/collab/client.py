@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -458,7 +459,9 @@ class Client:
             {
                 "job_id": job_id,
                 "lease_token": lease_token,
-                "progress": progress,
+                # api.progress takes numeric; a Python float is sent as double precision,
+                # which Postgres does not cast implicitly (the call would not resolve).
+                "progress": None if progress is None else Decimal(str(progress)),
                 "message": message,
             },
         )
