@@ -1,0 +1,214 @@
+"""collab.Worker in-process against a real database: success, retry, dead, async, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from collab import Client, JobContext, NonRetryable, Worker
+
+FINAL = {"succeeded", "dead", "cancelled"}
+
+
+@pytest.fixture
+def client(db_url: str) -> Iterator[Client]:
+    with Client(db_url, max_size=4) as c:
+        yield c
+
+
+@contextmanager
+def running(worker: Worker) -> Iterator[Worker]:
+    """Run the worker in a thread; stop it and wait for it on the way out."""
+    thread = threading.Thread(target=worker.run, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the worker did not stop"
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+
+
+def finished(client: Client, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        job = client.get_job(job_id)
+        return job if job["status"] in FINAL else None
+
+    result: dict[str, Any] = wait_for(done, timeout)
+    return result
+
+
+def event_types(job: dict[str, Any]) -> list[str]:
+    return [e["type"] for e in job["events"]]
+
+
+def make_worker(client: Client, queue: str, **options: Any) -> Worker:
+    client.configure_queue(
+        queue, backoff_base_seconds=0.05, backoff_max_seconds=0.05, backoff_jitter=0
+    )
+    options.setdefault("lease_seconds", 3)
+    options.setdefault("poll_seconds", 0.2)
+    return Worker(client, [queue], 4, name=f"test-{queue}", **options)
+
+
+def test_handlers_succeed_with_their_result(client: Client) -> None:
+    worker = make_worker(client, "w-success")
+    seen: list[tuple[int, Any]] = []
+
+    @worker.task("double")
+    def double(ctx: JobContext) -> dict[str, int]:
+        seen.append((ctx.job.attempt, ctx.payload))
+        return {"value": ctx.payload["n"] * 2}
+
+    jobs = [client.enqueue("w-success", "double", {"n": n}) for n in range(10)]
+    with running(worker):
+        results = [finished(client, j.id) for j in jobs]
+
+    assert [r["status"] for r in results] == ["succeeded"] * 10
+    assert [r["result"] for r in results] == [{"value": n * 2} for n in range(10)]
+    assert all(r["attempt"] == 1 for r in results)
+    assert all(event_types(r) == ["enqueued", "claimed", "succeeded"] for r in results)
+    assert sorted(p["n"] for _, p in seen) == list(range(10))
+
+
+def test_exception_is_retried_then_succeeds_on_attempt_two(client: Client) -> None:
+    worker = make_worker(client, "w-retry")
+    attempts: list[int] = []
+
+    @worker.task("flaky")
+    def flaky(ctx: JobContext) -> str:
+        attempts.append(ctx.job.attempt)
+        if ctx.job.attempt == 1:
+            raise RuntimeError("transient trouble")
+        return "ok"
+
+    job = client.enqueue("w-retry", "flaky")
+    with running(worker):
+        result = finished(client, job.id)
+
+    assert attempts == [1, 2]
+    assert result["status"] == "succeeded"
+    assert result["attempt"] == 2
+    assert result["result"] == "ok"
+    assert event_types(result) == [
+        "enqueued",
+        "claimed",
+        "retry_scheduled",
+        "claimed",
+        "succeeded",
+    ]
+    retry = result["events"][2]
+    assert retry["attempt"] == 1
+
+
+def test_non_retryable_goes_dead_at_once(client: Client) -> None:
+    worker = make_worker(client, "w-dead")
+    attempts: list[int] = []
+
+    @worker.task("doomed")
+    def doomed(ctx: JobContext) -> None:
+        attempts.append(ctx.job.attempt)
+        raise NonRetryable("bad input, do not retry")
+
+    job = client.enqueue("w-dead", "doomed", max_attempts=5)
+    with running(worker):
+        result = finished(client, job.id)
+
+    assert attempts == [1]
+    assert result["status"] == "dead"
+    assert result["attempt"] == 1
+    assert result["last_error"]["reason"] == "non_retryable"
+    assert result["last_error"]["error"]["type"] == "NonRetryable"
+    assert result["last_error"]["error"]["message"] == "bad input, do not retry"
+    assert event_types(result) == ["enqueued", "claimed", "dead"]
+
+
+def test_exhausted_attempts_go_dead(client: Client) -> None:
+    worker = make_worker(client, "w-exhausted")
+
+    @worker.task("always_fails")
+    def always_fails(ctx: JobContext) -> None:
+        raise ValueError(f"attempt {ctx.job.attempt}")
+
+    job = client.enqueue("w-exhausted", "always_fails", max_attempts=2)
+    with running(worker):
+        result = finished(client, job.id)
+
+    assert result["status"] == "dead"
+    assert result["attempt"] == 2
+    assert result["last_error"]["reason"] == "max_attempts_exceeded"
+    assert result["last_error"]["error"]["message"] == "attempt 2"
+
+
+def test_async_handler(client: Client) -> None:
+    worker = make_worker(client, "w-async")
+
+    @worker.task("async_echo")
+    async def async_echo(ctx: JobContext) -> dict[str, Any]:
+        await asyncio.sleep(0.05)
+        return {"echo": ctx.payload, "loop": asyncio.get_running_loop() is not None}
+
+    jobs = [client.enqueue("w-async", "async_echo", {"n": n}) for n in range(3)]
+    with running(worker):
+        results = [finished(client, j.id) for j in jobs]
+
+    assert [r["status"] for r in results] == ["succeeded"] * 3
+    assert [r["result"] for r in results] == [{"echo": {"n": n}, "loop": True} for n in range(3)]
+
+
+def test_unknown_type_goes_dead(client: Client) -> None:
+    worker = make_worker(client, "w-unknown")
+    job = client.enqueue("w-unknown", "nobody_handles_this")
+    with running(worker):
+        result = finished(client, job.id)
+    assert result["status"] == "dead"
+    assert result["last_error"]["error"]["reason"] == "unknown_type"
+
+
+def test_cancel_of_a_running_job_reaches_the_handler(client: Client) -> None:
+    """lease_seconds=3 makes the heartbeat every second; the handler sees ctx.cancelled at
+    the next heartbeat, its result is discarded and the job ends cancelled."""
+    worker = make_worker(client, "w-cancel", lease_seconds=3)
+    started = threading.Event()
+    saw_cancel = threading.Event()
+
+    @worker.task("long")
+    def long(ctx: JobContext) -> str:
+        started.set()
+        if ctx.cancelled.wait(30):
+            saw_cancel.set()
+            assert ctx.aborted
+            return "finished anyway"  # must be discarded
+        return "never cancelled"
+
+    job = client.enqueue("w-cancel", "long")
+    with running(worker):
+        assert started.wait(30)
+        flagged = client.cancel(job.id)
+        assert flagged.status == "running" and flagged.cancel_requested
+        # one heartbeat interval is 1 s; allow a few for a loaded machine
+        assert saw_cancel.wait(10), "the handler never saw the cancel"
+        result = finished(client, job.id)
+        time.sleep(0.5)  # give the worker a chance to (wrongly) report the result
+        result = client.get_job(job.id)
+
+    assert result["status"] == "cancelled"
+    assert result["result"] is None
+    assert result["attempt"] == 1
+    assert event_types(result) == ["enqueued", "claimed", "cancel_requested", "cancelled"]
