@@ -204,7 +204,7 @@ def test_cancel_of_a_running_job_reaches_the_handler(client: Client) -> None:
         assert flagged.status == "running" and flagged.cancel_requested
         # one heartbeat interval is 1 s; allow a few for a loaded machine
         assert saw_cancel.wait(10), "the handler never saw the cancel"
-        result = finished(client, job.id)
+        finished(client, job.id)
         time.sleep(0.5)  # give the worker a chance to (wrongly) report the result
         result = client.get_job(job.id)
 
@@ -212,3 +212,36 @@ def test_cancel_of_a_running_job_reaches_the_handler(client: Client) -> None:
     assert result["result"] is None
     assert result["attempt"] == 1
     assert event_types(result) == ["enqueued", "claimed", "cancel_requested", "cancelled"]
+
+
+def test_stop_fails_back_what_outlives_the_grace_period(client: Client) -> None:
+    """stop(): running handlers get grace_seconds; what is still running is failed back as
+    retryable (queued again, attempt counted), and the handler is told through ctx.cancelled."""
+    worker = make_worker(client, "w-grace", grace_seconds=0.5)
+    started = threading.Event()
+    told = threading.Event()
+    release = threading.Event()
+
+    @worker.task("stubborn")
+    def stubborn(ctx: JobContext) -> str:
+        started.set()
+        release.wait(30)
+        if ctx.cancelled.is_set():
+            told.set()
+        return "too late"
+
+    job = client.enqueue("w-grace", "stubborn")
+    try:
+        with running(worker):
+            assert started.wait(30)
+    finally:
+        release.set()
+
+    assert told.wait(10), "the handler was not told of the shutdown"
+    time.sleep(0.3)
+    result = client.get_job(job.id)
+    assert result["status"] == "queued"
+    assert result["attempt"] == 1
+    assert result["result"] is None
+    assert result["last_error"]["error"] == {"reason": "worker_shutdown"}
+    assert event_types(result) == ["enqueued", "claimed", "retry_scheduled"]
