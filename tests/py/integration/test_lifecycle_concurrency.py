@@ -19,7 +19,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from collab import Client, IdempotencyConflict, Job, LeaseLost
+from collab import ClaimedJob, Client, IdempotencyConflict, Job, LeaseLost
 
 T = TypeVar("T")
 
@@ -211,7 +211,7 @@ def test_stale_executor_cannot_complete_after_its_lease_is_reclaimed(
     time.sleep(1.5)
 
     deadline = time.monotonic() + 10
-    reclaimed = []
+    reclaimed: list[ClaimedJob] = []
     while not reclaimed and time.monotonic() < deadline:
         reclaimed = client.claim(second, [queue], 1, lease_seconds=60)
         if not reclaimed:
