@@ -1,0 +1,83 @@
+# Collab: `make demo` runs the main job on the embedded Postgres; `make test` is what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+COLLAB := $(VENV)/bin/collab
+STAMP := $(VENV)/.collab-installed
+SYSTEM_STAMP := .collab/.system-packages-ok
+
+# Tests run on their own cluster, on a free port, so a busy 54322 never breaks them.
+TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
+PGTAP_DB ?= collab_pgtap
+LINT_PATHS := thin_client tests
+
+.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench clean
+
+help:
+	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
+	@echo "make demo     the main job on the embedded Postgres"
+	@echo "make test     lint + pgTAP (pg_prove) + pytest"
+	@echo "make db | migrate | pgtap | pytest | lint | bench | clean"
+
+setup: system-packages $(STAMP)
+
+system-packages: $(SYSTEM_STAMP)
+
+$(SYSTEM_STAMP): tests/tools/ensure_system_packages.sh
+	@bash tests/tools/ensure_system_packages.sh
+	@mkdir -p $(@D) && touch $@
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+db: setup
+	$(COLLAB) db start
+
+migrate: setup
+	$(COLLAB) migrate up
+
+demo: setup
+	@if [ -f thin_client/collab/demo.py ]; then \
+	  $(PY) -m collab.demo; \
+	else \
+	  $(COLLAB) db start && $(COLLAB) migrate up && $(COLLAB) migrate status && \
+	  $(COLLAB) db psql -c '\df api.*'; \
+	fi
+
+test: setup
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	$(MAKE) --no-print-directory pgtap || status=1; \
+	$(MAKE) --no-print-directory pytest || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; else echo "make test: all passed"; fi; \
+	exit $$status
+
+lint: setup
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/mypy --strict thin_client/collab
+	MYPYPATH=thin_client:tests/py $(VENV)/bin/mypy --strict tests/py tests/tools
+
+pgtap: setup
+	$(TEST_ENV) $(PY) tests/tools/prepare_test_db.py $(PGTAP_DB)
+
+pytest: setup
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "bench/run.py not written yet"; fi
+
+clean:
+	-@if [ -x $(COLLAB) ]; then $(TEST_ENV) $(COLLAB) db stop || true; fi
+	rm -rf .collab/test-pg .collab/tmp .pytest_cache .mypy_cache .ruff_cache dist build
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

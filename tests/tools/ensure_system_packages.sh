@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian packages Collab's tests need, once. As root: apt-get update (once) and
+# install what is missing. Otherwise: print the exact command and fail.
+set -euo pipefail
+
+PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+          postgresql-15-plpgsql-check postgresql-15-cron)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+
+command="apt-get install -y ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing system packages: ${missing[*]}" >&2
+  echo "run as root: apt-get update && DEBIAN_FRONTEND=noninteractive $command" >&2
+  exit 1
+fi
+
+echo "installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
