@@ -965,6 +965,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   ws uuid := collab.current_workspace();
@@ -1644,9 +1645,11 @@ create or replace function collab.metrics_facts(
   queue text default null
 )
 returns setof collab.metrics_minutely
+rows 100
 language sql
 stable
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
   with ev as (
     select e.id, e.workspace_id, e.job_id, e.type::text as kind, e.queue, e.job_type,
@@ -1812,6 +1815,7 @@ returns integer
 language plpgsql
 volatile
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   from_xid xid8;
@@ -1946,9 +1950,10 @@ returns jsonb
 language sql
 stable
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
   with st as (
-    select s.horizon from collab.metrics_rollup_state s
+    select (select s.horizon from collab.metrics_rollup_state s limit 1) as horizon
   ),
   r as (
     select m.* from collab.metrics_minutely m

@@ -10,6 +10,7 @@ language plpgsql
 volatile
 security definer
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   ws uuid := collab.current_workspace();

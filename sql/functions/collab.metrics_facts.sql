@@ -15,9 +15,11 @@ create or replace function collab.metrics_facts(
   queue text default null
 )
 returns setof collab.metrics_minutely
+rows 100
 language sql
 stable
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
   with ev as (
     select e.id, e.workspace_id, e.job_id, e.type::text as kind, e.queue, e.job_type,

@@ -10,6 +10,7 @@ returns integer
 language plpgsql
 volatile
 set search_path = ''
+set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   from_xid xid8;
