@@ -434,3 +434,4 @@ def doctor_cmd() -> None:
 
 if __name__ == "__main__":
     main()
+from collab import cli_metrics as _cli_metrics  # noqa: E402,F401  (registers `collab metrics`)

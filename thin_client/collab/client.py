@@ -542,3 +542,13 @@ class Client:
 
     def reap(self) -> dict[str, int]:
         return dict(self._one(queries.REAP, {})["reap"])
+
+    # metrics ----------------------------------------------------------------------------
+    def metrics_summary(self, since: str = "15 minutes", queue: str | None = None) -> dict[str, Any]:
+        """Counters, phase latencies and gauges as api.metrics_summary returns them."""
+        row = self._one(queries.METRICS_SUMMARY, {"since": since, "queue": queue})
+        return dict(row["summary"])
+
+    def metrics_prometheus(self) -> str:
+        """The Prometheus text exposition of api.metrics_prometheus."""
+        return str(self._one(queries.METRICS_PROMETHEUS, {})["exposition"])

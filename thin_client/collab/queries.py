@@ -81,3 +81,8 @@ REAP = "select api.reap() as reap"
 CHECK_INVARIANTS = "select * from api.check_invariants()"
 
 LISTEN = "listen collab_jobs"
+
+# -- metrics (docs/metrics.md) --------------------------------------------------------------
+METRICS_SUMMARY = "select api.metrics_summary(since => %(since)s, queue => %(queue)s) as summary"
+
+METRICS_PROMETHEUS = "select api.metrics_prometheus() as exposition"
