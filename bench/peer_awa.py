@@ -1,0 +1,68 @@
+"""awa-pg side of the benchmark, run in its own process with the peer on the path.
+
+Usage: peer_awa.py DSN migrate | enqueue-one N | enqueue-batch N | fill N | drain N C
+Prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import awa
+import psycopg
+
+DSN, MODE, *ARGS = sys.argv[1:]
+
+
+@dataclass
+class Noop:
+    n: int = 0
+
+
+async def main() -> None:
+    client = awa.AsyncClient(DSN)
+    out: dict[str, float] = {}
+    try:
+        if MODE == "migrate":
+            await client.migrate()
+        elif MODE == "enqueue-one":
+            n = int(ARGS[0])
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await client.insert(Noop(), queue="bench")
+            out = {"jobs": n, "seconds": time.perf_counter() - t0}
+        elif MODE in ("enqueue-batch", "fill"):
+            n = int(ARGS[0])
+            t0 = time.perf_counter()
+            for start in range(0, n, 1000):
+                await client.insert_many_copy([Noop()] * min(1000, n - start), queue="bench")
+            out = {"jobs": n, "seconds": time.perf_counter() - t0}
+        elif MODE == "drain":
+            n, concurrency = int(ARGS[0]), int(ARGS[1])
+
+            @client.task(Noop, queue="bench")
+            async def handle(job: object) -> None:
+                return None
+
+            t0 = time.perf_counter()
+            await client.start([("bench", concurrency)], poll_interval_ms=50)
+            deadline = t0 + 600
+            sql = "select count(*) from awa.jobs where state = 'completed'"
+            async with await psycopg.AsyncConnection.connect(DSN, autocommit=True) as conn:
+                while time.perf_counter() < deadline:
+                    row = await (await conn.execute(sql)).fetchone()
+                    if row and row[0] >= n:
+                        break
+                    await asyncio.sleep(0.005)
+            out = {"jobs": n, "seconds": time.perf_counter() - t0}
+            await client.shutdown()
+    finally:
+        await client.close()
+    print(json.dumps(out))
+
+
+asyncio.run(main())
