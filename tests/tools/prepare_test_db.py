@@ -56,7 +56,9 @@ def with_database(url: str, name: str) -> str:
 
 def recreate_database(url: str, name: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     return with_database(url, name)
 

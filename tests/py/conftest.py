@@ -1,0 +1,148 @@
+"""Fixtures: one test server per session, one migrated template, one database per module.
+
+The server is Supabase's own Postgres image through testcontainers when a Docker engine
+answers (or ``COLLAB_TEST_BACKEND=docker``), otherwise the embedded test cluster under
+``.collab/test-pg`` on a free port (``COLLAB_TEST_BACKEND=embedded`` forces it), so a busy
+54322 never breaks the tests. The template database is migrated up once per session; each
+test module gets ``CREATE DATABASE … TEMPLATE`` of it, dropped after the module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from collab import embedded, migrate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from helpers import TEST_PG_DIR, create_database, drop_database
+
+SUPABASE_IMAGE = os.environ.get("COLLAB_TEST_SUPABASE_IMAGE", "supabase/postgres:15.8.1.060")
+PREFIX = "collab_t"
+_counter = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than a minute")
+
+
+def _docker_answers() -> bool:
+    docker = shutil.which("docker")
+    if docker is None:
+        return False
+    try:
+        proc = subprocess.run(
+            [docker, "info"], capture_output=True, timeout=5, check=False, text=True
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def _wait_for(url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("select 1")
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@contextlib.contextmanager
+def _docker_server() -> Iterator[str]:
+    from testcontainers.postgres import PostgresContainer
+
+    container = PostgresContainer(
+        SUPABASE_IMAGE, username="postgres", password="postgres", dbname="postgres", driver=None
+    )
+    container.start()
+    try:
+        url = str(container.get_connection_url())
+        _wait_for(url)
+        yield url
+    finally:
+        container.stop()
+
+
+def _drop_leftovers(server_url: str) -> None:
+    """Drop databases of earlier sessions that died before their teardown."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "select datname::text from pg_database where datname like %s", [PREFIX + "%"]
+            )
+        ]
+    for name in names:
+        pid = name.split("_")[2] if name.count("_") >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not Path(f"/proc/{pid}").exists():
+            drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A superuser URL of the test server (database ``postgres``)."""
+    backend = os.environ.get("COLLAB_TEST_BACKEND", "")
+    if backend == "docker" or (backend != "embedded" and _docker_answers()):
+        with _docker_server() as url:
+            yield url
+        return
+    cluster = embedded.EmbeddedPostgres(base=TEST_PG_DIR, port="auto")
+    cluster.start()
+    url = cluster.url()
+    _drop_leftovers(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def template_db(server_url: str) -> Iterator[str]:
+    """Name of a database migrated up to head once per session (clone it, never use it)."""
+    name = f"{PREFIX}_{os.getpid()}_tpl"
+    url = create_database(server_url, name)
+    migrate.up(url)
+    yield name
+    drop_database(server_url, name)
+
+
+def new_database(server_url: str, template: str | None = None) -> tuple[str, str]:
+    """A fresh database for this session: (name, url). Drop it with helpers.drop_database."""
+    name = f"{PREFIX}_{os.getpid()}_{next(_counter)}"
+    return name, create_database(server_url, name, template)
+
+
+@pytest.fixture(scope="module")
+def db_url(server_url: str, template_db: str) -> Iterator[str]:
+    """A superuser URL of a migrated database private to this test module."""
+    name, url = new_database(server_url, template_db)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def fresh_db(server_url: str) -> Iterator[str]:
+    """An empty (unmigrated) database private to this test."""
+    name, url = new_database(server_url)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """An autocommit connection to the module's database."""
+    with psycopg.connect(db_url, autocommit=True) as connection:
+        yield connection

@@ -1,0 +1,87 @@
+"""Helpers shared by the pytest suites (importable as ``helpers``: conftest puts tests/py on
+sys.path). Databases are created and dropped on the test server the session fixture chose."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+from collab import embedded
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+TEST_PG_DIR = REPO / ".collab" / "test-pg"
+SCRATCH = REPO / ".collab" / "tmp"  # throwaway clusters (reachable by the postgres OS user)
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL, pointing at database ``name``."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + name))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """(Re)create database ``name`` (optionally cloned from ``template``); return its URL."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+        if template is None:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        else:
+            conn.execute(
+                sql.SQL("create database {} template {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+    return with_database(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+def pg_bin(name: str) -> str:
+    """A PostgreSQL client program (pg_dump, psql) of the server binaries in use."""
+    return str(embedded.find_bin_dir() / name)
+
+
+def cli_env(**overrides: str) -> dict[str, str]:
+    """The environment for running the ``collab`` CLI in a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+    env.update(overrides)
+    return env
+
+
+def run_cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``.venv/bin/collab ARGS`` and capture its output."""
+    return subprocess.run(
+        [str(VENV_BIN / "collab"), *args],
+        env=env if env is not None else cli_env(),
+        cwd=cwd if cwd is not None else REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def schemas(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:
+        return {row[0] for row in conn.execute("select nspname::text from pg_namespace")}
