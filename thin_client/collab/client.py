@@ -544,7 +544,9 @@ class Client:
         return dict(self._one(queries.REAP, {})["reap"])
 
     # metrics ----------------------------------------------------------------------------
-    def metrics_summary(self, since: str = "15 minutes", queue: str | None = None) -> dict[str, Any]:
+    def metrics_summary(
+        self, since: str = "15 minutes", queue: str | None = None
+    ) -> dict[str, Any]:
         """Counters, phase latencies and gauges as api.metrics_summary returns them."""
         row = self._one(queries.METRICS_SUMMARY, {"since": since, "queue": queue})
         return dict(row["summary"])

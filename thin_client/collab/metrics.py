@@ -44,7 +44,9 @@ class MetricsHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, "not found: try /metrics\n")
 
-    def _send(self, status: int, body: str, content_type: str = "text/plain; charset=utf-8") -> None:
+    def _send(
+        self, status: int, body: str, content_type: str = "text/plain; charset=utf-8"
+    ) -> None:
         data = body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
