@@ -1,6 +1,6 @@
 """awa-pg side of the benchmark, run in its own process with the peer on the path.
 
-Usage: peer_awa.py DSN migrate | enqueue-one N | enqueue-batch N | fill N | drain N C
+Usage: peer_awa.py DSN migrate | enqueue-one N [REPS] | enqueue-batch N [REPS] | drain N C (fills N, then times the drain)
 Prints one JSON object on stdout.
 """
 
@@ -25,22 +25,26 @@ class Noop:
 
 async def main() -> None:
     client = awa.AsyncClient(DSN)
-    out: dict[str, float] = {}
+    out: dict[str, object] = {}
     try:
         if MODE == "migrate":
             await client.migrate()
         elif MODE == "enqueue-one":
-            n = int(ARGS[0])
-            t0 = time.perf_counter()
-            for _ in range(n):
-                await client.insert(Noop(), queue="bench")
-            out = {"jobs": n, "seconds": time.perf_counter() - t0}
-        elif MODE in ("enqueue-batch", "fill"):
-            n = int(ARGS[0])
-            t0 = time.perf_counter()
-            for start in range(0, n, 1000):
-                await client.insert_many_copy([Noop()] * min(1000, n - start), queue="bench")
-            out = {"jobs": n, "seconds": time.perf_counter() - t0}
+            n, runs = int(ARGS[0]), []
+            for _ in range(int(ARGS[1]) if len(ARGS) > 1 else 1):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    await client.insert(Noop(), queue="bench")
+                runs.append(time.perf_counter() - t0)
+            out = {"jobs": n, "runs": runs}
+        elif MODE == "enqueue-batch":
+            n, runs = int(ARGS[0]), []
+            for _ in range(int(ARGS[1]) if len(ARGS) > 1 else 1):
+                t0 = time.perf_counter()
+                for start in range(0, n, 1000):
+                    await client.insert_many_copy([Noop()] * min(1000, n - start), queue="bench")
+                runs.append(time.perf_counter() - t0)
+            out = {"jobs": n, "runs": runs}
         elif MODE == "drain":
             n, concurrency = int(ARGS[0]), int(ARGS[1])
 
@@ -48,6 +52,8 @@ async def main() -> None:
             async def handle(job: object) -> None:
                 return None
 
+            for start in range(0, n, 1000):
+                await client.insert_many_copy([Noop()] * min(1000, n - start), queue="bench")
             t0 = time.perf_counter()
             await client.start([("bench", concurrency)], poll_interval_ms=50)
             deadline = t0 + 600

@@ -1,7 +1,8 @@
 // graphile-worker side of the benchmark; graphile-worker is loaded from the git-ignored
 // peers folder given in PEERS_NODE. Usage:
-//   node peer_graphile.cjs DSN migrate | enqueue-one N | enqueue-batch N | fill N
-//                              | drain N CONCURRENCY [LOCAL_QUEUE] | wake N RATE
+//   node peer_graphile.cjs DSN migrate | enqueue-one N [REPS] | enqueue-batch N [REPS]
+//                              | drain N CONCURRENCY [LOCAL_QUEUE] (fills N, then times the drain)
+//                              | wake N RATE
 // Prints one JSON object on stdout.
 const path = require("path");
 const base = path.join(process.env.PEERS_NODE, "node_modules");
@@ -21,23 +22,36 @@ async function main() {
       await utils.migrate();
     } else if (mode === "enqueue-one") {
       const n = Number(args[0]);
-      const t0 = now();
-      for (let i = 0; i < n; i++) await utils.addJob("noop", {});
-      out = { jobs: n, seconds: (now() - t0) / 1000 };
-    } else if (mode === "enqueue-batch" || mode === "fill") {
-      const n = Number(args[0]);
-      const t0 = now();
-      for (let s = 0; s < n; s += 1000) {
-        const specs = [];
-        for (let i = s; i < Math.min(n, s + 1000); i++) specs.push({ identifier: "noop", payload: {} });
-        await utils.addJobs(specs);
+      const runs = [];
+      for (let r = 0; r < Number(args[1] || 1); r++) {
+        const t0 = now();
+        for (let i = 0; i < n; i++) await utils.addJob("noop", {});
+        runs.push((now() - t0) / 1000);
       }
-      out = { jobs: n, seconds: (now() - t0) / 1000 };
+      out = { jobs: n, runs };
+    } else if (mode === "enqueue-batch") {
+      const n = Number(args[0]);
+      const runs = [];
+      for (let r = 0; r < Number(args[1] || 1); r++) {
+        const t0 = now();
+        for (let s = 0; s < n; s += 1000) {
+          const specs = [];
+          for (let i = s; i < Math.min(n, s + 1000); i++) specs.push({ identifier: "noop", payload: {} });
+          await utils.addJobs(specs);
+        }
+        runs.push((now() - t0) / 1000);
+      }
+      out = { jobs: n, runs };
     } else if (mode === "drain") {
       const n = Number(args[0]);
       const concurrency = Number(args[1]);
       const localQueue = Number(args[2] || 0);
       const preset = localQueue ? { worker: { localQueue: { size: localQueue } } } : undefined;
+      for (let s = 0; s < n; s += 1000) {
+        const specs = [];
+        for (let i = s; i < Math.min(n, s + 1000); i++) specs.push({ identifier: "noop", payload: {} });
+        await utils.addJobs(specs);
+      }
       const t0 = now();
       const runner = await gw.run({
         connectionString: dsn,

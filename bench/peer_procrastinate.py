@@ -1,6 +1,6 @@
 """procrastinate side of the benchmark, run in its own process with the peer on the path.
 
-Usage: peer_procrastinate.py DSN schema | enqueue-one N | enqueue-batch N | fill N | drain N C
+Usage: peer_procrastinate.py DSN schema | enqueue-one N [REPS] | enqueue-batch N [REPS] | drain N C (fills N, then times the drain)
 Prints one JSON object on stdout.
 """
 
@@ -22,7 +22,7 @@ def noop() -> None:
 
 
 def main() -> None:
-    out: dict[str, float] = {}
+    out: dict[str, object] = {}
     if MODE == "drain":
         n, concurrency = int(ARGS[0]), int(ARGS[1])
         async_app = procrastinate.App(
@@ -33,6 +33,9 @@ def main() -> None:
         async def noop_async() -> None:
             return None
 
+        with app.open():
+            for start in range(0, n, 1000):
+                noop.batch_defer(*([{}] * min(1000, n - start)))
         t0 = time.perf_counter()
         async_app.run_worker(queues=["bench"], concurrency=concurrency, wait=False)
         out = {"jobs": n, "seconds": time.perf_counter() - t0}
@@ -42,17 +45,21 @@ def main() -> None:
         if MODE == "schema":
             app.schema_manager.apply_schema()
         elif MODE == "enqueue-one":
-            n = int(ARGS[0])
-            t0 = time.perf_counter()
-            for _ in range(n):
-                noop.defer()
-            out = {"jobs": n, "seconds": time.perf_counter() - t0}
-        elif MODE in ("enqueue-batch", "fill"):
-            n = int(ARGS[0])
-            t0 = time.perf_counter()
-            for start in range(0, n, 1000):
-                noop.batch_defer(*([{}] * min(1000, n - start)))
-            out = {"jobs": n, "seconds": time.perf_counter() - t0}
+            n, runs = int(ARGS[0]), []
+            for _ in range(int(ARGS[1]) if len(ARGS) > 1 else 1):
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    noop.defer()
+                runs.append(time.perf_counter() - t0)
+            out = {"jobs": n, "runs": runs}
+        elif MODE == "enqueue-batch":
+            n, runs = int(ARGS[0]), []
+            for _ in range(int(ARGS[1]) if len(ARGS) > 1 else 1):
+                t0 = time.perf_counter()
+                for start in range(0, n, 1000):
+                    noop.batch_defer(*([{}] * min(1000, n - start)))
+                runs.append(time.perf_counter() - t0)
+            out = {"jobs": n, "runs": runs}
     print(json.dumps(out))
 
 

@@ -78,9 +78,9 @@ class Sizes:
         self.enqueue_one = 300 if quick else 2000
         self.enqueue_batch = 5000 if quick else 20000
         self.drain = 2000 if quick else 20000
-        self.drain_slow = 400 if quick else 5000  # procrastinate: ~300 jobs/s
-        self.drain_awa = 1000 if quick else 20000
-        self.pgbench_seconds = 2 if quick else 10
+        self.drain_slow = 150 if quick else 5000  # procrastinate: ~300 jobs/s
+        self.drain_awa = 500 if quick else 20000
+        self.pgbench_seconds = 1 if quick else 10
         self.wake_jobs = 60 if quick else 500
         self.growth = [10**4, 10**5] if quick else [10**4, 10**5, 10**6]
 
@@ -426,60 +426,60 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
 
-        def gw_run(mode: str, n: int) -> float:
-            r = graphile(b.fresh("b_enqueue", gw), mode, n)
-            return rate(r["jobs"], r["seconds"])
+        def gw_run(mode: str, n: int) -> list[float]:
+            r = graphile(b.fresh("b_enqueue", gw), mode, n, REPEATS)
+            return [rate(r["jobs"], x) for x in r["runs"]]
 
         b.record(
             "enqueue",
             "graphile-worker one (addJob)",
-            [gw_run("enqueue-one", n1) for _ in range(REPEATS)],
+            gw_run("enqueue-one", n1),
             "jobs/s",
         )
         b.record(
             "enqueue",
             "graphile-worker batch (addJobs)",
-            [gw_run("enqueue-batch", nb) for _ in range(REPEATS)],
+            gw_run("enqueue-batch", nb),
             "jobs/s",
         )
 
     if "awa-pg" in peers:
         aw = b.template("tpl_awa", build_awa)
 
-        def awa_run(mode: str, n: int) -> float:
-            r = awa(b.fresh("b_enqueue", aw), mode, n)
-            return rate(r["jobs"], r["seconds"])
+        def awa_run(mode: str, n: int) -> list[float]:
+            r = awa(b.fresh("b_enqueue", aw), mode, n, REPEATS)
+            return [rate(r["jobs"], x) for x in r["runs"]]
 
         b.record(
             "enqueue",
             "awa-pg one (insert)",
-            [awa_run("enqueue-one", n1) for _ in range(REPEATS)],
+            awa_run("enqueue-one", n1),
             "jobs/s",
         )
         b.record(
             "enqueue",
             "awa-pg batch (insert_many_copy)",
-            [awa_run("enqueue-batch", nb) for _ in range(REPEATS)],
+            awa_run("enqueue-batch", nb),
             "jobs/s",
         )
 
     if "procrastinate" in peers:
         pr = b.template("tpl_procrastinate", build_procrastinate)
 
-        def pr_run(mode: str, n: int) -> float:
-            r = procrastinate(b.fresh("b_enqueue", pr), mode, n)
-            return rate(r["jobs"], r["seconds"])
+        def pr_run(mode: str, n: int) -> list[float]:
+            r = procrastinate(b.fresh("b_enqueue", pr), mode, n, REPEATS)
+            return [rate(r["jobs"], x) for x in r["runs"]]
 
         b.record(
             "enqueue",
             "procrastinate one (defer)",
-            [pr_run("enqueue-one", n1) for _ in range(REPEATS)],
+            pr_run("enqueue-one", n1),
             "jobs/s",
         )
         b.record(
             "enqueue",
             "procrastinate batch (batch_defer)",
-            [pr_run("enqueue-batch", nb) for _ in range(REPEATS)],
+            pr_run("enqueue-batch", nb),
             "jobs/s",
         )
 
@@ -533,7 +533,6 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
 
         def gw_drain(c: int, local_queue: int = 0) -> float:
             dsn = b.fresh("b_drain", gw)
-            graphile(dsn, "fill", n)
             r = graphile(dsn, "drain", n, c, local_queue)
             return rate(r["jobs"], r["seconds"])
 
@@ -552,7 +551,6 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
 
         def pr_drain(c: int) -> float:
             dsn = b.fresh("b_drain", pr)
-            procrastinate(dsn, "fill", slow)
             r = procrastinate(dsn, "drain", slow, c)
             return rate(r["jobs"], r["seconds"])
 
@@ -569,7 +567,6 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
 
         def awa_drain(c: int) -> float:
             dsn = b.fresh("b_drain", aw)
-            awa(dsn, "fill", na)
             r = awa(dsn, "drain", na, c)
             return rate(r["jobs"], r["seconds"])
 
@@ -688,7 +685,15 @@ def collab_pgbench_db(b: Bench, name: str, jobs: int, triggers: bool = True) -> 
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("alter table collab.jobs disable trigger user")
     fill_collab(dsn, jobs)
+    settle(dsn)
     return executor(dsn)
+
+
+def settle(dsn: str) -> None:
+    """Vacuum and checkpoint after a fill, so the timed runs do not pay for the fill."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("vacuum analyze")
+        c.execute("checkpoint")
 
 
 def supply(b: Bench, per_job_rate: float) -> int:
@@ -714,7 +719,7 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
                 " select 'bench', '{}' from generate_series(1, %s)",
                 [supply(b, (4000, 20000)[k > 1])],
             )
-            c.execute("vacuum analyze plain_jobs")
+        settle(dsn)
         b.record(
             "sql",
             f"baseline SKIP LOCKED claim tx + delete tx, {k} per tx",
@@ -732,7 +737,7 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
                         " array(select '{}'::jsonb from generate_series(1, %s)))",
                         [min(10000, n - start)],
                     )
-                c.execute("vacuum analyze")
+            settle(dsn)
             b.record(
                 "sql",
                 f"pgmq read+archive, {k} per read",
@@ -759,7 +764,7 @@ def collab_wake(b: Bench, n: int, per_second: float) -> list[float]:
         c.execute("delete from collab.jobs")
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
-    time.sleep(1.0)
+    time.sleep(0.5)
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             t0 = time.perf_counter()
@@ -843,7 +848,7 @@ def w_growth(b: Bench, peers: dict[str, Any]) -> None:
                 [n],
             )
             c.execute("alter table collab.jobs enable trigger user")
-            c.execute("vacuum analyze collab.jobs")
+        settle(dsn)
         b.record(
             "growth",
             f"{n:,} finished jobs",
@@ -1059,60 +1064,53 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
     return out
 
 
-BASELINES = {
-    "enqueue": ("baseline one (plain insert)", "baseline batch (plain insert)"),
-    "sql": (
-        "baseline SKIP LOCKED claim tx + delete tx, 1 per tx",
-        "baseline SKIP LOCKED claim tx + delete tx, 10 per tx",
-    ),
-}
-
-
 def reference_for(workload: str, system: str, b: Bench) -> str:
-    """The ratio column: Collab against the best peer (or baseline) of the same kind."""
+    """The ratio column: a Collab figure against the best peer and the baseline of its kind."""
     rows = b.results["workloads"][workload]
     me = rows[system]["median"]
-    if workload == "enqueue":
-        kind = "one" if " one " in f" {system} " else "batch"
-        others = {
-            s: r["median"] for s, r in rows.items() if f" {kind} " in f" {s} " and s != system
-        }
-    elif workload == "sql":
-        kind = "10 per" if "10 per" in system else "1 per"
-        others = {s: r["median"] for s, r in rows.items() if kind in s and s != system}
-    elif workload == "drain":
-        c = "32" if "32" in system or "500" in system else "4"
-        others = {
-            s: r["median"]
-            for s, r in rows.items()
-            if not s.startswith("collab") and (f" {c}" in s or f"-j {c}" in s)
-        }
-    elif workload == "wake":
+    if workload == "overhead":
+        off = rows.get("collab, events off (triggers disabled)")
+        return f"{me / off['median']:.2f}x of events off" if off and system != off else ""
+    if workload == "growth":
+        first = next(iter(rows.values()))["median"]
+        return f"{me / first:.2f}x of the smallest table"
+    if not system.startswith("collab"):
+        return ""
+    if workload == "wake":
         p = system.split()[-1]
         others = {
             s: r["median"] for s, r in rows.items() if not s.startswith("collab") and s.endswith(p)
         }
-        if others and me:
-            best = min(others.values())
-            return f"{me / best:.2f}x of {min(others, key=others.__getitem__)} (lower is better)"
-        return ""
-    elif workload == "overhead":
-        off = rows.get("collab, events off (triggers disabled)")
-        return f"{me / off['median']:.2f}x of events off" if off else ""
-    elif workload == "growth":
-        first = next(iter(rows.values()))["median"]
-        return f"{me / first:.2f}x of the smallest table"
-    else:
-        return ""
-    if not system.startswith("collab") or not others:
-        return ""
-    best_name = max(others, key=others.__getitem__)
-    text = f"{me / others[best_name]:.2f}x of best ({best_name})"
-    base = [s for s in BASELINES.get(workload, ()) if s in others]
-    for s in base:
-        if s != best_name:
-            text += f"; {me / others[s]:.2f}x of baseline"
-    return text
+        if not others:
+            return ""
+        best = min(others, key=others.__getitem__)
+        return f"{me / others[best]:.2f}x of {best} (lower is better)"
+
+    def same_kind(s: str) -> bool:
+        if workload == "enqueue":
+            return (" one " in f" {s} ") == (" one " in f" {system} ")
+        if workload == "sql":
+            return ("10 per" in s) == ("10 per" in system)
+        if workload == "drain":
+            if "high-throughput" in system:
+                return True
+            c = "32" if "32" in system else "4"
+            return "local queue" not in s and bool(re.search(rf"(-j|concurrency|awa-pg) {c}\b", s))
+        return False
+
+    peers = {
+        s: r["median"]
+        for s, r in rows.items()
+        if same_kind(s) and not s.startswith(("collab", "baseline"))
+    }
+    base = [r["median"] for s, r in rows.items() if same_kind(s) and s.startswith("baseline")]
+    parts = []
+    if peers:
+        best = max(peers, key=peers.__getitem__)
+        parts.append(f"{me / peers[best]:.2f}x of best peer ({best})")
+    if base:
+        parts.append(f"{me / base[0]:.2f}x of baseline")
+    return "; ".join(parts)
 
 
 def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> None:
@@ -1144,8 +1142,12 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
         lines += ["Errors: " + "; ".join(f"{k}: {v}" for k, v in r["errors"].items()) + ".", ""]
     if b.sizes.quick:
         lines += [
-            "Quick mode uses smaller sizes (see `Sizes` in `bench/run.py`) and 2-second pgbench "
-            "runs; other work on the machine during the run shows up as noise (±20% or more).",
+            "Quick mode uses smaller sizes (see `Sizes` in `bench/run.py`) and "
+            f"{b.sizes.pgbench_seconds}-second pgbench runs; other work on the machine during "
+            "the run (load average "
+            f"{r['machine']['load_average_at_start'][0]:.1f} at start, "
+            f"{r['machine'].get('load_average_at_end', [0])[0]:.1f} at end) shows up as noise, "
+            "±20% or more.",
             "",
         ]
     lines += [
@@ -1228,7 +1230,7 @@ def plot(b: Bench, path: Path) -> bool:
         ax2.set_ylabel("claim+complete jobs/s (pgbench, 4 clients)")
         ax2.set_title("Growth")
     fig_.tight_layout()
-    fig_.savefig(path, dpi=90)
+    fig_.savefig(path, dpi=90, bbox_inches="tight")
     return True
 
 
@@ -1255,7 +1257,19 @@ def main() -> None:
     parser.add_argument("--soak", action="store_true", help="add the 10-minute soak")
     parser.add_argument("--soak-seconds", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/bench.md")
+    parser.add_argument(
+        "--render", metavar="JSON", help="rewrite docs/bench.md from a results file"
+    )
     args = parser.parse_args()
+    if args.render:
+        path = Path(args.render).resolve()
+        saved = json.loads(path.read_text())
+        b = Bench(Sizes(saved["mode"] == "quick"))
+        b.results, b.settings = saved, saved["settings"]
+        png = path.with_suffix(".png")
+        write_doc(b, saved["started_at"], path.name, png.name if png.exists() else None)
+        say(f"wrote {DOC.relative_to(ROOT)}")
+        return
 
     started = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
@@ -1292,17 +1306,21 @@ def main() -> None:
         "soak": lambda bb, pp: w_soak(bb, pp, args.soak_seconds),
     }
     for w in chosen:
+        t_w = time.perf_counter()
         try:
             table[w](b, peers)
         except Exception as exc:  # report and go on: one broken workload must not hide the rest
             b.results["errors"][w] = f"{type(exc).__name__}: {exc}"
             say(f"  error in {w}: {type(exc).__name__}: {exc}")
+        b.results.setdefault("workload_seconds", {})[w] = round(time.perf_counter() - t_w, 1)
+        say(f"  ({w}: {time.perf_counter() - t_w:.0f} s)")
     if not args.only or args.only in ("sql", "overhead"):
         try:
             profile(b)
         except Exception as exc:
             b.results["errors"]["profile"] = f"{type(exc).__name__}: {exc}"
     b.results["seconds"] = round(time.perf_counter() - started, 1)
+    b.results["machine"]["load_average_at_end"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     json_path = RESULTS / f"{stamp}.json"
     png_path = RESULTS / f"{stamp}.png"
