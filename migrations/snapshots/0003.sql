@@ -997,21 +997,33 @@ begin
   perform collab.metrics_rollup();
   counters := collab.metrics_window(ws, start_, metrics_summary.queue);
 
-  select coalesce(jsonb_object_agg(s.queue, s.gauges order by s.queue), '{}'::jsonb) into queues
-    from (
-      select q.name as queue, jsonb_build_object(
-               'queued', count(j.id) filter (where j.status = 'queued'),
-               'running', count(j.id) filter (where j.status = 'running'),
-               'succeeded', count(j.id) filter (where j.status = 'succeeded'),
-               'cancelled', count(j.id) filter (where j.status = 'cancelled'),
-               'dead', count(j.id) filter (where j.status = 'dead'),
-               'oldest_queued_age_seconds', coalesce(extract(epoch from now_ - min(j.run_at)
-                   filter (where j.status = 'queued' and j.run_at <= now_)), 0),
-               'paused', q.paused) as gauges
-        from collab.queues q
-        left join collab.jobs j on j.workspace_id = q.workspace_id and j.queue = q.name
-       where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue)
-       group by q.name, q.paused) s;
+  -- One grouped pass over the workspace's jobs (no join: the aggregate runs on the scan),
+  -- and the oldest due queued job from the queued rows only (partial claim index).
+  with counts as (
+    select j.queue, j.status, count(*) as n
+      from collab.jobs j
+     where j.workspace_id = ws and (metrics_summary.queue is null or j.queue = metrics_summary.queue)
+     group by j.queue, j.status
+  ),
+  oldest as (
+    select j.queue, min(j.run_at) as run_at
+      from collab.jobs j
+     where j.workspace_id = ws and j.status = 'queued' and j.run_at <= now_
+       and (metrics_summary.queue is null or j.queue = metrics_summary.queue)
+     group by j.queue
+  )
+  select coalesce(jsonb_object_agg(q.name, jsonb_build_object(
+           'queued', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'queued'), 0),
+           'running', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'running'), 0),
+           'succeeded', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'succeeded'), 0),
+           'cancelled', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'cancelled'), 0),
+           'dead', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'dead'), 0),
+           'oldest_queued_age_seconds',
+             coalesce((select extract(epoch from now_ - o.run_at) from oldest o where o.queue = q.name), 0),
+           'paused', q.paused) order by q.name), '{}'::jsonb)
+    into queues
+    from collab.queues q
+   where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue);
 
   select jsonb_build_object(
            'online', count(*) filter (where e.online and e.last_seen_at >= now_ - make_interval(secs => 2 * e.heartbeat_seconds)),
@@ -1646,77 +1658,83 @@ create or replace function collab.metrics_facts(
 )
 returns setof collab.metrics_minutely
 rows 100
-language sql
+language plpgsql
 stable
 set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
-as $$
-  with ev as (
-    select e.id, e.workspace_id, e.job_id, e.type::text as kind, e.queue, e.job_type,
-           e.attempt, e.data, e.created_at
-      from collab.job_events e
-     where e.xid >= metrics_facts.from_xid
-       and (metrics_facts.to_xid is null or e.xid < metrics_facts.to_xid)
-       and e.job_id is not null
-       and (metrics_facts.workspace_id is null or e.workspace_id = metrics_facts.workspace_id)
-       and (metrics_facts.since is null or e.created_at >= metrics_facts.since)
-       and (metrics_facts.queue is null or e.queue = metrics_facts.queue)
-  ),
-  facts as (
-    select ev.workspace_id, ev.queue, ev.job_type, date_trunc('minute', ev.created_at) as minute,
-           ev.kind, 1::bigint as n,
-           ev.data -> 'error' ->> 'reason' as reason,
-           case when ev.kind = 'claimed' then collab.metrics_round_ms(extract(epoch from ev.created_at - (
-             select (p.data ->> 'run_at')::timestamptz from collab.job_events p
-              where p.job_id = ev.job_id and p.id < ev.id and p.data ? 'run_at'
-              order by p.id desc limit 1))::double precision) end as queue_wait,
-           case when ev.kind in ('succeeded', 'retry_scheduled', 'dead') then collab.metrics_round_ms(extract(epoch from ev.created_at - (
-             select c.created_at from collab.job_events c
-              where c.job_id = ev.job_id and c.id < ev.id and c.type = 'claimed' and c.attempt = ev.attempt
-              order by c.id desc limit 1))::double precision) end as run_time,
-           case when ev.kind in ('succeeded', 'dead') then collab.metrics_round_ms(extract(epoch from ev.created_at - (
-             select s.created_at from collab.job_events s
-              where s.job_id = ev.job_id and s.type = 'enqueued'
-              order by s.id limit 1))::double precision) end as end_to_end
-      from ev
-    union all
-    select s.workspace_id, s.queue, s.job_type, date_trunc('minute', s.created_at), s.kind, s.count,
-           null, null, null, null
-      from collab.metrics_signals s
-     where s.xid >= metrics_facts.from_xid
-       and (metrics_facts.to_xid is null or s.xid < metrics_facts.to_xid)
-       and (metrics_facts.workspace_id is null or s.workspace_id = metrics_facts.workspace_id)
-       and (metrics_facts.since is null or s.created_at >= metrics_facts.since)
-       and (metrics_facts.queue is null or s.queue = metrics_facts.queue)
-  )
-  select f.workspace_id, f.queue, f.job_type, f.minute,
-         coalesce(sum(f.n) filter (where f.kind = 'enqueued'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'claimed'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'claim_conflict'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'lease_expired'
-                                      or (f.kind = 'dead' and f.reason = 'lease_expired')), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'lease_released'
-                                      or (f.kind = 'dead' and f.reason = 'lease_released')), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'retry_scheduled'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind in ('retry_scheduled', 'lease_expired', 'lease_released', 'dead')), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'dead'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'succeeded'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'cancelled'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'requeued'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'idempotent_duplicate'), 0)::bigint,
-         coalesce(sum(f.n) filter (where f.kind = 'fencing_rejection'), 0)::bigint,
-         coalesce((select jsonb_object_agg(h.v, h.c) from (
-                     select v, count(*) as c from unnest(array_agg(f.queue_wait)) v
-                      where v is not null group by v) h), '{}'::jsonb),
-         coalesce((select jsonb_object_agg(h.v, h.c) from (
-                     select v, count(*) as c from unnest(array_agg(f.run_time)) v
-                      where v is not null group by v) h), '{}'::jsonb),
-         coalesce((select jsonb_object_agg(h.v, h.c) from (
-                     select v, count(*) as c from unnest(array_agg(f.end_to_end)) v
-                      where v is not null group by v) h), '{}'::jsonb)
-    from facts f
-   group by f.workspace_id, f.queue, f.job_type, f.minute
-$$;
+as $fn$
+begin
+  -- Dynamic, so every call is planned with its actual bounds: a plan made for an unknown
+  -- horizon would scan every event instead of the few above it.
+  return query execute $q$
+      with ev as (
+        select e.id, e.workspace_id, e.job_id, e.type::text as kind, e.queue, e.job_type,
+               e.attempt, e.data, e.created_at
+          from collab.job_events e
+         where e.xid >= $1
+           and ($2 is null or e.xid < $2)
+           and e.job_id is not null
+           and ($3 is null or e.workspace_id = $3)
+           and ($4 is null or e.created_at >= $4)
+           and ($5 is null or e.queue = $5)
+      ),
+      facts as (
+        select ev.workspace_id, ev.queue, ev.job_type, date_trunc('minute', ev.created_at) as minute,
+               ev.kind, 1::bigint as n,
+               ev.data -> 'error' ->> 'reason' as reason,
+               case when ev.kind = 'claimed' then collab.metrics_round_ms(extract(epoch from ev.created_at - (
+                 select (p.data ->> 'run_at')::timestamptz from collab.job_events p
+                  where p.job_id = ev.job_id and p.id < ev.id and p.data ? 'run_at'
+                  order by p.id desc limit 1))::double precision) end as queue_wait,
+               case when ev.kind in ('succeeded', 'retry_scheduled', 'dead') then collab.metrics_round_ms(extract(epoch from ev.created_at - (
+                 select c.created_at from collab.job_events c
+                  where c.job_id = ev.job_id and c.id < ev.id and c.type = 'claimed' and c.attempt = ev.attempt
+                  order by c.id desc limit 1))::double precision) end as run_time,
+               case when ev.kind in ('succeeded', 'dead') then collab.metrics_round_ms(extract(epoch from ev.created_at - (
+                 select s.created_at from collab.job_events s
+                  where s.job_id = ev.job_id and s.type = 'enqueued'
+                  order by s.id limit 1))::double precision) end as end_to_end
+          from ev
+        union all
+        select s.workspace_id, s.queue, s.job_type, date_trunc('minute', s.created_at), s.kind, s.count,
+               null, null, null, null
+          from collab.metrics_signals s
+         where s.xid >= $1
+           and ($2 is null or s.xid < $2)
+           and ($3 is null or s.workspace_id = $3)
+           and ($4 is null or s.created_at >= $4)
+           and ($5 is null or s.queue = $5)
+      )
+      select f.workspace_id, f.queue, f.job_type, f.minute,
+             coalesce(sum(f.n) filter (where f.kind = 'enqueued'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'claimed'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'claim_conflict'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'lease_expired'
+                                          or (f.kind = 'dead' and f.reason = 'lease_expired')), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'lease_released'
+                                          or (f.kind = 'dead' and f.reason = 'lease_released')), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'retry_scheduled'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind in ('retry_scheduled', 'lease_expired', 'lease_released', 'dead')), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'dead'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'succeeded'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'cancelled'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'requeued'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'idempotent_duplicate'), 0)::bigint,
+             coalesce(sum(f.n) filter (where f.kind = 'fencing_rejection'), 0)::bigint,
+             coalesce((select jsonb_object_agg(h.v, h.c) from (
+                         select v, count(*) as c from unnest(array_agg(f.queue_wait)) v
+                          where v is not null group by v) h), '{}'::jsonb),
+             coalesce((select jsonb_object_agg(h.v, h.c) from (
+                         select v, count(*) as c from unnest(array_agg(f.run_time)) v
+                          where v is not null group by v) h), '{}'::jsonb),
+             coalesce((select jsonb_object_agg(h.v, h.c) from (
+                         select v, count(*) as c from unnest(array_agg(f.end_to_end)) v
+                          where v is not null group by v) h), '{}'::jsonb)
+        from facts f
+       group by f.workspace_id, f.queue, f.job_type, f.minute
+  $q$ using from_xid, to_xid, workspace_id, since, queue;
+end
+$fn$;
 comment on function collab.metrics_facts(xid8, xid8, uuid, timestamptz, text) is
   'Per-minute metrics rows (as collab.metrics_minutely) computed from job_events and metrics_signals of transactions in [from_xid, to_xid).';
 

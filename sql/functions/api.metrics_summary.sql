@@ -42,21 +42,33 @@ begin
   perform collab.metrics_rollup();
   counters := collab.metrics_window(ws, start_, metrics_summary.queue);
 
-  select coalesce(jsonb_object_agg(s.queue, s.gauges order by s.queue), '{}'::jsonb) into queues
-    from (
-      select q.name as queue, jsonb_build_object(
-               'queued', count(j.id) filter (where j.status = 'queued'),
-               'running', count(j.id) filter (where j.status = 'running'),
-               'succeeded', count(j.id) filter (where j.status = 'succeeded'),
-               'cancelled', count(j.id) filter (where j.status = 'cancelled'),
-               'dead', count(j.id) filter (where j.status = 'dead'),
-               'oldest_queued_age_seconds', coalesce(extract(epoch from now_ - min(j.run_at)
-                   filter (where j.status = 'queued' and j.run_at <= now_)), 0),
-               'paused', q.paused) as gauges
-        from collab.queues q
-        left join collab.jobs j on j.workspace_id = q.workspace_id and j.queue = q.name
-       where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue)
-       group by q.name, q.paused) s;
+  -- One grouped pass over the workspace's jobs (no join: the aggregate runs on the scan),
+  -- and the oldest due queued job from the queued rows only (partial claim index).
+  with counts as (
+    select j.queue, j.status, count(*) as n
+      from collab.jobs j
+     where j.workspace_id = ws and (metrics_summary.queue is null or j.queue = metrics_summary.queue)
+     group by j.queue, j.status
+  ),
+  oldest as (
+    select j.queue, min(j.run_at) as run_at
+      from collab.jobs j
+     where j.workspace_id = ws and j.status = 'queued' and j.run_at <= now_
+       and (metrics_summary.queue is null or j.queue = metrics_summary.queue)
+     group by j.queue
+  )
+  select coalesce(jsonb_object_agg(q.name, jsonb_build_object(
+           'queued', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'queued'), 0),
+           'running', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'running'), 0),
+           'succeeded', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'succeeded'), 0),
+           'cancelled', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'cancelled'), 0),
+           'dead', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'dead'), 0),
+           'oldest_queued_age_seconds',
+             coalesce((select extract(epoch from now_ - o.run_at) from oldest o where o.queue = q.name), 0),
+           'paused', q.paused) order by q.name), '{}'::jsonb)
+    into queues
+    from collab.queues q
+   where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue);
 
   select jsonb_build_object(
            'online', count(*) filter (where e.online and e.last_seen_at >= now_ - make_interval(secs => 2 * e.heartbeat_seconds)),
