@@ -249,13 +249,17 @@ class EmbeddedPostgres:
             "max_replication_slots": "10",
             "shared_preload_libraries": "'" + ",".join(preload) + "'",
             "cron.database_name": "'postgres'",
+            # Background workers: pg_cron needs no connection (and so no password) to run jobs.
+            "cron.use_background_workers": "on",
+            "max_worker_processes": "32",
             "max_connections": "200",
             "shared_buffers": "256MB",
             "synchronous_commit": "on",
             "logging_collector": "off",
         }
         if "pg_cron" not in preload:
-            del settings["cron.database_name"]
+            for key in ("cron.database_name", "cron.use_background_workers"):
+                del settings[key]
         text = "# written by `collab db start`; edits are overwritten\n" + "".join(
             f"{k} = {v}\n" for k, v in settings.items()
         )
