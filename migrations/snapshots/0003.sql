@@ -178,6 +178,16 @@ begin
     get diagnostics n = row_count;
     got := got + n;
   end loop;
+
+  -- A short claim while due jobs are still queued in this snapshot means rows were skipped
+  -- because others held their locks: a claim conflict (docs/metrics.md). Only short claims pay.
+  if got < claim.max_jobs and open_queues is not null then
+    perform collab.metrics_signal('claim_conflict', ws, qn.name, '', 1)
+       from unnest(open_queues) qn(name)
+      where exists (select 1 from collab.jobs j
+                     where j.workspace_id = ws and j.queue = qn.name
+                       and j.status = 'queued' and j.run_at <= now_);
+  end if;
 end
 $$;
 comment on function api.claim(uuid, text[], integer, integer) is
@@ -239,6 +249,7 @@ declare
   ws uuid := collab.current_workspace();
   now_ timestamptz := collab.clock();
   bad record;
+  outcomes api.completion[];
 begin
   if complete_batch.items is null or jsonb_typeof(complete_batch.items) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'items must be a JSON array', 'items');
@@ -264,7 +275,6 @@ begin
       bad.field, 'nothing was completed', jsonb_build_object('index', bad.idx));
   end if;
 
-  return query
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,
            t.e -> 'result' as result, t.ord
@@ -278,18 +288,30 @@ begin
      where x.id = item.job_id and x.workspace_id = ws
        and x.status = 'running' and x.lease_token = item.lease_token
     returning x.id
-  )
-  select item.job_id,
-         done.id is not null or prior.id is not null,
+  ),
+  outcome as (
+    select item.ord, item.job_id,
+         done.id is not null or prior.id is not null as ok,
          case when done.id is not null or prior.id is not null then null
               when known.id is null then 'job_not_found'
-              else 'lease_lost' end
+              else 'lease_lost' end as reason
     from item
     left join done on done.id = item.job_id
     left join collab.jobs prior on prior.id = item.job_id and prior.workspace_id = ws
                                 and prior.status = 'succeeded' and prior.lease_token = item.lease_token
     left join collab.jobs known on known.id = item.job_id and known.workspace_id = ws
-   order by item.ord;
+  )
+  select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord) into outcomes
+    from outcome o;
+
+  -- Stale tokens do not abort the batch, so they can be counted (docs/metrics.md).
+  if exists (select 1 from unnest(outcomes) o where o.reason = 'lease_lost') then
+    perform collab.metrics_signal('fencing_rejection', ws, j.queue, j.type, count(*))
+       from unnest(outcomes) o join collab.jobs j on j.id = o.job_id
+      where o.reason = 'lease_lost'
+      group by j.queue, j.type;
+  end if;
+  return query select * from unnest(outcomes);
 end
 $$;
 comment on function api.complete_batch(jsonb) is
@@ -534,6 +556,18 @@ begin
              bad.idx, bad.id),
       'idempotency_key', 'use a new key for a different job',
       jsonb_build_object('index', bad.idx, 'job_id', bad.id));
+  end if;
+
+  -- Idempotent repeats write no event; count them for the metrics (docs/metrics.md).
+  if cardinality(inserted) < jsonb_array_length(enqueue_batch.jobs) then
+    perform collab.metrics_signal('idempotent_duplicate', ws, d.queue, d.type, d.n)
+       from (select s.e ->> 'queue' as queue, s.e ->> 'type' as type, count(*) as n
+               from (select x.e, row_number() over (partition by x.e ->> 'idempotency_key' order by x.ord) as key_rank
+                       from jsonb_array_elements(enqueue_batch.jobs) with ordinality x(e, ord)
+                      where x.e ->> 'idempotency_key' is not null) s
+               join collab.jobs j on j.workspace_id = ws and j.idempotency_key = s.e ->> 'idempotency_key'
+              where not (j.id = any(inserted) and s.key_rank = 1)
+              group by 1, 2) d;
   end if;
 
   -- 5. The jobs, in input order.

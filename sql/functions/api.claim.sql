@@ -118,6 +118,16 @@ begin
     get diagnostics n = row_count;
     got := got + n;
   end loop;
+
+  -- A short claim while due jobs are still queued in this snapshot means rows were skipped
+  -- because others held their locks: a claim conflict (docs/metrics.md). Only short claims pay.
+  if got < claim.max_jobs and open_queues is not null then
+    perform collab.metrics_signal('claim_conflict', ws, qn.name, '', 1)
+       from unnest(open_queues) qn(name)
+      where exists (select 1 from collab.jobs j
+                     where j.workspace_id = ws and j.queue = qn.name
+                       and j.status = 'queued' and j.run_at <= now_);
+  end if;
 end
 $$;
 comment on function api.claim(uuid, text[], integer, integer) is

@@ -12,6 +12,7 @@ declare
   ws uuid := collab.current_workspace();
   now_ timestamptz := collab.clock();
   bad record;
+  outcomes api.completion[];
 begin
   if complete_batch.items is null or jsonb_typeof(complete_batch.items) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'items must be a JSON array', 'items');
@@ -37,7 +38,6 @@ begin
       bad.field, 'nothing was completed', jsonb_build_object('index', bad.idx));
   end if;
 
-  return query
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,
            t.e -> 'result' as result, t.ord
@@ -51,18 +51,30 @@ begin
      where x.id = item.job_id and x.workspace_id = ws
        and x.status = 'running' and x.lease_token = item.lease_token
     returning x.id
-  )
-  select item.job_id,
-         done.id is not null or prior.id is not null,
+  ),
+  outcome as (
+    select item.ord, item.job_id,
+         done.id is not null or prior.id is not null as ok,
          case when done.id is not null or prior.id is not null then null
               when known.id is null then 'job_not_found'
-              else 'lease_lost' end
+              else 'lease_lost' end as reason
     from item
     left join done on done.id = item.job_id
     left join collab.jobs prior on prior.id = item.job_id and prior.workspace_id = ws
                                 and prior.status = 'succeeded' and prior.lease_token = item.lease_token
     left join collab.jobs known on known.id = item.job_id and known.workspace_id = ws
-   order by item.ord;
+  )
+  select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord) into outcomes
+    from outcome o;
+
+  -- Stale tokens do not abort the batch, so they can be counted (docs/metrics.md).
+  if exists (select 1 from unnest(outcomes) o where o.reason = 'lease_lost') then
+    perform collab.metrics_signal('fencing_rejection', ws, j.queue, j.type, count(*))
+       from unnest(outcomes) o join collab.jobs j on j.id = o.job_id
+      where o.reason = 'lease_lost'
+      group by j.queue, j.type;
+  end if;
+  return query select * from unnest(outcomes);
 end
 $$;
 comment on function api.complete_batch(jsonb) is

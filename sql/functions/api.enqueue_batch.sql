@@ -140,6 +140,18 @@ begin
       jsonb_build_object('index', bad.idx, 'job_id', bad.id));
   end if;
 
+  -- Idempotent repeats write no event; count them for the metrics (docs/metrics.md).
+  if cardinality(inserted) < jsonb_array_length(enqueue_batch.jobs) then
+    perform collab.metrics_signal('idempotent_duplicate', ws, d.queue, d.type, d.n)
+       from (select s.e ->> 'queue' as queue, s.e ->> 'type' as type, count(*) as n
+               from (select x.e, row_number() over (partition by x.e ->> 'idempotency_key' order by x.ord) as key_rank
+                       from jsonb_array_elements(enqueue_batch.jobs) with ordinality x(e, ord)
+                      where x.e ->> 'idempotency_key' is not null) s
+               join collab.jobs j on j.workspace_id = ws and j.idempotency_key = s.e ->> 'idempotency_key'
+              where not (j.id = any(inserted) and s.key_rank = 1)
+              group by 1, 2) d;
+  end if;
+
   -- 5. The jobs, in input order.
   return query
   with spec as (
