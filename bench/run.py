@@ -1149,7 +1149,8 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
             "the run (load average "
             f"{r['machine']['load_average_at_start'][0]:.1f} at start, "
             f"{r['machine'].get('load_average_at_end', [0])[0]:.1f} at end) shows up as noise, "
-            "±20% or more.",
+            "±20% or more. Short drains count each system's start-up against few jobs, which "
+            "flatters the fastest starter: the full run (`make bench`) is the reference.",
             "",
         ]
     lines += [
