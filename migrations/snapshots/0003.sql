@@ -601,6 +601,9 @@ grant execute on function api.enqueue_batch(jsonb) to authenticated, service_rol
 -- older than every transaction still running (below the snapshot's xmin). A transaction
 -- that commits late therefore cannot slip an event behind a cursor already handed out,
 -- and events of rolled-back transactions never appear. Follow `cursor` from row to row.
+-- Retention (collab.purge_events) deletes a prefix of the stream: a cursor whose own event
+-- is gone and that lies before the oldest event kept may have missed purged events, so it is
+-- refused with PT410 cursor_expired (resync from the current state, then follow cursor null).
 create or replace function api.events_since(
   cursor text default null,
   "limit" integer default 1000,
@@ -618,6 +621,7 @@ declare
   ws uuid := collab.current_workspace();
   after_xid xid8 := '0';
   after_id bigint := 0;
+  oldest record;
 begin
   if events_since."limit" is null or events_since."limit" not between 1 and 10000 then
     perform collab.raise_error('PT400', 'invalid_input', 'limit must be between 1 and 10000', 'limit');
@@ -629,6 +633,15 @@ begin
     exception when others then
       perform collab.raise_error('PT400', 'invalid_input', 'cursor is not a cursor returned by events_since', 'cursor');
     end;
+    if after_id > 0 and not exists (select 1 from collab.job_events e where e.id = after_id) then
+      select e.xid, e.id into oldest from collab.job_events e order by e.xid, e.id limit 1;
+      if oldest is null or (after_xid, after_id) < (oldest.xid, oldest.id) then
+        perform collab.raise_error('PT410', 'cursor_expired',
+          format('cursor %s is older than the oldest retained event', events_since.cursor), 'cursor',
+          'events after this cursor may have been purged: resync from the current state (api.list_jobs), then follow a fresh cursor',
+          jsonb_build_object('oldest_cursor', case when oldest is null then null else oldest.xid::text || ':' || oldest.id end));
+      end if;
+    end if;
   end if;
   return query
   select e.id, e.job_id, e.type::text, e.queue, e.job_type, e.attempt, e.executor_id, e.data,
@@ -743,7 +756,8 @@ grant execute on function api.get_job(bigint) to authenticated, service_role;
 -- >>> functions/api.heartbeat.sql
 -- The executor is alive: record its presence, extend the lease of every job it holds, and
 -- tell it which jobs to stop: cancelled (a cancel was asked; the job is now cancelled) and
--- lost (of the job_ids it believes it holds, those it no longer holds).
+-- lost (of the job_ids it believes it holds, those it no longer holds). An executor that was
+-- marked offline is online again and gets an `executor_online` event.
 create or replace function api.heartbeat(executor_id uuid, job_ids bigint[] default null)
 returns api.heartbeat_result
 language plpgsql
@@ -758,9 +772,18 @@ declare
   cancelled_ids bigint[];
   lost_ids bigint[];
   extended integer;
+  was_online boolean;
 begin
   ex := collab.require_executor(heartbeat.executor_id, ws);
-  update collab.executors e set last_seen_at = now_, online = true where e.id = ex.id;
+  -- The old presence comes from a locked read of the current row (not ex, read unlocked).
+  update collab.executors e set last_seen_at = now_, online = true
+    from (select o.id, o.online from collab.executors o where o.id = ex.id for update) old
+   where e.id = old.id
+  returning old.online into was_online;
+  if not was_online then
+    select * into ex from collab.executors e where e.id = ex.id;
+    perform collab.record_presence(ex, 'executor_online');
+  end if;
 
   with stopped as (
     update collab.jobs j set
@@ -784,9 +807,48 @@ begin
 end
 $$;
 comment on function api.heartbeat(uuid, bigint[]) is
-  'Executor presence (call every heartbeat_seconds): extends the leases it holds; returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
+  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
 revoke all on function api.heartbeat(uuid, bigint[]) from public;
 grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;
+
+-- >>> functions/api.list_executors.sql
+-- Presence of the caller's executors, computed from collab.clock(): `online` while heard from
+-- within one heartbeat interval, `stale` when silent for more than one, `offline` when
+-- silent for more than three or marked offline by collab.reap (which releases its jobs).
+create or replace function api.list_executors()
+returns table (
+  id uuid,
+  name text,
+  queues text[],
+  heartbeat_seconds integer,
+  status text,
+  last_seen_at timestamptz,
+  silent_seconds double precision,
+  running_jobs integer,
+  created_at timestamptz
+)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select e.id, e.name, e.queues, e.heartbeat_seconds,
+         case when not e.online
+                or e.last_seen_at < collab.clock() - make_interval(secs => 3 * e.heartbeat_seconds) then 'offline'
+              when e.last_seen_at < collab.clock() - make_interval(secs => e.heartbeat_seconds) then 'stale'
+              else 'online' end,
+         e.last_seen_at,
+         greatest(extract(epoch from collab.clock() - e.last_seen_at)::double precision, 0),
+         (select count(*)::integer from collab.jobs j where j.executor_id = e.id and j.status = 'running'),
+         e.created_at
+    from collab.executors e
+   where e.workspace_id = collab.current_workspace()
+   order by e.name
+$$;
+comment on function api.list_executors() is
+  'Executors of the caller''s workspace with their presence: online (heard from within heartbeat_seconds), stale (silent longer), offline (silent for 3 intervals or marked offline); running_jobs: leases held.';
+revoke all on function api.list_executors() from public;
+grant execute on function api.list_executors() to authenticated, service_role;
 
 -- >>> functions/api.list_jobs.sql
 -- Jobs of the workspace, newest first, filtered, with keyset pagination: pass the cursor
@@ -1186,6 +1248,22 @@ comment on function api.purge_dead(text, interval) is
 revoke all on function api.purge_dead(text, interval) from public;
 grant execute on function api.purge_dead(text, interval) to authenticated, service_role;
 
+-- >>> functions/api.purge_events.sql
+-- Event retention on demand (operators, a scheduler): see collab.purge_events.
+create or replace function api.purge_events(older_than interval default interval '7 days', batch_size integer default 10000)
+returns bigint
+language sql
+volatile
+security definer
+set search_path = ''
+as $$
+  select collab.purge_events(purge_events.older_than, purge_events.batch_size)
+$$;
+comment on function api.purge_events(interval, integer) is
+  'Deletes up to batch_size of the oldest events created before now - older_than (a prefix of the stream). Service role only. Returns how many; call again until 0. Consumers whose cursor falls behind get PT410 cursor_expired.';
+revoke all on function api.purge_events(interval, integer) from public;
+grant execute on function api.purge_events(interval, integer) to service_role;
+
 -- >>> functions/api.reap.sql
 -- Housekeeping on demand (operators, cron without pg_cron): see collab.reap.
 create or replace function api.reap()
@@ -1203,7 +1281,8 @@ revoke all on function api.reap() from public;
 grant execute on function api.reap() to service_role;
 
 -- >>> functions/api.register_executor.sql
--- Register an executor (idempotent per name within the workspace) and mark it present.
+-- Register an executor (idempotent per name within the workspace) and mark it present. A new
+-- executor, or one that was offline, gets an `executor_online` event in the same transaction.
 create or replace function api.register_executor(
   name text,
   queues text[] default '{}',
@@ -1218,7 +1297,8 @@ as $$
 declare
   ws uuid := collab.current_workspace();
   q text;
-  id_ uuid;
+  was_online boolean;
+  ex collab.executors;
 begin
   if register_executor.name is null or length(register_executor.name) not between 1 and 200 then
     perform collab.raise_error('PT400', 'invalid_input', 'name must be 1-200 characters', 'name');
@@ -1229,18 +1309,25 @@ begin
   foreach q in array coalesce(register_executor.queues, '{}') loop
     perform collab.check_name('queues', q);
   end loop;
+  -- The previous presence, locked so that concurrent registrations emit one online event.
+  select e.online into was_online from collab.executors e
+   where e.workspace_id = ws and e.name = register_executor.name
+     for update;
   insert into collab.executors as e (workspace_id, name, queues, user_id, heartbeat_seconds, online, last_seen_at)
   values (ws, register_executor.name, coalesce(register_executor.queues, '{}'), auth.uid(),
           register_executor.heartbeat_seconds, true, collab.clock())
   on conflict on constraint executors_name_unique do update
      set queues = excluded.queues, heartbeat_seconds = excluded.heartbeat_seconds,
          online = true, last_seen_at = excluded.last_seen_at
-  returning e.id into id_;
-  return id_;
+  returning e.* into ex;
+  if was_online is distinct from true then
+    perform collab.record_presence(ex, 'executor_online');
+  end if;
+  return ex.id;
 end
 $$;
 comment on function api.register_executor(text, text[], integer) is
-  'Register (or re-register) the executor called name with the queues it serves; returns its id. heartbeat_seconds: 5-10, how often it will call api.heartbeat.';
+  'Register (or re-register) the executor called name with the queues it serves; returns its id. heartbeat_seconds: 5-10, how often it will call api.heartbeat. Emits executor_online when it was new or offline.';
 revoke all on function api.register_executor(text, text[], integer) from public;
 grant execute on function api.register_executor(text, text[], integer) to authenticated, service_role;
 
@@ -1577,7 +1664,8 @@ comment on function collab.job_row(collab.jobs, boolean) is 'Converts a collab.j
 
 -- >>> functions/collab.jobs_after_insert.sql
 -- Statement-level: one `enqueued` event per inserted job, in the same transaction, and one
--- wake-up notification per queue. Idempotent duplicates insert nothing, so get no event.
+-- wake-up notification per queue, plus one `collab_events` notification per statement for
+-- stream subscribers. Idempotent duplicates insert nothing, so get no event.
 create or replace function collab.jobs_after_insert()
 returns trigger
 language plpgsql
@@ -1596,22 +1684,26 @@ begin
    order by n.id;
   perform pg_notify('collab_jobs', q.queue)
      from (select distinct n.queue from new_jobs n) q;
+  perform pg_notify('collab_events', '');
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job and notifies collab_jobs with the queue name.';
+  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and collab_events (empty payload) once per statement.';
 
 -- >>> functions/collab.jobs_after_update.sql
 -- Statement-level: one job_events row per job change (status, attempt, cancel request or
 -- progress), in the same transaction, and each change checked against the state machine
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
--- Lease extensions by heartbeat change none of these and write no event.
+-- Lease extensions by heartbeat change none of these and write no event. When it wrote
+-- events, one `collab_events` notification per statement wakes stream subscribers.
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
 set search_path = ''
 as $$
+declare
+  written bigint;
 begin
   insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, executor_id, data, created_at)
   select n.workspace_id, n.id, n.last_event, n.queue, n.type, n.attempt, n.executor_id,
@@ -1633,6 +1725,10 @@ begin
      and case when collab.transition_allowed(o.status, n.status, n.last_event) then true
               else collab.reject_transition(n.id, o.status, n.status, n.last_event) end
    order by n.id;
+  get diagnostics written = row_count;
+  if written > 0 then
+    perform pg_notify('collab_events', '');
+  end if;
 
   if exists (select 1 from old_jobs o join new_jobs n using (id)
               where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) then
@@ -1644,7 +1740,7 @@ begin
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (notifying collab_events once per statement when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
 
 -- >>> functions/collab.lease_lost.sql
 -- Why a fenced call (complete, fail, progress) found no running job under that token:
@@ -2075,6 +2171,61 @@ $$;
 comment on function collab.metrics_window(uuid, timestamptz, text) is
   'Counters and phase latencies of a workspace since a minute, per queue and job type and in total (rollups plus live events).';
 
+-- >>> functions/collab.purge_events.sql
+-- Retention of the event stream without blocking writers: deletes at most batch_size of the
+-- oldest events (in stream order, (xid, id)) created before now - older_than. Only a prefix of
+-- the stream is ever deleted, and only below the metrics rollup horizon (events not yet rolled
+-- up are kept), and the newest event is always kept, so that api.events_since can tell an
+-- expired cursor (its event is gone and it lies before the oldest event kept) from a live
+-- one. Plain DELETEs of old rows take no lock a writer waits for; call it in a loop (each
+-- call its own transaction) until it returns 0.
+create or replace function collab.purge_events(older_than interval, batch_size integer default 10000)
+returns bigint
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  cutoff timestamptz;
+  horizon xid8;
+  newest record;
+  deleted bigint;
+begin
+  if purge_events.older_than is null or purge_events.older_than < interval '0' then
+    perform collab.raise_error('PT400', 'invalid_input', 'older_than must be a non-negative interval', 'older_than');
+  end if;
+  if purge_events.batch_size is null or purge_events.batch_size not between 1 and 1000000 then
+    perform collab.raise_error('PT400', 'invalid_input', 'batch_size must be between 1 and 1000000', 'batch_size');
+  end if;
+  cutoff := collab.clock() - purge_events.older_than;
+  select s.horizon into horizon from collab.metrics_rollup_state s;
+  select e.xid, e.id into newest from collab.job_events e order by e.xid desc, e.id desc limit 1;
+  if newest is null then
+    return 0;
+  end if;
+  with candidates as (
+    select e.xid, e.id, e.created_at from collab.job_events e
+     where e.xid < coalesce(horizon, '0'::xid8)
+       and (e.xid, e.id) < (newest.xid, newest.id)
+     order by e.xid, e.id
+     limit purge_events.batch_size
+  ), stop as (
+    -- The stream prefix ends at the first event still young enough to keep.
+    select c.xid, c.id from candidates c where c.created_at >= cutoff order by c.xid, c.id limit 1
+  ), gone as (
+    delete from collab.job_events e
+     using candidates c
+     where e.id = c.id
+       and not exists (select 1 from stop s where (c.xid, c.id) >= (s.xid, s.id))
+    returning 1
+  )
+  select count(*) into deleted from gone;
+  return deleted;
+end
+$$;
+comment on function collab.purge_events(interval, integer) is
+  'Deletes up to batch_size of the oldest job_events (a prefix of the stream, created before now - older_than, already rolled up into metrics, never the newest). Returns how many; call until 0.';
+
 -- >>> functions/collab.queue_row.sql
 -- A queue as the api returns it.
 -- No SET clause, so the planner can inline it (names are schema-qualified).
@@ -2120,7 +2271,8 @@ comment on function collab.raise_error(text, text, text, text, text, jsonb) is
 -- >>> functions/collab.reap.sql
 -- Periodic housekeeping (pg_cron every minute where installed; `collab reap` otherwise):
 -- expires overdue leases everywhere, marks executors silent for 3 heartbeat intervals
--- offline and releases their leases at once (`lease_released`). Claims never depend on it.
+-- offline (an `executor_offline` event each) and releases their leases at once
+-- (`lease_released`). Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -2133,6 +2285,7 @@ declare
   n integer;
   gone uuid[];
   held bigint[];
+  ex collab.executors;
 begin
   loop
     n := collab.expire_leases(null, null, 1000);
@@ -2140,12 +2293,14 @@ begin
     exit when n < 1000;
   end loop;
 
-  with silent as (
+  for ex in
     update collab.executors e set online = false
      where e.online and e.last_seen_at < now_ - make_interval(secs => 3 * e.heartbeat_seconds)
-    returning e.id
-  )
-  select array_agg(silent.id) into gone from silent;
+    returning e.*
+  loop
+    perform collab.record_presence(ex, 'executor_offline');
+    gone := array_append(gone, ex.id);
+  end loop;
 
   if gone is not null then
     select array_agg(j.id) into held from (
@@ -2162,6 +2317,34 @@ end
 $$;
 comment on function collab.reap() is
   'Expires overdue leases, marks silent executors offline and releases their jobs. Returns the counts.';
+
+-- >>> functions/collab.record_presence.sql
+-- Writes one presence event (executor_online or executor_offline) into the stream, in the
+-- caller's transaction, so the event exists if and only if the presence change committed;
+-- wakes stream subscribers (`collab_events`). Presence events have no job (job_id null).
+create or replace function collab.record_presence(executor collab.executors, type collab.job_event_type)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+begin
+  if record_presence.type not in ('executor_online', 'executor_offline') then
+    perform collab.raise_error('PT400', 'invalid_input', 'type must be executor_online or executor_offline', 'type');
+  end if;
+  insert into collab.job_events (workspace_id, job_id, type, executor_id, data, created_at)
+  values ((record_presence.executor).workspace_id, null, record_presence.type,
+          (record_presence.executor).id,
+          jsonb_build_object('name', (record_presence.executor).name,
+                             'queues', to_jsonb((record_presence.executor).queues),
+                             'heartbeat_seconds', (record_presence.executor).heartbeat_seconds,
+                             'last_seen_at', (record_presence.executor).last_seen_at),
+          collab.clock());
+  perform pg_notify('collab_events', '');
+end
+$$;
+comment on function collab.record_presence(collab.executors, collab.job_event_type) is
+  'Writes an executor_online / executor_offline event for the executor (job_id null) and notifies collab_events.';
 
 -- >>> functions/collab.reject_transition.sql
 -- Raises PT409 illegal_transition for a job change the state machine forbids.

@@ -1,6 +1,7 @@
 -- The executor is alive: record its presence, extend the lease of every job it holds, and
 -- tell it which jobs to stop: cancelled (a cancel was asked; the job is now cancelled) and
--- lost (of the job_ids it believes it holds, those it no longer holds).
+-- lost (of the job_ids it believes it holds, those it no longer holds). An executor that was
+-- marked offline is online again and gets an `executor_online` event.
 create or replace function api.heartbeat(executor_id uuid, job_ids bigint[] default null)
 returns api.heartbeat_result
 language plpgsql
@@ -15,9 +16,18 @@ declare
   cancelled_ids bigint[];
   lost_ids bigint[];
   extended integer;
+  was_online boolean;
 begin
   ex := collab.require_executor(heartbeat.executor_id, ws);
-  update collab.executors e set last_seen_at = now_, online = true where e.id = ex.id;
+  -- The old presence comes from a locked read of the current row (not ex, read unlocked).
+  update collab.executors e set last_seen_at = now_, online = true
+    from (select o.id, o.online from collab.executors o where o.id = ex.id for update) old
+   where e.id = old.id
+  returning old.online into was_online;
+  if not was_online then
+    select * into ex from collab.executors e where e.id = ex.id;
+    perform collab.record_presence(ex, 'executor_online');
+  end if;
 
   with stopped as (
     update collab.jobs j set
@@ -41,6 +51,6 @@ begin
 end
 $$;
 comment on function api.heartbeat(uuid, bigint[]) is
-  'Executor presence (call every heartbeat_seconds): extends the leases it holds; returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
+  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
 revoke all on function api.heartbeat(uuid, bigint[]) from public;
 grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;

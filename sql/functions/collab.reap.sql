@@ -1,6 +1,7 @@
 -- Periodic housekeeping (pg_cron every minute where installed; `collab reap` otherwise):
 -- expires overdue leases everywhere, marks executors silent for 3 heartbeat intervals
--- offline and releases their leases at once (`lease_released`). Claims never depend on it.
+-- offline (an `executor_offline` event each) and releases their leases at once
+-- (`lease_released`). Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -13,6 +14,7 @@ declare
   n integer;
   gone uuid[];
   held bigint[];
+  ex collab.executors;
 begin
   loop
     n := collab.expire_leases(null, null, 1000);
@@ -20,12 +22,14 @@ begin
     exit when n < 1000;
   end loop;
 
-  with silent as (
+  for ex in
     update collab.executors e set online = false
      where e.online and e.last_seen_at < now_ - make_interval(secs => 3 * e.heartbeat_seconds)
-    returning e.id
-  )
-  select array_agg(silent.id) into gone from silent;
+    returning e.*
+  loop
+    perform collab.record_presence(ex, 'executor_offline');
+    gone := array_append(gone, ex.id);
+  end loop;
 
   if gone is not null then
     select array_agg(j.id) into held from (
