@@ -151,9 +151,16 @@ class Worker:
 
     def run(self, *, stop_when_idle: bool = False) -> None:
         """Run until :meth:`stop` (or, with stop_when_idle, until no job is claimable)."""
-        self.executor_id = self.client.register_executor(
-            self.name, self.queues, heartbeat_seconds=self.heartbeat_seconds
-        )
+        while True:
+            try:
+                self.executor_id = self.client.register_executor(
+                    self.name, self.queues, heartbeat_seconds=self.heartbeat_seconds
+                )
+                break
+            except psycopg.OperationalError as exc:  # the database is restarting: wait for it
+                log.warning("register failed, retrying: %s", exc)
+                if self._stopping.wait(self.poll_seconds):
+                    return
         log.info("worker started", extra={"executor": str(self.executor_id), "queues": self.queues})
         threads = [
             threading.Thread(target=self._heartbeat_loop, name="collab-heartbeat", daemon=True)
@@ -257,14 +264,28 @@ class Worker:
                     self._log_outcome(o, job.status, o.error)
                 except LeaseLost:
                     self._log_outcome(o, "lease_lost")
-        finally:
+        except psycopg.OperationalError as exc:
+            # The connection broke (database restart, network): keep the outcomes (their
+            # leases keep being extended) and report them again on the next turn. A repeated
+            # complete with the same token is a no-op; a repeated fail is lease_lost, logged.
+            log.warning("reporting %d finished jobs failed, retrying: %s", len(done), exc)
             with self._lock:
-                for o in done:
-                    self._running.pop(o.ctx.job.id, None)
-                    self.processed += 1
+                self._done[:0] = done
+            self._stopping.wait(self.poll_seconds)
+            return
+        except BaseException:
+            self._forget(done)
+            raise
+        self._forget(done)
+
+    def _forget(self, done: list[_Outcome]) -> None:
+        with self._lock:
             for o in done:
-                if o.ctx.aborted:
-                    self._log_outcome(o, "discarded")
+                self._running.pop(o.ctx.job.id, None)
+                self.processed += 1
+        for o in done:
+            if o.ctx.aborted:
+                self._log_outcome(o, "discarded")
 
     def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
         log.info(
@@ -314,7 +335,8 @@ class Worker:
                         for note in conn.notifies(timeout=1.0):
                             if note.payload in self.queues:
                                 self._wake.set()
-            except psycopg.OperationalError:
+            except psycopg.Error as exc:  # a restart or a cut: reconnect
+                log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
