@@ -134,7 +134,7 @@ def enqueue(dsn: str, jobs: int, max_sleep: float) -> None:
 
 
 def start_worker(
-    dsn: str, logdir: Path, name: str, concurrency: int, lease_seconds: int
+    dsn: str, logdir: Path, name: str, concurrency: int, lease_seconds: int, queue: str = QUEUE
 ) -> WorkerProcess:
     env = dict(os.environ)
     env["COLLAB_DATABASE_URL"] = dsn
@@ -148,7 +148,7 @@ def start_worker(
                 "collab.cli",
                 "worker",
                 "--queue",
-                QUEUE,
+                queue,
                 "--concurrency",
                 str(concurrency),
                 "--import",
