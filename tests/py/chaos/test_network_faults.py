@@ -11,6 +11,7 @@ the worker never sends a time, so its clock has nothing to reach.
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
@@ -130,33 +131,29 @@ class CutAfterCommit(Client):
 
 def test_worker_reports_again_after_a_cut_and_keeps_running(db_url: str) -> None:
     queue = "faults-worker-cut"
-    with CutAfterCommit(db_url, max_size=2) as client:
-        worker = Worker(client, [queue], 2, lease_seconds=30, poll_seconds=0.1)
-        worker.task("echo")(lambda ctx: {"echo": ctx.payload["n"]})
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
-        try:
-            first = client.enqueue(queue, "echo", {"n": 1}).id
-            wait_for(lambda: client.cuts == 1, 20, "the cut")
-            second = client.enqueue(queue, "echo", {"n": 2}).id
-            for job_id, n in ((first, 1), (second, 2)):
-                job = wait_for(
-                    lambda j=job_id: (g := client.get_job(j))["status"] in FINAL and g,
-                    20,
-                    f"job {job_id}",
-                )
-                assert (job["status"], job["attempt"], job["result"]) == (
-                    "succeeded",
-                    1,
-                    {"echo": n},
-                )
-                assert [e for e in events(db_url, job_id) if e[0] == "succeeded"] == [
-                    ("succeeded", 1)
-                ]
-            assert thread.is_alive(), "the worker died on the cut"
-        finally:
-            worker.stop()
-            thread.join(timeout=30)
+    client = CutAfterCommit(db_url, max_size=2)
+    worker = Worker(client, [queue], 2, lease_seconds=30, poll_seconds=0.1)
+    worker.task("echo")(lambda ctx: {"echo": ctx.payload["n"]})
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+
+    def finished(job_id: int) -> dict[str, Any] | None:
+        job = client.get_job(job_id)
+        return job if job["status"] in FINAL else None
+
+    try:
+        first = client.enqueue(queue, "echo", {"n": 1}).id
+        wait_for(lambda: client.cuts == 1, 20, "the cut")
+        second = client.enqueue(queue, "echo", {"n": 2}).id
+        for job_id, n in ((first, 1), (second, 2)):
+            job = wait_for(functools.partial(finished, job_id), 20, f"job {job_id}")
+            assert (job["status"], job["attempt"], job["result"]) == ("succeeded", 1, {"echo": n})
+            assert [e for e in events(db_url, job_id) if e[0] == "succeeded"] == [("succeeded", 1)]
+        assert thread.is_alive(), "the worker died on the cut"
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        client.close()
 
 
 # -- a worker paused past its lease -------------------------------------------------------------
@@ -196,7 +193,7 @@ def test_sigstopped_worker_loses_the_job_and_its_late_complete_is_rejected(
         # The paused worker wakes up, finishes attempt 1 and learns it lost the lease: it
         # discards its result (heartbeat said lost) or has it refused (lease_lost).
         wait_for(
-            lambda: '"discarded"' in paused.tail(20000) or "lease_lost" in paused.tail(20000),
+            lambda: "job discarded" in paused.tail(20000) or "job lease_lost" in paused.tail(20000),
             30,
             f"the paused worker to give the job up; log:\n{paused.tail()}",
         )
