@@ -1115,6 +1115,15 @@ def reference_for(workload: str, system: str, b: Bench) -> str:
     return "; ".join(parts)
 
 
+def latest_full_run() -> tuple[str, dict[str, Any]] | None:
+    for path in sorted(RESULTS.glob("*.json"), reverse=True):
+        with contextlib.suppress(OSError, ValueError):
+            saved = json.loads(path.read_text())
+            if saved.get("mode") == "full" and saved.get("targets"):
+                return path.name, saved
+    return None
+
+
 def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> None:
     r = b.results
     lines = [
@@ -1160,6 +1169,21 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
         "| --- | --- | --- |",
     ]
     lines += [f"| {t} | {m} | {v} |" for t, m, v in targets(b)]
+    if b.sizes.quick:
+        full = latest_full_run()
+        if full is not None:
+            name, saved = full
+            lines += [
+                "",
+                f"### The same targets in the latest full run (`bench/results/{name}`, "
+                f"{saved['started_at']} UTC, 10-second pgbench runs, 20,000-job drains)",
+                "",
+                "| target | measured | verdict |",
+                "| --- | --- | --- |",
+            ]
+            lines += [
+                f"| {t['target']} | {t['measured']} | {t['verdict']} |" for t in saved["targets"]
+            ]
     titles = {
         "enqueue": "1. Enqueue (jobs/s)",
         "drain": f"2. End to end: drain {b.sizes.drain:,} no-op jobs (jobs/s)",
