@@ -15,13 +15,14 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench clean
+.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench bench-quick clean
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
 	@echo "make demo     the main job on the embedded Postgres"
 	@echo "make test     lint + pgTAP (pg_prove) + pytest"
-	@echo "make db | migrate | pgtap | pytest | lint | bench | clean"
+	@echo "make bench    Collab against its peers (bench-quick: under 3 minutes)"
+	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | clean"
 
 setup: system-packages $(STAMP)
 
@@ -75,7 +76,10 @@ pytest: setup
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "bench/run.py not written yet"; fi
+	$(PY) bench/run.py
+
+bench-quick: setup
+	$(PY) bench/run.py --quick
 
 clean:
 	-@if [ -x $(COLLAB) ]; then $(TEST_ENV) $(COLLAB) db stop || true; fi
