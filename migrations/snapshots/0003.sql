@@ -1228,6 +1228,10 @@ begin
   if purge_dead.older_than is not null and purge_dead.older_than < interval '0' then
     perform collab.raise_error('PT400', 'invalid_input', 'older_than must not be negative', 'older_than');
   end if;
+  -- Bounded above too: now - older_than must stay a timestamp (else 22008, an internal error).
+  if purge_dead.older_than > interval '1000 years' then
+    perform collab.raise_error('PT400', 'invalid_input', 'older_than must be at most 1000 years', 'older_than');
+  end if;
   with gone as (
     delete from collab.jobs x
      where x.workspace_id = ws and x.status = 'dead'
@@ -2193,6 +2197,10 @@ declare
 begin
   if purge_events.older_than is null or purge_events.older_than < interval '0' then
     perform collab.raise_error('PT400', 'invalid_input', 'older_than must be a non-negative interval', 'older_than');
+  end if;
+  -- Bounded above too: now - older_than must stay a timestamp (else 22008, an internal error).
+  if purge_events.older_than > interval '1000 years' then
+    perform collab.raise_error('PT400', 'invalid_input', 'older_than must be at most 1000 years', 'older_than');
   end if;
   if purge_events.batch_size is null or purge_events.batch_size not between 1 and 1000000 then
     perform collab.raise_error('PT400', 'invalid_input', 'batch_size must be between 1 and 1000000', 'batch_size');

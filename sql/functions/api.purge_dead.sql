@@ -14,6 +14,10 @@ begin
   if purge_dead.older_than is not null and purge_dead.older_than < interval '0' then
     perform collab.raise_error('PT400', 'invalid_input', 'older_than must not be negative', 'older_than');
   end if;
+  -- Bounded above too: now - older_than must stay a timestamp (else 22008, an internal error).
+  if purge_dead.older_than > interval '1000 years' then
+    perform collab.raise_error('PT400', 'invalid_input', 'older_than must be at most 1000 years', 'older_than');
+  end if;
   with gone as (
     delete from collab.jobs x
      where x.workspace_id = ws and x.status = 'dead'
