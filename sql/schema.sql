@@ -399,3 +399,23 @@ alter table collab.metrics_rollup_state enable row level security;
 alter table collab.metrics_signals enable row level security;
 grant select, insert, update, delete on collab.metrics_minutely, collab.metrics_rollup_state,
   collab.metrics_signals to service_role;
+------------------------------------------------------------------------------------------
+-- Tenancy (revision 0004): who may act in which workspace, and how much.
+------------------------------------------------------------------------------------------
+create table collab.members (
+  workspace_id uuid not null references collab.workspaces (id) on delete cascade,
+  user_id uuid not null,
+  role text not null,
+  created_at timestamptz not null default now(),
+  primary key (workspace_id, user_id),
+  constraint members_role_valid check (role in (
+    'owner',   -- everything an admin may do, and may make other owners
+    'admin',   -- pauses, resumes and configures queues, requeues and purges the DLQ, adds members
+    'member',  -- enqueues and cancels jobs, registers executors that claim and complete
+    'viewer'   -- reads jobs, queues, executors, events and metrics
+  ))
+);
+comment on table collab.members is 'Who (auth.uid()) belongs to which workspace, with which role; read by collab.current_workspace() and collab.require_role().';
+create index members_user_idx on collab.members (user_id);
+alter table collab.members enable row level security;
+grant select, insert, update, delete on collab.members to service_role;

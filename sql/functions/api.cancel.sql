@@ -9,7 +9,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   j collab.jobs;
 begin
   select * into j from collab.jobs x where x.id = cancel.job_id and x.workspace_id = ws for update;

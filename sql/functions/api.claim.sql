@@ -17,7 +17,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   now_ timestamptz := collab.clock();
   ex collab.executors;
   wanted text[];

@@ -9,9 +9,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   j collab.jobs;
 begin
+  perform collab.require_job_owner(array[complete.job_id], ws);
   update collab.jobs x set
     status = 'succeeded', last_event = 'succeeded', result = complete.result,
     lease_expires_at = null, finished_at = collab.clock()

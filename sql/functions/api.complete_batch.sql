@@ -9,7 +9,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   now_ timestamptz := collab.clock();
   bad record;
   outcomes api.completion[];
@@ -37,6 +37,8 @@ begin
     perform collab.raise_error('PT400', 'invalid_input', format('items[%s]: %s', bad.idx, bad.message),
       bad.field, 'nothing was completed', jsonb_build_object('index', bad.idx));
   end if;
+  perform collab.require_job_owner(
+    array(select (e ->> 'job_id')::bigint from jsonb_array_elements(complete_batch.items) e), ws);
 
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,

@@ -16,7 +16,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('admin');
   q collab.queues;
 begin
   q := collab.ensure_queue(ws, configure_queue.queue);

@@ -10,7 +10,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   now_ timestamptz := collab.clock();
   bad record;
   inserted bigint[];

@@ -19,7 +19,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('viewer');
   after_xid xid8 := '0';
   after_id bigint := 0;
   oldest record;

@@ -15,10 +15,11 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   now_ timestamptz := collab.clock();
   j collab.jobs;
 begin
+  perform collab.require_job_owner(array[fail.job_id], ws);
   if fail.retry_in is not null and (fail.retry_in < interval '0' or fail.retry_in > interval '30 days') then
     perform collab.raise_error('PT400', 'invalid_input', 'retry_in must be between 0 and 30 days', 'retry_in');
   end if;

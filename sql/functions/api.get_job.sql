@@ -7,7 +7,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('viewer');
   j collab.jobs;
 begin
   select * into j from collab.jobs x where x.id = get_job.job_id and x.workspace_id = ws;

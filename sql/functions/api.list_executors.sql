@@ -18,6 +18,7 @@ stable
 security definer
 set search_path = ''
 as $$
+  select collab.require_role('viewer');
   select e.id, e.name, e.queues, e.heartbeat_seconds,
          case when not e.online
                 or e.last_seen_at < collab.clock() - make_interval(secs => 3 * e.heartbeat_seconds) then 'offline'

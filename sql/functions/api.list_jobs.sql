@@ -18,7 +18,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('viewer');
   after_at timestamptz;
   after_id bigint;
   decoded text;

@@ -6,6 +6,7 @@ stable
 security definer
 set search_path = ''
 as $$
+  select collab.require_role('viewer');
   select collab.queue_row(q),
          coalesce(c.queued, 0), coalesce(c.running, 0), coalesce(c.succeeded, 0),
          coalesce(c.cancelled, 0), coalesce(c.dead, 0)

@@ -13,7 +13,7 @@ set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('viewer');
   now_ timestamptz := collab.clock();
   start_ timestamptz;
   counters jsonb;

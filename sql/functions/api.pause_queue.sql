@@ -7,7 +7,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('admin');
   q collab.queues;
 begin
   perform collab.ensure_queue(ws, pause_queue.queue);

@@ -12,9 +12,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   j collab.jobs;
 begin
+  perform collab.require_job_owner(array[progress.job_id], ws);
   if progress.progress is not null and progress.progress not between 0 and 100 then
     perform collab.raise_error('PT400', 'invalid_input', 'progress must be between 0 and 100', 'progress');
   end if;

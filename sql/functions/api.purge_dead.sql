@@ -8,7 +8,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('admin');
   purged bigint[];
 begin
   if purge_dead.older_than is not null and purge_dead.older_than < interval '0' then

@@ -12,7 +12,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('member');
   q text;
   was_online boolean;
   ex collab.executors;
@@ -26,6 +26,15 @@ begin
   foreach q in array coalesce(register_executor.queues, '{}') loop
     perform collab.check_name('queues', q);
   end loop;
+  -- An executor acts only as itself: a name taken by another user's executor is refused.
+  if not collab.is_service_caller() and exists (
+       select 1 from collab.executors e
+        where e.workspace_id = ws and e.name = register_executor.name
+          and e.user_id is distinct from auth.uid()) then
+    perform collab.raise_error('PT403', 'forbidden',
+      format('executor %s belongs to another user', quote_literal(register_executor.name)), 'name',
+      'register under another name', jsonb_build_object('required_role', 'executor'));
+  end if;
   -- The previous presence, locked so that concurrent registrations emit one online event.
   select e.online into was_online from collab.executors e
    where e.workspace_id = ws and e.name = register_executor.name

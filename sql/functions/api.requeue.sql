@@ -9,7 +9,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  ws uuid := collab.current_workspace();
+  ws uuid := collab.require_role('admin');
   bad record;
 begin
   if requeue.job_ids is null or cardinality(requeue.job_ids) = 0 or cardinality(requeue.job_ids) > 10000 then

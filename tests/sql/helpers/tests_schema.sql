@@ -110,3 +110,105 @@ comment on function tests.rls_enabled(name) is
 -- The helpers run as whichever role a test switched to.
 grant usage on schema tests to public;
 grant execute on all functions in schema tests to public;
+
+-- Tenancy fixture: two workspaces and one user per role. Workspace A has a viewer, a member,
+-- an admin, an owner and an executor user (a member running executor "exec-a"); workspace B
+-- has the outsider (an admin there, running "exec-b"). Each workspace has queue "q" with a
+-- queued job, a running job (held by its executor) and a dead job. Call it as the superuser.
+create or replace function tests.id(name text) returns uuid
+language sql immutable as $$
+  select case id.name
+    when 'workspace_a' then 'aaaaaaaa-0000-0000-0000-00000000000a'
+    when 'workspace_b' then 'bbbbbbbb-0000-0000-0000-00000000000b'
+    when 'viewer'      then '11111111-1111-1111-1111-111111111111'
+    when 'member'      then '22222222-2222-2222-2222-222222222222'
+    when 'admin'       then '33333333-3333-3333-3333-333333333333'
+    when 'executor'    then '44444444-4444-4444-4444-444444444444'
+    when 'outsider'    then '55555555-5555-5555-5555-555555555555'
+    when 'owner'       then '66666666-6666-6666-6666-666666666666'
+    when 'exec_a'      then 'eeeeeeee-0000-0000-0000-00000000000a'
+    when 'exec_b'      then 'eeeeeeee-0000-0000-0000-00000000000b'
+  end::uuid
+$$;
+comment on function tests.id(text) is 'Fixed ids of the tenancy fixture (workspaces, users, executors).';
+
+create or replace function tests.tenancy_fixture() returns void
+language plpgsql as $$
+declare
+  ws text;
+  ex uuid;
+  dead_id bigint;
+begin
+  insert into collab.workspaces (id, name)
+  values (tests.id('workspace_a'), 'tenant-a'), (tests.id('workspace_b'), 'tenant-b');
+  insert into collab.members (workspace_id, user_id, role) values
+    (tests.id('workspace_a'), tests.id('viewer'), 'viewer'),
+    (tests.id('workspace_a'), tests.id('member'), 'member'),
+    (tests.id('workspace_a'), tests.id('admin'), 'admin'),
+    (tests.id('workspace_a'), tests.id('owner'), 'owner'),
+    (tests.id('workspace_a'), tests.id('executor'), 'member'),
+    (tests.id('workspace_b'), tests.id('outsider'), 'admin');
+  insert into collab.executors (id, workspace_id, name, queues, user_id) values
+    (tests.id('exec_a'), tests.id('workspace_a'), 'exec-a', '{q}', tests.id('executor')),
+    (tests.id('exec_b'), tests.id('workspace_b'), 'exec-b', '{q}', tests.id('outsider'));
+  foreach ws in array array['a', 'b'] loop
+    ex := tests.id('exec_' || ws);
+    -- a superuser session naming a workspace (no role, no sub) acts there
+    perform set_config('request.jwt.claims',
+                       jsonb_build_object('workspace_id', tests.id('workspace_' || ws))::text, true);
+    dead_id := (api.enqueue('q', 'doomed', max_attempts => 1)).id;
+    perform api.claim(ex, array['q'], 1, 300);
+    perform api.fail(dead_id, (select j.lease_token from collab.jobs j where j.id = dead_id),
+                     '{"boom": true}'::jsonb, false);
+    perform api.enqueue('q', 'running');
+    perform api.claim(ex, array['q'], 1, 300);
+    perform api.enqueue('q', 'queued');
+  end loop;
+  perform set_config('request.jwt.claims', '', true);
+end
+$$;
+comment on function tests.tenancy_fixture() is
+  'Two workspaces (A: viewer, member, admin, owner, executor user; B: outsider) each with queue q and a queued, a running and a dead job.';
+
+-- The job of a fixture workspace ('a' or 'b') of the given type: doomed (dead), running, queued.
+create or replace function tests.job(ws text, job_type text) returns bigint
+language sql stable as $$
+  select j.id from collab.jobs j
+   where j.workspace_id = tests.id('workspace_' || job.ws) and j.type = job.job_type
+$$;
+create or replace function tests.token(ws text, job_type text) returns uuid
+language sql stable as $$
+  select j.lease_token from collab.jobs j
+   where j.workspace_id = tests.id('workspace_' || token.ws) and j.type = token.job_type
+$$;
+
+-- The SQLSTATE and DETAIL of a statement run as the current role ('ok' when it succeeds).
+create or replace function tests.outcome(statement text) returns jsonb
+language plpgsql as $$
+declare
+  state text;
+  detail text;
+begin
+  execute outcome.statement;
+  return '{"sqlstate": "ok"}'::jsonb;
+exception when others then
+  get stacked diagnostics state = returned_sqlstate, detail = pg_exception_detail;
+  return coalesce(case when detail like '{%' then detail::jsonb end, '{}'::jsonb)
+         || jsonb_build_object('sqlstate', state);
+end
+$$;
+comment on function tests.outcome(text) is
+  'Run a statement; {"sqlstate": "ok"} or its SQLSTATE with the DETAIL JSON keys (reason, field, ...).';
+
+-- collab.* is not executable by the API roles; these probes call it the way an api function
+-- does (security definer, so `role` and the claims stay the caller's).
+create or replace function tests.current_workspace() returns uuid
+language sql stable security definer set search_path = '' as $$
+  select collab.current_workspace()
+$$;
+create or replace function tests.require_role(min text) returns uuid
+language sql stable security definer set search_path = '' as $$
+  select collab.require_role(require_role.min)
+$$;
+
+grant execute on all functions in schema tests to public;
