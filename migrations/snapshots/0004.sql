@@ -2780,6 +2780,70 @@ after update on collab.jobs
 referencing old table as old_jobs new table as new_jobs
 for each statement execute function collab.jobs_after_update();
 
+-- >>> policies/executors.executors_select_member.sql
+-- A signed-in user sees the executors rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists executors_select_member on collab.executors;
+create policy executors_select_member on collab.executors
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/job_events.job_events_select_member.sql
+-- A signed-in user sees the job_events rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists job_events_select_member on collab.job_events;
+create policy job_events_select_member on collab.job_events
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/jobs.jobs_select_member.sql
+-- A signed-in user sees the jobs rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists jobs_select_member on collab.jobs;
+create policy jobs_select_member on collab.jobs
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/members.members_select_own.sql
+-- A signed-in user sees their own memberships (and so, through the other policies, the rows
+-- of their workspaces). Defence in depth: nothing in collab is granted to authenticated; these
+-- policies confine rows if a grant is ever made (for example for Supabase Realtime).
+drop policy if exists members_select_own on collab.members;
+create policy members_select_own on collab.members
+  for select to authenticated
+  using (user_id = (select auth.uid()));
+
+-- >>> policies/metrics_minutely.metrics_minutely_select_member.sql
+-- A signed-in user sees the metrics_minutely rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists metrics_minutely_select_member on collab.metrics_minutely;
+create policy metrics_minutely_select_member on collab.metrics_minutely
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/metrics_signals.metrics_signals_select_member.sql
+-- A signed-in user sees the metrics_signals rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists metrics_signals_select_member on collab.metrics_signals;
+create policy metrics_signals_select_member on collab.metrics_signals
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/queues.queues_select_member.sql
+-- A signed-in user sees the queues rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists queues_select_member on collab.queues;
+create policy queues_select_member on collab.queues
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/workspaces.workspaces_select_member.sql
+-- A signed-in user sees the workspaces they are a member of.
+drop policy if exists workspaces_select_member on collab.workspaces;
+create policy workspaces_select_member on collab.workspaces
+  for select to authenticated
+  using (id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
 -- Nothing private is executable by PUBLIC; the api files grant what they expose.
 revoke all on all functions in schema collab from public;
 reset check_function_bodies;

@@ -172,12 +172,12 @@ comment on function tests.tenancy_fixture() is
 
 -- The job of a fixture workspace ('a' or 'b') of the given type: doomed (dead), running, queued.
 create or replace function tests.job(ws text, job_type text) returns bigint
-language sql stable as $$
+language sql stable security definer set search_path = '' as $$
   select j.id from collab.jobs j
    where j.workspace_id = tests.id('workspace_' || job.ws) and j.type = job.job_type
 $$;
 create or replace function tests.token(ws text, job_type text) returns uuid
-language sql stable as $$
+language sql stable security definer set search_path = '' as $$
   select j.lease_token from collab.jobs j
    where j.workspace_id = tests.id('workspace_' || token.ws) and j.type = token.job_type
 $$;

@@ -1,0 +1,128 @@
+-- The authorization matrix: every api function × every kind of caller has one expected
+-- outcome ('ok' or the SQLSTATE, with the reason for PT errors). The list of functions is
+-- checked against the catalog, so a new api function without a row fails this file.
+-- Callers: anon; viewer, member, admin of workspace A; executor (a member of A running
+-- exec-a); other_workspace (an admin of B, acting in B, handed A's ids); service_role (in A).
+-- Each call runs in its own subtransaction and is undone, so all see the same fixture.
+BEGIN;
+select tests.tenancy_fixture();
+
+create temp table matrix (fn text primary key, call text, anon text, viewer text, member text,
+                          admin text, executor text, other_workspace text, service_role text);
+-- %1$s queued job of A, %2$s running job of A (held by exec-a), %3$s its lease token,
+-- %4$s exec-a, %5$s dead job of A
+insert into matrix values
+  ('add_member', $$select api.add_member('77777777-7777-7777-7777-777777777777', 'viewer')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('cancel', $$select api.cancel(%1$s)$$,
+   '42501', 'PT403 forbidden', 'ok', 'ok', 'ok', 'PT404 job_not_found', 'ok'),
+  ('check_invariants', $$select api.check_invariants()$$,
+   '42501', '42501', '42501', '42501', '42501', '42501', 'ok'),
+  ('claim', $$select api.claim('%4$s', array['q'], 1, 30)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 executor_not_found', 'ok'),
+  ('complete', $$select api.complete(%2$s, '%3$s', '{}')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 job_not_found', 'ok'),
+  ('complete_batch', $$select api.complete_batch('[{"job_id": %2$s, "lease_token": "%3$s"}]')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'ok', 'ok'),
+  ('configure_queue', $$select api.configure_queue('q', lease_seconds => 60)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('create_workspace', $$select api.create_workspace('brand-new')$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('enqueue', $$select api.enqueue('q', 't')$$,
+   '42501', 'PT403 forbidden', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('enqueue_batch', $$select api.enqueue_batch('[{"queue": "q", "type": "t"}]')$$,
+   '42501', 'PT403 forbidden', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('events_since', $$select * from api.events_since()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('fail', $$select api.fail(%2$s, '%3$s', '{}')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 job_not_found', 'ok'),
+  ('get_job', $$select api.get_job(%1$s)$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'PT404 job_not_found', 'ok'),
+  ('heartbeat', $$select api.heartbeat('%4$s')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 executor_not_found', 'ok'),
+  ('list_executors', $$select * from api.list_executors()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('list_jobs', $$select * from api.list_jobs()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('list_queues', $$select * from api.list_queues()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('metrics_prometheus', $$select api.metrics_prometheus()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('metrics_summary', $$select api.metrics_summary()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('pause_queue', $$select api.pause_queue('q')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('progress', $$select api.progress(%2$s, '%3$s', 50)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 job_not_found', 'ok'),
+  ('purge_dead', $$select api.purge_dead()$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('purge_events', $$select api.purge_events()$$,
+   '42501', '42501', '42501', '42501', '42501', '42501', 'ok'),
+  ('reap', $$select api.reap()$$,
+   '42501', '42501', '42501', '42501', '42501', '42501', 'ok'),
+  ('register_executor', $$select api.register_executor('new-exec', array['q'])$$,
+   '42501', 'PT403 forbidden', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('requeue', $$select api.requeue(array[%5$s]::bigint[])$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'PT404 job_not_found', 'ok'),
+  ('resume_queue', $$select api.resume_queue('q')$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok');
+
+create temp table callers (caller text primary key, role text, claims jsonb);
+insert into callers values
+  ('anon', 'anon', '{}'),
+  ('viewer', 'authenticated', jsonb_build_object('sub', tests.id('viewer'))),
+  ('member', 'authenticated', jsonb_build_object('sub', tests.id('member'))),
+  ('admin', 'authenticated', jsonb_build_object('sub', tests.id('admin'))),
+  ('executor', 'authenticated', jsonb_build_object('sub', tests.id('executor'))),
+  ('other_workspace', 'authenticated', jsonb_build_object('sub', tests.id('outsider'))),
+  ('service_role', 'service_role', jsonb_build_object('workspace_id', tests.id('workspace_a')));
+
+-- Run every call as every caller; a successful call is undone by raising 'ZZ001'.
+create temp table outcomes (fn text, caller text, expected text, got text);
+do $run$
+declare
+  m record;
+  c record;
+  statement text;
+  got text;
+  state text;
+  detail text;
+begin
+  for m in select * from matrix loop
+    statement := format(m.call, tests.job('a', 'queued'), tests.job('a', 'running'),
+                        tests.token('a', 'running'), tests.id('exec_a'), tests.job('a', 'doomed'));
+    for c in select * from callers loop
+      begin
+        perform tests.as_request(c.role, c.claims);
+        execute statement;
+        raise exception using errcode = 'ZZ001';
+      exception when others then
+        get stacked diagnostics state = returned_sqlstate, detail = pg_exception_detail;
+        got := case when state = 'ZZ001' then 'ok'
+                    when state like 'PT%' then state || ' ' || coalesce((detail::jsonb) ->> 'reason', '?')
+                    else state end;
+      end;
+      insert into outcomes values (m.fn, c.caller, to_jsonb(m) ->> c.caller, got);
+    end loop;
+  end loop;
+end
+$run$;
+
+select plan((select count(*)::integer + 2 from matrix));
+
+select set_eq(
+  $$select p.proname::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'api'$$,
+  $$select fn from matrix$$,
+  'every function of schema api has one row in the authorization matrix, and every row a function');
+select is((select count(*)::integer from outcomes where expected is null), 0, 'every row names an outcome for every caller');
+
+select is(
+  (select string_agg(format('%s: expected %s, got %s', o.caller, o.expected, o.got), '; ' order by o.caller)
+     from outcomes o where o.fn = m.fn and o.got is distinct from o.expected),
+  null,
+  format('api.%s: anon %s, viewer %s, member %s, admin %s, executor %s, other workspace %s, service_role %s',
+         m.fn, m.anon, m.viewer, m.member, m.admin, m.executor, m.other_workspace, m.service_role))
+  from matrix m order by m.fn;
+
+select * from finish();
+ROLLBACK;

@@ -1,0 +1,42 @@
+-- Walk the catalog: every SECURITY DEFINER function of the project pins search_path to '',
+-- and anon/authenticated reach nothing outside schema api (no table, sequence or function of
+-- collab, no USAGE on it). The auth schema is Supabase's (uid, role, jwt) and is left aside.
+BEGIN;
+select plan(7);
+
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname in ('api', 'collab') and p.prosecdef
+      and not coalesce('search_path=""' = any (p.proconfig), false)),
+  null, 'every SECURITY DEFINER function of api and collab sets search_path = ''''');
+select cmp_ok((select count(*)::integer from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                where n.nspname = 'api' and p.prosecdef), '>=', 25, 'and there are many to check');
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'collab'
+      and (has_function_privilege('anon', p.oid, 'execute') or has_function_privilege('authenticated', p.oid, 'execute'))),
+  null, 'no function of collab is executable by anon or authenticated');
+select is(
+  (select string_agg(c.oid::regclass::text, ', ' order by 1)
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname in ('collab', 'api') and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+      and (has_table_privilege('anon', c.oid, 'select, insert, update, delete, truncate, references, trigger')
+        or has_table_privilege('authenticated', c.oid, 'select, insert, update, delete, truncate, references, trigger'))),
+  null, 'no table, view or sequence of collab or api is granted to anon or authenticated');
+select ok(not has_schema_privilege('anon', 'collab', 'usage') and not has_schema_privilege('authenticated', 'collab', 'usage'),
+          'anon and authenticated have no USAGE on schema collab');
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'api' and has_function_privilege('anon', p.oid, 'execute')),
+  null, 'anon executes no api function (nothing is exposed to anon)');
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname in ('api', 'collab') and has_function_privilege('public', p.oid, 'execute')),
+  null, 'no function of api or collab is executable by PUBLIC');
+
+select * from finish();
+ROLLBACK;
