@@ -15,7 +15,7 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench bench-quick clean
+.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench bench-quick clean chaos fuzz
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
@@ -85,3 +85,13 @@ clean:
 	-@if [ -x $(COLLAB) ]; then $(TEST_ENV) $(COLLAB) db stop || true; fi
 	rm -rf .collab/test-pg .collab/tmp .pytest_cache .mypy_cache .ruff_cache dist build
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# Reliability (docs/reliability.md). chaos: three full runs in a row (5,000 jobs each, workers
+# SIGKILLed, Postgres restarted -m immediate) on a cluster of their own, .collab/chaos-pg.
+chaos: setup
+	$(PY) tests/py/chaos/chaos_run.py --jobs 5000 --runs 3
+
+# fuzz: the long fuzz run (1,000 examples per api function, a random seed it prints on failure;
+# COLLAB_FUZZ_SEED=N replays one). make test runs the short one with a fixed seed.
+fuzz: setup
+	$(TEST_ENV) COLLAB_FUZZ_EXAMPLES=$${COLLAB_FUZZ_EXAMPLES:-1000} $(PY) -m pytest tests/py/fuzz -s --timeout 3600 $(PYTEST_ARGS)
