@@ -1,0 +1,257 @@
+"""Write docs/openapi/collab.yaml from the ``api`` schema of a migrated database.
+
+Usage: ``python tests/tools/openapi_from_catalog.py DATABASE_URL [OUTPUT]``
+
+Every ``api`` function becomes ``POST /rpc/<name>`` as PostgREST serves it: a JSON body whose
+keys are the parameter names (those without a default are required), ``Authorization: Bearer
+<jwt>``, the result schema (composite types become component schemas), and the error
+responses with PostgREST's body ``{code, message, details, hint}``. Descriptions are the
+``COMMENT ON`` of each function and type. ``tests/py/integration/test_openapi.py`` fails when
+the file and the database disagree, so run this after adding or changing an api function.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OUTPUT = REPO / "docs" / "openapi" / "collab.yaml"
+
+# HTTP statuses each function can answer besides 200, 400, 401 and 403 (see docs/errors.md).
+EXTRA_STATUSES: dict[str, list[str]] = {
+    "cancel": ["404", "409"],
+    "claim": ["404"],
+    "complete": ["404", "409"],
+    "create_workspace": ["409"],
+    "enqueue": ["409"],
+    "enqueue_batch": ["409"],
+    "events_since": ["410"],
+    "fail": ["404", "409"],
+    "get_job": ["404"],
+    "heartbeat": ["404"],
+    "progress": ["404", "409"],
+    "requeue": ["404", "409"],
+}
+
+ERROR_TEXT = {
+    "400": "Invalid input (`invalid_input`, `invalid_workspace`): DETAIL names the field.",
+    "401": "No or an invalid JWT, or the anon role: nothing in api is granted to anon.",
+    "403": "`forbidden` (role too low, another user's executor or job; DETAIL names `required_role`), `workspace_forbidden`, or a function granted to service_role only.",
+    "404": "`job_not_found` or `executor_not_found` in the caller's workspace.",
+    "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`.",
+    "410": "`cursor_expired`: the events after this cursor were purged.",
+}
+
+SCALARS: dict[str, dict[str, Any]] = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "text": {"type": "string"},
+    "integer": {"type": "integer", "format": "int32"},
+    "bigint": {"type": "integer", "format": "int64"},
+    "smallint": {"type": "integer"},
+    "numeric": {"type": "number"},
+    "double precision": {"type": "number", "format": "double"},
+    "boolean": {"type": "boolean"},
+    "jsonb": {"description": "Any JSON value."},
+    "json": {"description": "Any JSON value."},
+    "timestamp with time zone": {"type": "string", "format": "date-time"},
+    "interval": {"type": "string", "description": "A Postgres interval, e.g. `5 minutes`."},
+    "xid8": {"type": "string"},
+}
+
+FUNCTIONS = """
+select p.proname::text, p.oid, coalesce(obj_description(p.oid, 'pg_proc'), '') as comment,
+       p.provolatile = 'v' as volatile, p.proretset,
+       p.prorettype, format_type(p.prorettype, null) as rettype,
+       coalesce(p.proargnames, '{}') as argnames,
+       coalesce(p.proargmodes::text[], '{}') as argmodes,
+       coalesce(p.proallargtypes, p.proargtypes::oid[]) as argtypes,
+       p.pronargs, p.pronargdefaults,
+       has_function_privilege('authenticated', p.oid, 'execute') as for_users
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where n.nspname = 'api'
+ order by p.proname
+"""
+
+
+def schema_of(
+    conn: psycopg.Connection[Any], type_oid: int, components: dict[str, Any]
+) -> dict[str, Any]:
+    row = conn.execute(
+        "select format_type(t.oid, null), t.typtype, t.typelem, t.typrelid, t.typcategory,"
+        " coalesce(obj_description(t.oid, 'pg_type'), '') from pg_type t where t.oid = %s",
+        (type_oid,),
+    ).fetchone()
+    assert row is not None
+    name, typtype, elem, relid, category, comment = row
+    if category == "A":
+        return {"type": "array", "items": schema_of(conn, elem, components)}
+    if typtype == "c":
+        short = str(name).removeprefix("api.").title().replace("_", "")
+        if short not in components:
+            components[short] = {}
+            props: dict[str, Any] = {}
+            for attname, atttypid in conn.execute(
+                "select attname::text, atttypid from pg_attribute"
+                " where attrelid = %s and attnum > 0 and not attisdropped order by attnum",
+                (relid,),
+            ):
+                props[attname] = schema_of(conn, atttypid, components)
+            components[short] = {"type": "object", "properties": props}
+            if comment:
+                components[short]["description"] = comment
+        return {"$ref": f"#/components/schemas/{short}"}
+    if typtype == "e":
+        labels = [
+            r[0]
+            for r in conn.execute(
+                "select enumlabel::text from pg_enum where enumtypid = %s order by enumsortorder",
+                (type_oid,),
+            )
+        ]
+        return {"type": "string", "enum": labels}
+    return dict(SCALARS.get(str(name), {"type": "string"}))
+
+
+def build(url: str) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    with psycopg.connect(url) as conn:
+        for f in conn.execute(FUNCTIONS).fetchall():
+            (name, _oid, comment, volatile, retset, rettype, rettype_name, argnames, argmodes,
+             argtypes, nargs, ndefaults, for_users) = f  # fmt: skip
+            modes = argmodes or ["i"] * len(argtypes)
+            inputs = [
+                (n, t)
+                for n, t, m in zip(argnames, argtypes, modes, strict=False)
+                if m in ("i", "b")
+            ]
+            outputs = [
+                (n, t)
+                for n, t, m in zip(argnames, argtypes, modes, strict=False)
+                if m in ("o", "b", "t")
+            ]
+            required = [n for n, _ in inputs[: nargs - ndefaults]]
+            body: dict[str, Any] = {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {n: schema_of(conn, t, components) for n, t in inputs},
+            }
+            if required:
+                body["required"] = required
+            if outputs:
+                result: dict[str, Any] = {
+                    "type": "object",
+                    "properties": {n: schema_of(conn, t, components) for n, t in outputs},
+                }
+            elif rettype_name == "void":
+                result = {"type": "null"}
+            else:
+                result = schema_of(conn, rettype, components)
+            if retset:
+                result = {"type": "array", "items": result}
+            statuses = ["400", "401", "403", *EXTRA_STATUSES.get(name, [])]
+            responses: dict[str, Any] = {
+                "200": {
+                    "description": "The result.",
+                    "content": {"application/json": {"schema": result}},
+                }
+            }
+            for status in sorted(statuses):
+                responses[status] = {"$ref": f"#/components/responses/Error{status}"}
+            who = (
+                "signed-in users (by workspace role) and service_role"
+                if for_users
+                else "service_role only"
+            )
+            paths[f"/rpc/{name}"] = {
+                "post": {
+                    "operationId": name,
+                    "summary": comment.split(". ")[0][:120],
+                    "description": f"{comment}\n\nCallable by {who}."
+                    + (
+                        ""
+                        if volatile
+                        else " Read-only (`stable`): PostgREST also serves it as GET."
+                    ),
+                    "tags": ["rpc"],
+                    "requestBody": {
+                        "required": bool(required),
+                        "content": {"application/json": {"schema": body}},
+                    },
+                    "responses": responses,
+                }
+            }
+    components_out: dict[str, Any] = {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "apikey": {"type": "apiKey", "in": "header", "name": "apikey"},
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "description": "PostgREST's error body. For PTxxx errors `code` carries only the status;"
+                " branch on `details` (JSON text with `reason` and `field`), see docs/errors.md.",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "examples": ["PT409"]},
+                    "message": {"type": "string"},
+                    "details": {
+                        "type": ["string", "null"],
+                        "examples": ['{"reason": "lease_lost", "field": "lease_token"}'],
+                    },
+                    "hint": {"type": ["string", "null"]},
+                },
+            },
+            **dict(sorted(components.items())),
+        },
+        "responses": {
+            f"Error{status}": {
+                "description": text,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            for status, text in ERROR_TEXT.items()
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Collab RPC API",
+            "version": "0004",
+            "description": "The `api` schema as PostgREST (Supabase REST) serves it: every function is"
+            " `POST /rpc/<name>` with a JSON body of named parameters. Send the user's JWT as"
+            " `Authorization: Bearer <jwt>` (and the project's `apikey` on Supabase); the workspace is"
+            " the JWT's `workspace_id` claim or the user's only workspace. When `api` is not the first"
+            " exposed schema, add `Content-Profile: api`. Errors: docs/errors.md. Generated by"
+            " tests/tools/openapi_from_catalog.py.",
+        },
+        "servers": [
+            {"url": "{base}", "variables": {"base": {"default": "http://localhost:54321/rest/v1"}}}
+        ],
+        "security": [{"bearerAuth": [], "apikey": []}, {"bearerAuth": []}],
+        "paths": paths,
+        "components": components_out,
+    }
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2:
+        print(__doc__)
+        return 2
+    out = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUTPUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spec = build(argv[1])
+    out.write_text(
+        "# Generated from the api schema by tests/tools/openapi_from_catalog.py; checked by\n"
+        "# tests/py/integration/test_openapi.py. Regenerate after changing an api function.\n"
+        + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
