@@ -434,4 +434,5 @@ def doctor_cmd() -> None:
 
 if __name__ == "__main__":
     main()
+from collab import cli_events as _cli_events  # noqa: E402,F401  (registers `collab events`)
 from collab import cli_metrics as _cli_metrics  # noqa: E402,F401  (registers `collab metrics`)

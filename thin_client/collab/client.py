@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import psycopg
@@ -23,6 +23,9 @@ from psycopg_pool import ConnectionPool
 
 from collab import queries
 from collab.errors import CollabError
+
+if TYPE_CHECKING:
+    from collab.subscribe import AsyncSubscription, Subscription
 
 # -- rows ---------------------------------------------------------------------------------
 
@@ -109,15 +112,28 @@ class QueueStats:
 @dataclass(frozen=True)
 class Event:
     id: int
-    job_id: int
+    job_id: int | None  # None for presence events (executor_online, executor_offline)
     type: str
-    queue: str
-    job_type: str
-    attempt: int
+    queue: str | None
+    job_type: str | None
+    attempt: int | None
     executor_id: UUID | None
     data: Any
     created_at: datetime
     cursor: str
+
+
+@dataclass(frozen=True)
+class Executor:
+    id: UUID
+    name: str
+    queues: list[str]
+    heartbeat_seconds: int
+    status: str  # online | stale | offline
+    last_seen_at: datetime
+    silent_seconds: float
+    running_jobs: int
+    created_at: datetime
 
 
 T = TypeVar("T")
@@ -535,6 +551,69 @@ class Client:
             },
         )
         return [_row(Event, r) for r in rows]
+
+    # realtime (docs/realtime.md) ------------------------------------------------------
+    def subscribe(
+        self,
+        cursor: str | None = None,
+        queue: str | None = None,
+        job_id: int | None = None,
+        types: Sequence[str] | None = None,
+        *,
+        follow: bool = True,
+        poll_seconds: float = 2.0,
+    ) -> Subscription:
+        """Events from ``cursor`` on (catch up, then follow live); see ``collab.subscribe``."""
+        from collab.subscribe import Subscription
+
+        return Subscription(
+            self.dsn,
+            cursor=cursor,
+            queue=queue,
+            job_id=job_id,
+            types=types,
+            claims=self.claims,
+            follow=follow,
+            poll_seconds=poll_seconds,
+        )
+
+    def asubscribe(
+        self,
+        cursor: str | None = None,
+        queue: str | None = None,
+        job_id: int | None = None,
+        types: Sequence[str] | None = None,
+        *,
+        follow: bool = True,
+        poll_seconds: float = 2.0,
+    ) -> AsyncSubscription:
+        """The asyncio form of ``subscribe``: ``async for event in client.asubscribe()``."""
+        from collab.subscribe import AsyncSubscription
+
+        return AsyncSubscription(
+            self.dsn,
+            cursor=cursor,
+            queue=queue,
+            job_id=job_id,
+            types=types,
+            claims=self.claims,
+            follow=follow,
+            poll_seconds=poll_seconds,
+        )
+
+    def list_executors(self) -> list[Executor]:
+        return [_row(Executor, r) for r in self._all(queries.LIST_EXECUTORS, {})]
+
+    def purge_events(self, older_than: timedelta, batch_size: int = 10000) -> int:
+        """Delete events older than ``older_than`` in batches until none is left; how many."""
+        total = 0
+        while True:
+            row = self._one(
+                queries.PURGE_EVENTS, {"older_than": older_than, "batch_size": batch_size}
+            )
+            total += int(row["purged"])
+            if int(row["purged"]) < batch_size:
+                return total
 
     def check_invariants(self) -> list[dict[str, Any]]:
         """Every invariant violation found (empty = healthy)."""

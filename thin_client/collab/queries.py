@@ -78,6 +78,15 @@ select * from api.events_since(cursor => %(cursor)s, "limit" => %(limit)s, queue
 
 REAP = "select api.reap() as reap"
 
+# -- realtime (docs/realtime.md) ------------------------------------------------------------
+LISTEN_EVENTS = "listen collab_events"
+
+LIST_EXECUTORS = "select * from api.list_executors()"
+
+PURGE_EVENTS = """
+select api.purge_events(older_than => %(older_than)s, batch_size => %(batch_size)s) as purged
+"""
+
 CHECK_INVARIANTS = "select * from api.check_invariants()"
 
 LISTEN = "listen collab_jobs"
