@@ -419,3 +419,41 @@ comment on table collab.members is 'Who (auth.uid()) belongs to which workspace,
 create index members_user_idx on collab.members (user_id);
 alter table collab.members enable row level security;
 grant select, insert, update, delete on collab.members to service_role;
+
+-- Rate limits: token buckets per workspace (and per executor for claim), configured by
+-- api.configure_rate_limit. No row, no limit. The state is one row per bucket (and shard), so
+-- an executor's claims touch only its own row and a busy workspace spreads over `shards` rows.
+create table collab.rate_limits (
+  workspace_id uuid not null references collab.workspaces (id) on delete cascade,
+  action text not null,
+  scope text not null,
+  rate_per_second double precision not null,
+  burst double precision not null,
+  shards integer not null default 1,
+  primary key (workspace_id, action, scope),
+  constraint rate_limits_action_valid check (action in (
+    'enqueue',  -- jobs enqueued (a batch costs one token per job)
+    'claim'     -- claim calls
+  )),
+  constraint rate_limits_scope_valid check (scope in (
+    'workspace',  -- one budget for the whole workspace
+    'executor'    -- one budget per executor (claim only)
+  )),
+  constraint rate_limits_executor_claims_only check (scope <> 'executor' or action = 'claim'),
+  constraint rate_limits_positive check (rate_per_second > 0 and burst >= 1),
+  constraint rate_limits_shards_range check (shards between 1 and 64)
+);
+comment on table collab.rate_limits is 'Token-bucket limits per workspace, action and scope: rate_per_second refill up to burst tokens; shards split a workspace bucket over several rows (each rate/shards, burst/shards).';
+create table collab.rate_buckets (
+  workspace_id uuid not null,
+  action text not null,
+  subject text not null,
+  shard integer not null,
+  tokens double precision not null,
+  refreshed_at timestamptz not null,
+  primary key (workspace_id, action, subject, shard)
+) with (fillfactor = 50);
+comment on table collab.rate_buckets is 'Token-bucket state: tokens left at refreshed_at, per workspace, action, subject (the executor id, or '''' for the workspace) and shard.';
+alter table collab.rate_limits enable row level security;
+alter table collab.rate_buckets enable row level security;
+grant select, insert, update, delete on collab.rate_limits, collab.rate_buckets to service_role;

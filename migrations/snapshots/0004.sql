@@ -133,6 +133,7 @@ declare
   got integer := 0;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
+  perform collab.take_tokens(ws, 'claim', ex.id, 1);
   if claim.max_jobs is null or claim.max_jobs not between 1 and 1000 then
     perform collab.raise_error('PT400', 'invalid_input', 'max_jobs must be between 1 and 1000', 'max_jobs');
   end if;
@@ -426,6 +427,65 @@ comment on function api.configure_queue(text, integer, integer, integer, double 
 revoke all on function api.configure_queue(text, integer, integer, integer, double precision, double precision, double precision) from public;
 grant execute on function api.configure_queue(text, integer, integer, integer, double precision, double precision, double precision) to authenticated, service_role;
 
+-- >>> functions/api.configure_rate_limit.sql
+-- Set or remove (rate_per_second null) a rate limit of the caller's workspace (admin).
+create or replace function api.configure_rate_limit(
+  action text,
+  scope text default 'workspace',
+  rate_per_second double precision default null,
+  burst double precision default null,
+  shards integer default 1
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ws uuid := collab.require_role('admin');
+begin
+  if configure_rate_limit.action is null or configure_rate_limit.action not in ('enqueue', 'claim') then
+    perform collab.raise_error('PT400', 'invalid_input', 'action must be enqueue or claim', 'action');
+  end if;
+  if configure_rate_limit.scope is null or configure_rate_limit.scope not in ('workspace', 'executor')
+     or (configure_rate_limit.scope = 'executor' and configure_rate_limit.action <> 'claim') then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'scope must be workspace, or executor for claim', 'scope');
+  end if;
+  if configure_rate_limit.rate_per_second is null then
+    delete from collab.rate_limits l
+     where l.workspace_id = ws and l.action = configure_rate_limit.action and l.scope = configure_rate_limit.scope;
+    delete from collab.rate_buckets b
+     where b.workspace_id = ws and b.action = configure_rate_limit.action;
+    return null;
+  end if;
+  if configure_rate_limit.rate_per_second <= 0 or configure_rate_limit.rate_per_second > 1e6 then
+    perform collab.raise_error('PT400', 'invalid_input', 'rate_per_second must be above 0 and at most 1000000', 'rate_per_second');
+  end if;
+  if configure_rate_limit.burst is not null and (configure_rate_limit.burst < 1 or configure_rate_limit.burst > 1e7) then
+    perform collab.raise_error('PT400', 'invalid_input', 'burst must be between 1 and 10000000', 'burst');
+  end if;
+  if configure_rate_limit.shards is null or configure_rate_limit.shards not between 1 and 64 then
+    perform collab.raise_error('PT400', 'invalid_input', 'shards must be between 1 and 64', 'shards');
+  end if;
+  insert into collab.rate_limits as l (workspace_id, action, scope, rate_per_second, burst, shards)
+  values (ws, configure_rate_limit.action, configure_rate_limit.scope, configure_rate_limit.rate_per_second,
+          coalesce(configure_rate_limit.burst, greatest(configure_rate_limit.rate_per_second, 1)),
+          configure_rate_limit.shards)
+  on conflict on constraint rate_limits_pkey do update
+     set rate_per_second = excluded.rate_per_second, burst = excluded.burst, shards = excluded.shards;
+  delete from collab.rate_buckets b
+   where b.workspace_id = ws and b.action = configure_rate_limit.action;
+  return (select to_jsonb(l) - 'workspace_id' from collab.rate_limits l
+           where l.workspace_id = ws and l.action = configure_rate_limit.action and l.scope = configure_rate_limit.scope);
+end
+$$;
+comment on function api.configure_rate_limit(text, text, double precision, double precision, integer) is
+  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill, burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
+revoke all on function api.configure_rate_limit(text, text, double precision, double precision, integer) from public;
+grant execute on function api.configure_rate_limit(text, text, double precision, double precision, integer) to authenticated, service_role;
+
 -- >>> functions/api.create_workspace.sql
 -- Create a workspace; a signed-in caller becomes its owner. Names are unique.
 create or replace function api.create_workspace(name text)
@@ -530,6 +590,7 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       format('jobs holds %s elements; at most 10000 per call', jsonb_array_length(enqueue_batch.jobs)), 'jobs');
   end if;
+  perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
 
   -- 1. Shape and ranges, set-based; the first bad element (by index) is reported.
   select t.ord - 1 as idx, c.field, c.message into bad
@@ -2719,6 +2780,64 @@ $$;
 comment on function collab.schedule_reaper() is
   'Schedules collab.reap() every minute with pg_cron when it is available in this database; returns whether it did.';
 
+-- >>> functions/collab.take_tokens.sql
+-- Token bucket: take `cost` tokens for `action` from each limit configured for the workspace
+-- (scope workspace: one of its `shards` rows, chosen by backend; scope executor: the
+-- executor's own row). The refill is computed on the row itself in one upsert, so concurrent
+-- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
+-- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
+-- Without a configured limit this is one primary-key probe of collab.rate_limits.
+create or replace function collab.take_tokens(workspace_id uuid, action text, executor_id uuid, cost double precision)
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  lim record;
+  now_ timestamptz := collab.clock();
+  left_ double precision;
+  subject_ text;
+  shard_ integer;
+begin
+  for lim in
+    select l.* from collab.rate_limits l
+     where l.workspace_id = take_tokens.workspace_id and l.action = take_tokens.action
+  loop
+    if lim.scope = 'executor' then
+      continue when take_tokens.executor_id is null;
+      subject_ := take_tokens.executor_id::text;
+      shard_ := 0;
+    else
+      subject_ := '';
+      shard_ := pg_catalog.pg_backend_pid() % lim.shards;
+    end if;
+    insert into collab.rate_buckets as b (workspace_id, action, subject, shard, tokens, refreshed_at)
+    values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,
+            lim.burst / lim.shards - take_tokens.cost, now_)
+    on conflict on constraint rate_buckets_pkey do update
+       set tokens = least(lim.burst / lim.shards,
+                          b.tokens + lim.rate_per_second / lim.shards
+                                     * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
+                    - take_tokens.cost,
+           refreshed_at = greatest(b.refreshed_at, now_)
+    returning b.tokens into left_;
+    if left_ < 0 then
+      perform collab.raise_error('PT429', 'rate_limited',
+        format('rate limit for %s (%s) exceeded: at most %s per second, bursts of %s',
+               take_tokens.action, lim.scope, lim.rate_per_second, lim.burst),
+        case when take_tokens.action = 'enqueue' then 'jobs' else 'executor_id' end,
+        'wait retry_after seconds, then try again',
+        jsonb_build_object('retry_after',
+          ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000,
+          'scope', lim.scope, 'action', take_tokens.action));
+    end if;
+  end loop;
+end
+$$;
+comment on function collab.take_tokens(uuid, text, uuid, double precision) is
+  'Takes cost tokens from the configured rate-limit buckets of the action; raises PT429 rate_limited with retry_after when short.';
+
 -- >>> functions/collab.transition_allowed.sql
 -- The job state machine: which (from, to, event) changes are legal. Anything else is
 -- rejected by the events trigger, whoever issues the UPDATE.
@@ -2834,6 +2953,22 @@ create policy metrics_signals_select_member on collab.metrics_signals
 -- allows writes (they go through the api functions).
 drop policy if exists queues_select_member on collab.queues;
 create policy queues_select_member on collab.queues
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/rate_buckets.rate_buckets_select_member.sql
+-- A signed-in user sees the rate_buckets rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists rate_buckets_select_member on collab.rate_buckets;
+create policy rate_buckets_select_member on collab.rate_buckets
+  for select to authenticated
+  using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/rate_limits.rate_limits_select_member.sql
+-- A signed-in user sees the rate_limits rows of the workspaces they are a member of; no policy
+-- allows writes (they go through the api functions).
+drop policy if exists rate_limits_select_member on collab.rate_limits;
+create policy rate_limits_select_member on collab.rate_limits
   for select to authenticated
   using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
 

@@ -28,6 +28,7 @@ declare
   got integer := 0;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
+  perform collab.take_tokens(ws, 'claim', ex.id, 1);
   if claim.max_jobs is null or claim.max_jobs not between 1 and 1000 then
     perform collab.raise_error('PT400', 'invalid_input', 'max_jobs must be between 1 and 1000', 'max_jobs');
   end if;

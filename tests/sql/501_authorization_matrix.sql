@@ -24,6 +24,8 @@ insert into matrix values
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT404 job_not_found', 'ok'),
   ('complete_batch', $$select api.complete_batch('[{"job_id": %2$s, "lease_token": "%3$s"}]')$$,
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'ok', 'ok'),
+  ('configure_rate_limit', $$select api.configure_rate_limit('claim', 'executor', 10)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
   ('configure_queue', $$select api.configure_queue('q', lease_seconds => 60)$$,
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
   ('create_workspace', $$select api.create_workspace('brand-new')$$,

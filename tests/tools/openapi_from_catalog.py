@@ -25,11 +25,11 @@ DEFAULT_OUTPUT = REPO / "docs" / "openapi" / "collab.yaml"
 # HTTP statuses each function can answer besides 200, 400, 401 and 403 (see docs/errors.md).
 EXTRA_STATUSES: dict[str, list[str]] = {
     "cancel": ["404", "409"],
-    "claim": ["404"],
+    "claim": ["404", "429"],
     "complete": ["404", "409"],
     "create_workspace": ["409"],
-    "enqueue": ["409"],
-    "enqueue_batch": ["409"],
+    "enqueue": ["409", "429"],
+    "enqueue_batch": ["409", "429"],
     "events_since": ["410"],
     "fail": ["404", "409"],
     "get_job": ["404"],
@@ -45,6 +45,7 @@ ERROR_TEXT = {
     "404": "`job_not_found` or `executor_not_found` in the caller's workspace.",
     "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`.",
     "410": "`cursor_expired`: the events after this cursor were purged.",
+    "429": "`rate_limited`: over the workspace's or executor's token bucket; DETAIL has `retry_after` (seconds).",
 }
 
 SCALARS: dict[str, dict[str, Any]] = {
