@@ -173,6 +173,8 @@ def main() -> int:
         while time.monotonic() < deadline:
             batch = client.events_since(cursor, 5000)
             for ev in batch:
+                if ev.job_id is None:  # executor presence, not a job
+                    continue
                 state[ev.job_id] = STATE_OF.get(ev.type, state.get(ev.job_id, "queued"))
                 counts[ev.type] += 1
                 events.append(ev)
@@ -201,6 +203,8 @@ def main() -> int:
     runs: list[float] = []
     retried = set()
     for ev in events:
+        if ev.job_id is None:
+            continue
         if ev.type in (
             "enqueued",
             "retry_scheduled",
