@@ -227,3 +227,40 @@ def test_a_cursor_behind_retention_is_gone(client: Client, db_url: str) -> None:
     with pytest.raises(Gone), client.subscribe(cursor=cursor_of_old) as sub:
         next(sub)
     assert len(client.events_since(None)) >= 1, "the newest event is always kept"
+
+
+def kill_subscribers(db_url: str) -> int:
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        row = admin.execute(
+            "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+            " where application_name = 'collab-subscribe' and datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_subscriptions_reconnect_and_resume_without_loss_or_repeat(
+    client: Client, db_url: str
+) -> None:
+    first = [client.enqueue("reconnect", "t").id for _ in range(3)]
+    with client.subscribe(queue="reconnect", poll_seconds=0.2) as sub:
+        got = [next(sub).job_id for _ in range(3)]
+        assert kill_subscribers(db_url) == 1
+        second = [client.enqueue("reconnect", "t").id for _ in range(3)]
+        got += [next(sub).job_id for _ in range(3)]
+        assert sub.reconnects >= 1
+
+    async def run() -> list[int | None]:
+        out: list[int | None] = []
+        async with client.asubscribe(queue="reconnect", poll_seconds=0.2) as asub:
+            for _ in range(6):
+                out.append((await asyncio.wait_for(asub.__anext__(), 10)).job_id)
+            assert kill_subscribers(db_url) == 1
+            await asyncio.to_thread(client.enqueue, "reconnect", "t")
+            out.append((await asyncio.wait_for(asub.__anext__(), 10)).job_id)
+            assert asub.reconnects >= 1
+        return out
+
+    assert got == first + second, "each event once, in order, across the reconnect"
+    again = asyncio.run(run())
+    assert again[:6] == first + second
+    assert len(set(again)) == 7
