@@ -257,6 +257,18 @@ def run(
                 next_kill = now + rng.uniform(*kill_every)
             time.sleep(0.2)
     finally:
+        # A worker started a moment ago may not have installed its SIGTERM handler yet: let
+        # each one come up (this also checks every replacement really started) first.
+        deadline = time.monotonic() + 30
+        for w in pool:
+            while (
+                w.proc.poll() is None
+                and "worker started" not in w.tail(100000)
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.1)
+            if "worker started" not in w.tail(100000):
+                counts.problems.append(f"worker {w.name} never started:\n{w.tail()}")
         for w in pool:
             if w.proc.poll() is None:
                 w.proc.send_signal(signal.SIGTERM)
