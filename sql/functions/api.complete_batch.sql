@@ -52,7 +52,7 @@ begin
       from item
      where x.id = item.job_id and x.workspace_id = ws
        and x.status = 'running' and x.lease_token = item.lease_token
-    returning x.id
+    returning x.id, x.lease_token
   ),
   outcome as (
     select item.ord, item.job_id,
@@ -61,7 +61,9 @@ begin
               when known.id is null then 'job_not_found'
               else 'lease_lost' end as reason
     from item
-    left join done on done.id = item.job_id
+    -- By token too: an item naming the same job with a stale token is lease_lost, even when
+    -- another item of the batch completed that job with the right one.
+    left join done on done.id = item.job_id and done.lease_token = item.lease_token
     left join collab.jobs prior on prior.id = item.job_id and prior.workspace_id = ws
                                 and prior.status = 'succeeded' and prior.lease_token = item.lease_token
     left join collab.jobs known on known.id = item.job_id and known.workspace_id = ws
