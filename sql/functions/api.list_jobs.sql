@@ -41,16 +41,9 @@ begin
       perform collab.raise_error('PT400', 'invalid_input', 'after is not a cursor returned by list_jobs', 'after');
     end;
   end if;
-  sql := 'select collab.job_row(j), translate(encode(convert_to(j.created_at::text || ''|'' || j.id, ''UTF8''), ''base64''), ''+/'', ''-_'')
-            from collab.jobs j where j.workspace_id = $1';
-  if list_jobs.status is not null then sql := sql || ' and j.status = $2::collab.job_status'; end if;
-  if list_jobs.type is not null then sql := sql || ' and j.type = $3'; end if;
-  if list_jobs.queue is not null then sql := sql || ' and j.queue = $4'; end if;
-  if list_jobs.executor_id is not null then sql := sql || ' and j.executor_id = $5'; end if;
-  if list_jobs.created_after is not null then sql := sql || ' and j.created_at >= $6'; end if;
-  if list_jobs.created_before is not null then sql := sql || ' and j.created_at < $7'; end if;
-  if after_at is not null then sql := sql || ' and (j.created_at, j.id) < ($8, $9)'; end if;
-  sql := sql || ' order by j.created_at desc, j.id desc limit $10';
+  sql := collab.list_jobs_query(list_jobs.status is not null, list_jobs.type is not null,
+    list_jobs.queue is not null, list_jobs.executor_id is not null, list_jobs.created_after is not null,
+    list_jobs.created_before is not null, after_at is not null);
   return query execute sql using ws, list_jobs.status, list_jobs.type, list_jobs.queue,
     list_jobs.executor_id, list_jobs.created_after, list_jobs.created_before, after_at, after_id,
     list_jobs."limit";
