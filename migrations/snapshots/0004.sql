@@ -1895,7 +1895,7 @@ comment on function collab.job_row(collab.jobs, boolean) is 'Converts a collab.j
 
 -- >>> functions/collab.jobs_after_insert.sql
 -- Statement-level: one `enqueued` event per inserted job, in the same transaction, and one
--- wake-up notification per queue, plus one `collab_events` notification per statement for
+-- wake-up notification per queue, plus a `collab_events` wake-up (collab.notify_events) for
 -- stream subscribers. Idempotent duplicates insert nothing, so get no event.
 create or replace function collab.jobs_after_insert()
 returns trigger
@@ -1915,19 +1915,19 @@ begin
    order by n.id;
   perform pg_notify('collab_jobs', q.queue)
      from (select distinct n.queue from new_jobs n) q;
-  perform pg_notify('collab_events', '');
+  perform collab.notify_events();
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and collab_events (empty payload) once per statement.';
+  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and wakes collab_events (collab.notify_events).';
 
 -- >>> functions/collab.jobs_after_update.sql
 -- Statement-level: one job_events row per job change (status, attempt, cancel request or
 -- progress), in the same transaction, and each change checked against the state machine
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
--- events, one `collab_events` notification per statement wakes stream subscribers.
+-- events, collab.notify_events wakes stream subscribers (at most once per 50 ms a session).
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
@@ -1958,7 +1958,7 @@ begin
    order by n.id;
   get diagnostics written = row_count;
   if written > 0 then
-    perform pg_notify('collab_events', '');
+    perform collab.notify_events();
   end if;
 
   if exists (select 1 from old_jobs o join new_jobs n using (id)
@@ -1971,7 +1971,7 @@ begin
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (notifying collab_events once per statement when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking collab_events through collab.notify_events when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
 
 -- >>> functions/collab.lease_lost.sql
 -- Why a fenced call (complete, fail, progress) found no running job under that token:
@@ -2432,6 +2432,32 @@ $$;
 comment on function collab.metrics_window(uuid, timestamptz, text) is
   'Counters and phase latencies of a workspace since a minute, per queue and job type and in total (rollups plus live events).';
 
+-- >>> functions/collab.notify_events.sql
+-- Wakes stream subscribers (`LISTEN collab_events`, empty payload), at most once per 50 ms
+-- per session. A notifying transaction takes a cluster-wide lock at commit that serialises
+-- it with every other notifying commit, so the hot paths (claim, complete) must not notify
+-- on every transaction. Subscribers keep reading for a moment after each wake-up (and poll
+-- anyway), so a wake-up skipped here delays nothing but a commit that comes more than that
+-- moment after its statement; see docs/realtime.md.
+create or replace function collab.notify_events()
+returns void
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  last_notified text := current_setting('collab.events_notified_at', true);
+begin
+  if last_notified is null or last_notified = ''
+     or clock_timestamp() - last_notified::timestamptz > interval '50 milliseconds' then
+    perform pg_notify('collab_events', '');
+    perform set_config('collab.events_notified_at', clock_timestamp()::text, false);
+  end if;
+end
+$$;
+comment on function collab.notify_events() is
+  'Notifies collab_events (empty payload) unless this session did within the last 50 ms.';
+
 -- >>> functions/collab.purge_events.sql
 -- Retention of the event stream without blocking writers: deletes at most batch_size of the
 -- oldest events (in stream order, (xid, id)) created before now - older_than. Only a prefix of
@@ -2605,7 +2631,7 @@ begin
                              'heartbeat_seconds', (record_presence.executor).heartbeat_seconds,
                              'last_seen_at', (record_presence.executor).last_seen_at),
           collab.clock());
-  perform pg_notify('collab_events', '');
+  perform collab.notify_events();
 end
 $$;
 comment on function collab.record_presence(collab.executors, collab.job_event_type) is

@@ -1,5 +1,5 @@
 -- Statement-level: one `enqueued` event per inserted job, in the same transaction, and one
--- wake-up notification per queue, plus one `collab_events` notification per statement for
+-- wake-up notification per queue, plus a `collab_events` wake-up (collab.notify_events) for
 -- stream subscribers. Idempotent duplicates insert nothing, so get no event.
 create or replace function collab.jobs_after_insert()
 returns trigger
@@ -19,9 +19,9 @@ begin
    order by n.id;
   perform pg_notify('collab_jobs', q.queue)
      from (select distinct n.queue from new_jobs n) q;
-  perform pg_notify('collab_events', '');
+  perform collab.notify_events();
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and collab_events (empty payload) once per statement.';
+  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and wakes collab_events (collab.notify_events).';

@@ -2,7 +2,7 @@
 -- progress), in the same transaction, and each change checked against the state machine
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
--- events, one `collab_events` notification per statement wakes stream subscribers.
+-- events, collab.notify_events wakes stream subscribers (at most once per 50 ms a session).
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
@@ -33,7 +33,7 @@ begin
    order by n.id;
   get diagnostics written = row_count;
   if written > 0 then
-    perform pg_notify('collab_events', '');
+    perform collab.notify_events();
   end if;
 
   if exists (select 1 from old_jobs o join new_jobs n using (id)
@@ -46,4 +46,4 @@ begin
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (notifying collab_events once per statement when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking collab_events through collab.notify_events when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';

@@ -19,7 +19,7 @@ begin
                              'heartbeat_seconds', (record_presence.executor).heartbeat_seconds,
                              'last_seen_at', (record_presence.executor).last_seen_at),
           collab.clock());
-  perform pg_notify('collab_events', '');
+  perform collab.notify_events();
 end
 $$;
 comment on function collab.record_presence(collab.executors, collab.job_event_type) is

@@ -9,6 +9,10 @@ blip) the subscription reconnects with backoff and resumes from that cursor, so 
 committed event is delivered once, in cursor order. ``Subscription.cursor`` is the position
 to persist; pass it back as ``cursor=`` to resume in another process.
 
+A session notifies at most once per 50 ms (``collab.notify_events``: notifying commits are
+serialised cluster-wide), so after any activity (a wake-up, or a read that found events) a
+subscription reads again within ``HOT_SECONDS`` instead of waiting for the next wake-up.
+
 Errors raised by the database that are not about the connection (for example PT410
 ``cursor_expired``, PT400 ``invalid_input``) are raised to the caller, typed as the client
 types them (``collab.client.Gone``, ...).
@@ -29,6 +33,11 @@ from psycopg.rows import dict_row
 
 from collab import queries
 from collab.client import Event, _row, translate
+
+# How long after activity a subscription keeps re-reading without a wake-up (longer than the
+# 50 ms notification window of collab.notify_events), and how often it does meanwhile.
+HOT_SECONDS = 0.25
+HOT_READ_SECONDS = 0.06
 
 # Errors after which the subscription reconnects and resumes from its cursor.
 RECONNECT_ERRORS: tuple[type[Exception], ...] = (
@@ -67,9 +76,19 @@ class _Base:
         }
         self._buffer: deque[Event] = deque()
         self._closed = False
+        self._hot_until = 0.0
 
     def _query_params(self) -> dict[str, Any]:
         return {**self._params, "cursor": self.cursor}
+
+    def _timeout(self) -> float:
+        """How long to wait for a wake-up before reading again."""
+        if time.monotonic() < self._hot_until:
+            return min(self.poll_seconds, HOT_READ_SECONDS)
+        return self.poll_seconds
+
+    def _activity(self) -> None:
+        self._hot_until = time.monotonic() + HOT_SECONDS
 
     def _take(self) -> Event:
         event = self._buffer.popleft()
@@ -132,13 +151,16 @@ class Subscription(_Base, Iterator[Event]):
                 raise translate(exc) from exc
             rows = cur.fetchall()
         self._buffer.extend(_row(Event, r) for r in rows)
+        if rows:
+            self._activity()
         return len(rows)
 
     def _wait(self, conn: psycopg.Connection[Any]) -> None:
         woken = False
-        for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
+        for _ in conn.notifies(timeout=self._timeout(), stop_after=1):
             woken = True
         if woken:  # drain the wake-ups that piled up: one read serves them all
+            self._activity()
             for _ in conn.notifies(timeout=0.001):
                 pass
 
@@ -213,13 +235,16 @@ class AsyncSubscription(_Base, AsyncIterator[Event]):
                 raise translate(exc) from exc
             rows = await cur.fetchall()
         self._buffer.extend(_row(Event, r) for r in rows)
+        if rows:
+            self._activity()
         return len(rows)
 
     async def _wait(self, conn: psycopg.AsyncConnection[Any]) -> None:
         woken = False
-        async for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
+        async for _ in conn.notifies(timeout=self._timeout(), stop_after=1):
             woken = True
         if woken:
+            self._activity()
             async for _ in conn.notifies(timeout=0.001):
                 pass
 

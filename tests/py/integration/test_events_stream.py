@@ -173,12 +173,33 @@ def test_updates_notify_collab_events_once_per_statement(client: Client, db_url:
     ex = client.register_executor("notify-probe", ["note"])
     for _ in range(3):
         client.enqueue("note", "t")
+    time.sleep(0.1)  # past the 50 ms window of collab.notify_events
     with psycopg.connect(db_url, autocommit=True) as listener:
         listener.execute("listen collab_events")
         claimed = client.claim(ex, ["note"], max_jobs=3)
         assert len(claimed) == 3
         notes = list(listener.notifies(timeout=1.0))
     assert [n.channel for n in notes] == ["collab_events"], "one claim statement: one wake-up"
+
+
+def test_a_burst_notifies_once_yet_every_event_arrives_at_once(db_url: str) -> None:
+    with Client(db_url, max_size=1) as one, Client(db_url, max_size=1) as reader:
+        one.enqueue("burst", "t")
+        time.sleep(0.1)
+        with (
+            psycopg.connect(db_url, autocommit=True) as listener,
+            reader.subscribe(queue="burst", poll_seconds=30) as sub,
+        ):
+            assert next(sub).type == "enqueued"
+            listener.execute("listen collab_events")
+            began = time.monotonic()
+            ids = [one.enqueue("burst", "t").id for _ in range(5)]  # one session, < 50 ms
+            got = [next(sub).job_id for _ in range(5)]
+            elapsed = time.monotonic() - began
+            notes = list(listener.notifies(timeout=0.2))
+    assert got == ids
+    assert elapsed < 5, "delivered by the wake-up and the re-reads after it, not the 30 s poll"
+    assert 1 <= len(notes) < 5, "the session notified once per 50 ms, not once per transaction"
 
 
 def test_asubscribe_follows_live_with_filters(client: Client) -> None:
