@@ -2,7 +2,7 @@
 -- from service callers; a user acts in a workspace they are a member of (their only one when
 -- the token names none); superuser sessions without a JWT keep the default workspace.
 BEGIN;
-select plan(16);
+select plan(18);
 select tests.tenancy_fixture();
 
 -- service callers
@@ -64,6 +64,20 @@ select is(tests.outcome($$select tests.require_role('admin')$$),
           '{"sqlstate": "PT403", "reason": "forbidden", "field": null, "required_role": "admin", "role": "member"}'::jsonb,
           'require_role names the role needed and the role held');
 select is(tests.require_role('member'), tests.id('workspace_a'), 'require_role returns the workspace when the role suffices');
+
+-- a plain login role without a JWT is nobody (only superusers and owners are trusted)
+reset role;
+select set_config('request.jwt.claims', '', true);
+create role tenancy_plain_login login;
+grant usage on schema tests to tenancy_plain_login;
+select tests.share_pgtap_state();
+grant all on all tables in schema pg_temp to tenancy_plain_login;
+set local session authorization tenancy_plain_login;
+select is(tests.outcome('select tests.current_workspace()') ->> 'reason', 'forbidden',
+          'a non-superuser login without a JWT is refused');
+reset session authorization;
+select is(tests.current_workspace(), '00000000-0000-0000-0000-000000000001'::uuid,
+          'while the superuser session keeps the default workspace');
 
 select * from finish();
 ROLLBACK;
