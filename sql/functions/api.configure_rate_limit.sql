@@ -36,8 +36,10 @@ begin
   if configure_rate_limit.burst is not null and (configure_rate_limit.burst < 1 or configure_rate_limit.burst > 1e7) then
     perform collab.raise_error('PT400', 'invalid_input', 'burst must be between 1 and 10000000', 'burst');
   end if;
-  if configure_rate_limit.shards is null or configure_rate_limit.shards not between 1 and 64 then
-    perform collab.raise_error('PT400', 'invalid_input', 'shards must be between 1 and 64', 'shards');
+  if configure_rate_limit.shards is null or configure_rate_limit.shards not between 1 and 64
+     or coalesce(configure_rate_limit.burst, greatest(configure_rate_limit.rate_per_second, 1)) < configure_rate_limit.shards then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'shards must be between 1 and 64 and at most burst (each shard holds burst/shards tokens)', 'shards');
   end if;
   insert into collab.rate_limits as l (workspace_id, action, scope, rate_per_second, burst, shards)
   values (ws, configure_rate_limit.action, configure_rate_limit.scope, configure_rate_limit.rate_per_second,

@@ -1,6 +1,6 @@
 -- Token bucket: take `cost` tokens for `action` from each limit configured for the workspace
--- (scope workspace: one of its `shards` rows, chosen by backend; scope executor: the
--- executor's own row). The refill is computed on the row itself in one upsert, so concurrent
+-- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
+-- executor: the executor's own row). The refill is computed on the row itself in one upsert, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
 -- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
@@ -27,7 +27,17 @@ begin
       shard_ := 0;
     else
       subject_ := '';
-      shard_ := pg_catalog.pg_backend_pid() % lim.shards;
+      -- the fullest shard no other transaction holds, so concurrent callers never queue on
+      -- one row (a shared row updated by every call would serialize their commits)
+      select b.shard into shard_ from collab.rate_buckets b
+       where b.workspace_id = take_tokens.workspace_id and b.action = take_tokens.action
+         and b.subject = '' and b.shard < lim.shards
+       order by b.tokens desc
+       for update skip locked
+       limit 1;
+      if not found then
+        shard_ := pg_catalog.pg_backend_pid() % lim.shards;
+      end if;
     end if;
     insert into collab.rate_buckets as b (workspace_id, action, subject, shard, tokens, refreshed_at)
     values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,

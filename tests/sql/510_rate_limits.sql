@@ -2,7 +2,7 @@
 -- gets PT429 rate_limited with retry_after; a refused call takes no tokens; tokens come back
 -- with time; an executor's claim budget is its own.
 BEGIN;
-select plan(12);
+select plan(13);
 
 select is((select count(*)::integer from generate_series(1, 50) i, lateral api.enqueue('rl', 't', jsonb_build_object('i', i)) j), 50,
           'without a limit, 50 enqueues in a row pass');
@@ -34,6 +34,9 @@ select is(tests.outcome(format('select api.claim(%L, null, 1)', (select one from
           'with the limit removed the executor claims again');
 select is(tests.outcome($$select api.configure_rate_limit('enqueue', 'executor', 1)$$) ->> 'field', 'scope',
           'an enqueue limit cannot be per executor (invalid_input on scope)');
+
+select is(tests.outcome($$select api.configure_rate_limit('enqueue', 'workspace', 10, 4, 8)$$) ->> 'field', 'shards',
+          'more shards than burst tokens is refused (invalid_input on shards)');
 
 select * from finish();
 ROLLBACK;
