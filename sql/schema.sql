@@ -463,3 +463,8 @@ grant select, insert, update, delete on collab.rate_limits, collab.rate_buckets 
 -- and an executor. The executor index skips queued jobs (no executor), so enqueue pays nothing.
 create index jobs_list_status_idx on collab.jobs (workspace_id, status, created_at, id);
 create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id) where executor_id is not null;
+
+-- Quotas per workspace (api.configure_workspace).
+alter table collab.workspaces add column max_payload_bytes integer not null default 1048576
+  constraint workspaces_max_payload_bytes_range check (max_payload_bytes between 2 and 104857600);
+comment on column collab.workspaces.max_payload_bytes is 'Largest job payload accepted by enqueue, in bytes of its JSON text (default 1 MiB).';

@@ -490,6 +490,36 @@ comment on function api.configure_rate_limit(text, text, double precision, doubl
 revoke all on function api.configure_rate_limit(text, text, double precision, double precision, integer) from public;
 grant execute on function api.configure_rate_limit(text, text, double precision, double precision, integer) to authenticated, service_role;
 
+-- >>> functions/api.configure_workspace.sql
+-- Quotas of the caller's workspace (admin): a null argument keeps the current value.
+create or replace function api.configure_workspace(max_payload_bytes integer default null)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ws uuid := collab.require_role('admin');
+  w collab.workspaces;
+begin
+  if configure_workspace.max_payload_bytes is not null
+     and configure_workspace.max_payload_bytes not between 2 and 104857600 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'max_payload_bytes must be between 2 and 104857600 (100 MiB)', 'max_payload_bytes');
+  end if;
+  update collab.workspaces x
+     set max_payload_bytes = coalesce(configure_workspace.max_payload_bytes, x.max_payload_bytes)
+   where x.id = ws
+  returning x.* into w;
+  return jsonb_build_object('workspace_id', w.id, 'name', w.name, 'max_payload_bytes', w.max_payload_bytes);
+end
+$$;
+comment on function api.configure_workspace(integer) is
+  'Quotas of the caller''s workspace (admin). max_payload_bytes: largest job payload enqueue accepts (JSON text bytes, 2 B-100 MiB, default 1 MiB); null keeps the current value. Returns the workspace''s settings.';
+revoke all on function api.configure_workspace(integer) from public;
+grant execute on function api.configure_workspace(integer) to authenticated, service_role;
+
 -- >>> functions/api.create_workspace.sql
 -- Create a workspace; a signed-in caller becomes its owner. Names are unique.
 create or replace function api.create_workspace(name text)
@@ -582,6 +612,7 @@ set search_path = ''
 as $$
 declare
   ws uuid := collab.require_role('member');
+  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
   now_ timestamptz := collab.clock();
   bad record;
   inserted bigint[];
@@ -625,8 +656,8 @@ begin
           'run_at must be an ISO 8601 timestamp string'),
       (7, 'delay', jsonb_typeof(t.e -> 'delay') not in ('string', 'null'),
           'delay must be an interval string such as "30 seconds"'),
-      (8, 'payload', octet_length((t.e -> 'payload')::text) > 1048576,
-          'payload is larger than 1 MiB')
+      (8, 'payload', octet_length((t.e -> 'payload')::text) > max_payload,
+          format('payload is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload))
     ) c(n, field, failed, message)
    where c.failed
    order by t.ord, c.n

@@ -85,6 +85,10 @@ grant select, insert, update, delete on collab.rate_limits, collab.rate_buckets 
 -- and an executor. The executor index skips queued jobs (no executor), so enqueue pays nothing.
 create index jobs_list_status_idx on collab.jobs (workspace_id, status, created_at, id);
 create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id) where executor_id is not null;
+-- Quotas per workspace (api.configure_workspace).
+alter table collab.workspaces add column max_payload_bytes integer not null default 1048576
+  constraint workspaces_max_payload_bytes_range check (max_payload_bytes between 2 and 104857600);
+comment on column collab.workspaces.max_payload_bytes is 'Largest job payload accepted by enqueue, in bytes of its JSON text (default 1 MiB).';
 """
     )
     apply_snapshot(SNAPSHOT)
@@ -93,7 +97,8 @@ create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id)
 def downgrade() -> None:
     reset_code()
     execute_script(
-        "drop index if exists collab.jobs_list_status_idx, collab.jobs_list_executor_idx;"
+        "alter table collab.workspaces drop column if exists max_payload_bytes;"
+        " drop index if exists collab.jobs_list_status_idx, collab.jobs_list_executor_idx;"
         " drop table if exists collab.rate_buckets, collab.rate_limits, collab.members"
     )
     apply_snapshot(PREVIOUS_SNAPSHOT)

@@ -11,6 +11,7 @@ set search_path = ''
 as $$
 declare
   ws uuid := collab.require_role('member');
+  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
   now_ timestamptz := collab.clock();
   bad record;
   inserted bigint[];
@@ -54,8 +55,8 @@ begin
           'run_at must be an ISO 8601 timestamp string'),
       (7, 'delay', jsonb_typeof(t.e -> 'delay') not in ('string', 'null'),
           'delay must be an interval string such as "30 seconds"'),
-      (8, 'payload', octet_length((t.e -> 'payload')::text) > 1048576,
-          'payload is larger than 1 MiB')
+      (8, 'payload', octet_length((t.e -> 'payload')::text) > max_payload,
+          format('payload is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload))
     ) c(n, field, failed, message)
    where c.failed
    order by t.ord, c.n

@@ -65,8 +65,8 @@ select pg_temp.add('e');
 select pg_temp.take('e', (select id from silent), 3600);
 set local collab.clock_offset = '2 minutes';
 select api.heartbeat((select id from worker));
-select is(pg_temp.events_written($$select collab.reap()$$), array['lease_released'],
-  'running -> queued: lease_released (its executor went silent)');
+select is(pg_temp.events_written($$select collab.reap()$$), array['executor_offline', 'lease_released'],
+  'running -> queued: lease_released (its executor went silent, and its executor_offline event first)');
 
 create temp table last_try as select * from api.enqueue('sm-last', 'g', max_attempts => 1);
 select api.claim((select id from worker), array['sm-last'], 1, 30);

@@ -28,6 +28,8 @@ insert into matrix values
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
   ('configure_queue', $$select api.configure_queue('q', lease_seconds => 60)$$,
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('configure_workspace', $$select api.configure_workspace(max_payload_bytes => 2048)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
   ('create_workspace', $$select api.create_workspace('brand-new')$$,
    '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('enqueue', $$select api.enqueue('q', 't')$$,
