@@ -468,3 +468,6 @@ create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id)
 alter table collab.workspaces add column max_payload_bytes integer not null default 1048576
   constraint workspaces_max_payload_bytes_range check (max_payload_bytes between 2 and 104857600);
 comment on column collab.workspaces.max_payload_bytes is 'Largest job payload accepted by enqueue, in bytes of its JSON text (default 1 MiB).';
+alter table collab.workspaces add column max_queued_jobs integer
+  constraint workspaces_max_queued_jobs_range check (max_queued_jobs between 1 and 10000000);
+comment on column collab.workspaces.max_queued_jobs is 'Most jobs the workspace may have queued at once; null: no quota. Checked by enqueue (a soft limit under concurrent enqueues).';

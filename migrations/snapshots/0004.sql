@@ -492,7 +492,7 @@ grant execute on function api.configure_rate_limit(text, text, double precision,
 
 -- >>> functions/api.configure_workspace.sql
 -- Quotas of the caller's workspace (admin): a null argument keeps the current value.
-create or replace function api.configure_workspace(max_payload_bytes integer default null)
+create or replace function api.configure_workspace(max_payload_bytes integer default null, max_queued_jobs integer default null)
 returns jsonb
 language plpgsql
 volatile
@@ -508,17 +508,24 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       'max_payload_bytes must be between 2 and 104857600 (100 MiB)', 'max_payload_bytes');
   end if;
+  if configure_workspace.max_queued_jobs is not null
+     and configure_workspace.max_queued_jobs not between 0 and 10000000 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'max_queued_jobs must be between 1 and 10000000 (0 removes the quota)', 'max_queued_jobs');
+  end if;
   update collab.workspaces x
-     set max_payload_bytes = coalesce(configure_workspace.max_payload_bytes, x.max_payload_bytes)
+     set max_payload_bytes = coalesce(configure_workspace.max_payload_bytes, x.max_payload_bytes),
+         max_queued_jobs = case when configure_workspace.max_queued_jobs is null then x.max_queued_jobs
+                                else nullif(configure_workspace.max_queued_jobs, 0) end
    where x.id = ws
   returning x.* into w;
-  return jsonb_build_object('workspace_id', w.id, 'name', w.name, 'max_payload_bytes', w.max_payload_bytes);
+  return jsonb_build_object('workspace_id', w.id, 'name', w.name, 'max_payload_bytes', w.max_payload_bytes, 'max_queued_jobs', w.max_queued_jobs);
 end
 $$;
-comment on function api.configure_workspace(integer) is
-  'Quotas of the caller''s workspace (admin). max_payload_bytes: largest job payload enqueue accepts (JSON text bytes, 2 B-100 MiB, default 1 MiB); null keeps the current value. Returns the workspace''s settings.';
-revoke all on function api.configure_workspace(integer) from public;
-grant execute on function api.configure_workspace(integer) to authenticated, service_role;
+comment on function api.configure_workspace(integer, integer) is
+  'Quotas of the caller''s workspace (admin). max_payload_bytes: largest job payload enqueue accepts (JSON text bytes, 2 B-100 MiB, default 1 MiB). max_queued_jobs: most jobs queued at once (enqueue beyond it is PT429 quota_exceeded; 0 removes the quota). A null argument keeps the current value. Returns the workspace''s settings.';
+revoke all on function api.configure_workspace(integer, integer) from public;
+grant execute on function api.configure_workspace(integer, integer) to authenticated, service_role;
 
 -- >>> functions/api.create_workspace.sql
 -- Create a workspace; a signed-in caller becomes its owner. Names are unique.
@@ -626,6 +633,7 @@ begin
       format('jobs holds %s elements; at most 10000 per call', jsonb_array_length(enqueue_batch.jobs)), 'jobs');
   end if;
   perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
+  perform collab.check_queued_quota(ws, jsonb_array_length(enqueue_batch.jobs));
 
   -- 1. Shape and ranges, set-based; the first bad element (by index) is reported.
   select t.ord - 1 as idx, c.field, c.message into bad
@@ -1709,6 +1717,40 @@ end
 $$;
 comment on function collab.check_name(text, text) is
   'Validates a queue or type name; raises PT400 invalid_input naming the field.';
+
+-- >>> functions/collab.check_queued_quota.sql
+-- The max_queued_jobs quota: enqueueing `adding` jobs may not take the workspace's queued jobs
+-- beyond it (PT429 quota_exceeded). Only when a quota is set: then the count is an index-only
+-- scan of at most max_queued_jobs entries (jobs_list_status_idx). Concurrent enqueues can
+-- overshoot it by what they add together: a soft limit that takes no lock and no hot row.
+create or replace function collab.check_queued_quota(workspace_id uuid, adding integer)
+returns void
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  quota integer := (select w.max_queued_jobs from collab.workspaces w where w.id = check_queued_quota.workspace_id);
+  queued integer;
+begin
+  if quota is null then
+    return;
+  end if;
+  select count(*) into queued from (
+    select 1 from collab.jobs j
+     where j.workspace_id = check_queued_quota.workspace_id and j.status = 'queued'
+     limit quota) x;
+  if queued + check_queued_quota.adding > quota then
+    perform collab.raise_error('PT429', 'quota_exceeded',
+      format('the workspace may have at most %s queued jobs (%s queued, %s more asked)',
+             quota, queued, check_queued_quota.adding),
+      'jobs', 'wait for executors to drain the queues, or ask an admin to raise max_queued_jobs',
+      jsonb_build_object('quota', 'max_queued_jobs', 'limit', quota, 'queued', queued));
+  end if;
+end
+$$;
+comment on function collab.check_queued_quota(uuid, integer) is
+  'Raises PT429 quota_exceeded when enqueueing would take the workspace beyond its max_queued_jobs (a soft limit).';
 
 -- >>> functions/collab.clock.sql
 -- The one clock of Collab: transaction time, moved by the `collab.clock_offset` setting

@@ -25,6 +25,7 @@ begin
       format('jobs holds %s elements; at most 10000 per call', jsonb_array_length(enqueue_batch.jobs)), 'jobs');
   end if;
   perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
+  perform collab.check_queued_quota(ws, jsonb_array_length(enqueue_batch.jobs));
 
   -- 1. Shape and ranges, set-based; the first bad element (by index) is reported.
   select t.ord - 1 as idx, c.field, c.message into bad

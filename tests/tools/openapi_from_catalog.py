@@ -45,7 +45,7 @@ ERROR_TEXT = {
     "404": "`job_not_found` or `executor_not_found` in the caller's workspace.",
     "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`.",
     "410": "`cursor_expired`: the events after this cursor were purged.",
-    "429": "`rate_limited`: over the workspace's or executor's token bucket; DETAIL has `retry_after` (seconds).",
+    "429": "`rate_limited` (token bucket; DETAIL has `retry_after` seconds) or `quota_exceeded` (max_queued_jobs).",
 }
 
 SCALARS: dict[str, dict[str, Any]] = {
