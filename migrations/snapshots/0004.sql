@@ -1670,9 +1670,14 @@ as $$
            when last.type in ('claimed', 'cancel_requested') then 'running'
            else last.type::text end
   union all
+  -- Every job has events, unless retention (collab.purge_events) removed its whole history:
+  -- it deletes the oldest prefix of the stream, so only jobs created before the oldest event
+  -- kept can have lost all of theirs.
   select 'job_without_events', j.id, '{}'::jsonb
     from collab.jobs j
    where not exists (select 1 from collab.job_events e where e.job_id = j.id)
+     and j.created_at >= coalesce((select min(e.created_at) from collab.job_events e
+                                    where e.job_id is not null), '-infinity')
   union all
   select 'terminal_job_with_lease', j.id, jsonb_build_object('status', j.status)
     from collab.jobs j
