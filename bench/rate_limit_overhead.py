@@ -1,0 +1,110 @@
+"""Claim throughput with the rate limiter off and on (issue: on stays within 10% of off).
+
+Usage: ``python bench/rate_limit_overhead.py [--seconds 10] [--rounds 3]``
+
+On the embedded cluster (or ``COLLAB_DATABASE_URL``'s server) it makes a scratch database,
+migrates it, registers 4 executors and enqueues enough no-op jobs, then runs pgbench with 4
+clients, each claiming one job and completing it per transaction as its own executor,
+alternating rounds: limits off, then on (a per-executor claim bucket and a workspace claim
+bucket with 8 shards, both far above the rate reached, so only their bookkeeping is measured).
+Prints each round's tps and the ratio of the medians. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
+from collab import embedded, migrate
+
+CYCLE = """select api.complete(c.id, c.lease_token)
+  from api.claim((select id from collab.executors where name = 'rl-' || (:client_id + 1)),
+                 array['rl'], 1, 30) c;
+"""
+LIMITS_OFF = [
+    "select api.configure_rate_limit('claim', 'executor', null)",
+    "select api.configure_rate_limit('claim', 'workspace', null)",
+]
+LIMITS_ON = [
+    "select api.configure_rate_limit('claim', 'executor', 1000000, 1000000)",
+    "select api.configure_rate_limit('claim', 'workspace', 1000000, 1000000, 8)",
+]
+
+
+def server_url() -> str:
+    configured = os.environ.get("COLLAB_DATABASE_URL")
+    if configured:
+        return configured
+    cluster = embedded.EmbeddedPostgres()
+    cluster.start()
+    return cluster.url()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    server = server_url()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute("drop database if exists collab_rate_limit_bench with (force)")
+        conn.execute("create database collab_rate_limit_bench")
+    parts = urlsplit(server)
+    db = urlunsplit(parts._replace(path="/collab_rate_limit_bench"))
+    migrate.up(db)
+    jobs = 4000 * args.seconds * args.rounds * 2
+    with psycopg.connect(db, autocommit=True) as conn:
+        for i in range(1, 5):
+            conn.execute("select api.register_executor(%s, array['rl'])", (f"rl-{i}",))
+        for start in range(0, jobs, 5000):
+            conn.execute(
+                "select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object("
+                "'queue', 'rl', 'type', 'noop', 'payload', jsonb_build_object('i', i)))"
+                " from generate_series(%s::int, %s::int) i))",
+                (start, start + 4999),
+            )
+        conn.execute("vacuum analyze collab.jobs")
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(CYCLE)
+        script = f.name
+    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    results: dict[str, list[float]] = {"off": [], "on": []}
+    try:
+        for _ in range(args.rounds):
+            for mode in ("off", "on"):
+                with psycopg.connect(db, autocommit=True) as conn:
+                    for statement in LIMITS_OFF if mode == "off" else LIMITS_ON:
+                        conn.execute(statement)
+                cmd = [str(embedded.find_bin_dir() / "pgbench"), "-n", "-c", "4", "-j", "4"]
+                cmd += ["-T", str(args.seconds), "-f", script, "-h", parts.hostname or "127.0.0.1"]
+                cmd += ["-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+                proc = subprocess.run(
+                    [*cmd, "collab_rate_limit_bench"],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                found = re.search(r"tps = ([\d.]+) \(without initial", proc.stdout)
+                tps = float(found.group(1)) if found else 0.0
+                results[mode].append(tps)
+                print(f"limits {mode:3}: {tps:8.0f} claim+complete/s")
+    finally:
+        os.unlink(script)
+    off, on = statistics.median(results["off"]), statistics.median(results["on"])
+    print(f"median off {off:.0f}/s, on {on:.0f}/s: on/off = {on / off:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
