@@ -93,6 +93,14 @@ class WorkerProcess:
         self.name = name
         self.killed = False
 
+    def started(self) -> bool:
+        """The worker logged its start (its first lines: the log only grows)."""
+        try:
+            with self.log.open("rb") as f:
+                return b"worker started" in f.read(20000)
+        except OSError:
+            return False
+
     def tail(self, chars: int = 3000) -> str:
         try:
             return self.log.read_text(errors="replace")[-chars:]
@@ -261,13 +269,9 @@ def run(
         # each one come up (this also checks every replacement really started) first.
         deadline = time.monotonic() + 30
         for w in pool:
-            while (
-                w.proc.poll() is None
-                and "worker started" not in w.tail(100000)
-                and time.monotonic() < deadline
-            ):
+            while w.proc.poll() is None and not w.started() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if "worker started" not in w.tail(100000):
+            if not w.started():
                 counts.problems.append(f"worker {w.name} never started:\n{w.tail()}")
         for w in pool:
             if w.proc.poll() is None:
