@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
 from collab import embedded, migrate
 
 CYCLE = """select api.complete(c.id, c.lease_token)
-  from api.claim((select id from collab.executors where name = 'rl-' || (:client_id + 1)),
-                 array['rl'], 1, 30) c;
+  from api.claim((select id from collab.executors where name = '{queue}-' || (:client_id + 1)),
+                 array['{queue}'], 1, 30) c;
 """
 LIMITS_OFF = [
     "select api.configure_rate_limit('claim', 'executor', null)",
@@ -50,57 +50,67 @@ def server_url() -> str:
     return cluster.url()
 
 
+def prepare(name: str, queue: str, seconds_total: int) -> str:
+    """A migrated scratch database with 4 executors ({queue}-1..4) and enough no-op jobs."""
+    server = server_url()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+        conn.execute(f"create database {name}")
+    db = urlunsplit(urlsplit(server)._replace(path="/" + name))
+    migrate.up(db)
+    jobs = 4000 * seconds_total
+    with psycopg.connect(db, autocommit=True) as conn:
+        for i in range(1, 5):
+            conn.execute("select api.register_executor(%s, array[%s])", (f"{queue}-{i}", queue))
+        for start in range(0, jobs, 5000):
+            conn.execute(
+                "select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object("
+                "'queue', %s::text, 'type', 'noop', 'payload', jsonb_build_object('i', i)))"
+                " from generate_series(%s::int, %s::int) i))",
+                (queue, start, start + 4999),
+            )
+        conn.execute("vacuum analyze collab.jobs")
+    return db
+
+
+def run_pgbench(db: str, queue: str, seconds: int) -> float:
+    """claim+complete per transaction, 4 clients each its own executor; returns tps."""
+    parts = urlsplit(db)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(CYCLE.replace("{queue}", queue))
+        script = f.name
+    try:
+        cmd = [str(embedded.find_bin_dir() / "pgbench"), "-n", "-c", "4", "-j", "4"]
+        cmd += ["-T", str(seconds), "-f", script, "-h", parts.hostname or "127.0.0.1"]
+        cmd += ["-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
+        proc = subprocess.run(
+            [*cmd, parts.path.lstrip("/")],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PGPASSWORD=parts.password or ""),
+            check=True,
+        )
+    finally:
+        os.unlink(script)
+    found = re.search(r"tps = ([\d.]+) \(without initial", proc.stdout)
+    return float(found.group(1)) if found else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    server = server_url()
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute("drop database if exists collab_rate_limit_bench with (force)")
-        conn.execute("create database collab_rate_limit_bench")
-    parts = urlsplit(server)
-    db = urlunsplit(parts._replace(path="/collab_rate_limit_bench"))
-    migrate.up(db)
-    jobs = 4000 * args.seconds * args.rounds * 2
-    with psycopg.connect(db, autocommit=True) as conn:
-        for i in range(1, 5):
-            conn.execute("select api.register_executor(%s, array['rl'])", (f"rl-{i}",))
-        for start in range(0, jobs, 5000):
-            conn.execute(
-                "select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object("
-                "'queue', 'rl', 'type', 'noop', 'payload', jsonb_build_object('i', i)))"
-                " from generate_series(%s::int, %s::int) i))",
-                (start, start + 4999),
-            )
-        conn.execute("vacuum analyze collab.jobs")
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(CYCLE)
-        script = f.name
-    env = dict(os.environ, PGPASSWORD=parts.password or "")
+    db = prepare("collab_rate_limit_bench", "rl", args.seconds * args.rounds * 2)
     results: dict[str, list[float]] = {"off": [], "on": []}
-    try:
-        for _ in range(args.rounds):
-            for mode in ("off", "on"):
-                with psycopg.connect(db, autocommit=True) as conn:
-                    for statement in LIMITS_OFF if mode == "off" else LIMITS_ON:
-                        conn.execute(statement)
-                cmd = [str(embedded.find_bin_dir() / "pgbench"), "-n", "-c", "4", "-j", "4"]
-                cmd += ["-T", str(args.seconds), "-f", script, "-h", parts.hostname or "127.0.0.1"]
-                cmd += ["-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-                proc = subprocess.run(
-                    [*cmd, "collab_rate_limit_bench"],
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    check=True,
-                )
-                found = re.search(r"tps = ([\d.]+) \(without initial", proc.stdout)
-                tps = float(found.group(1)) if found else 0.0
-                results[mode].append(tps)
-                print(f"limits {mode:3}: {tps:8.0f} claim+complete/s")
-    finally:
-        os.unlink(script)
+    for _ in range(args.rounds):
+        for mode in ("off", "on"):
+            with psycopg.connect(db, autocommit=True) as conn:
+                for statement in LIMITS_OFF if mode == "off" else LIMITS_ON:
+                    conn.execute(statement)
+            tps = run_pgbench(db, "rl", args.seconds)
+            results[mode].append(tps)
+            print(f"limits {mode:3}: {tps:8.0f} claim+complete/s")
     off, on = statistics.median(results["off"]), statistics.median(results["on"])
     print(f"median off {off:.0f}/s, on {on:.0f}/s: on/off = {on / off:.3f}")
     return 0
