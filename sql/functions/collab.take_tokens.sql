@@ -21,34 +21,56 @@ begin
     select l.* from collab.rate_limits l
      where l.workspace_id = take_tokens.workspace_id and l.action = take_tokens.action
   loop
+    left_ := null;
     if lim.scope = 'executor' then
       continue when take_tokens.executor_id is null;
       subject_ := take_tokens.executor_id::text;
       shard_ := 0;
+      -- The executor's own row: one UPDATE (the row exists after the first call).
+      update collab.rate_buckets b
+         set tokens = least(lim.burst / lim.shards,
+                            b.tokens + lim.rate_per_second / lim.shards
+                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
+                      - take_tokens.cost,
+             refreshed_at = greatest(b.refreshed_at, now_)
+       where b.workspace_id = take_tokens.workspace_id and b.action = take_tokens.action
+         and b.subject = subject_ and b.shard = 0
+      returning b.tokens into left_;
     else
       subject_ := '';
-      -- the fullest shard no other transaction holds, so concurrent callers never queue on
-      -- one row (a shared row updated by every call would serialize their commits)
-      select b.shard into shard_ from collab.rate_buckets b
-       where b.workspace_id = take_tokens.workspace_id and b.action = take_tokens.action
-         and b.subject = '' and b.shard < lim.shards
-       order by b.tokens desc
-       for update skip locked
-       limit 1;
+      -- The fullest shard no other transaction holds, taken and updated in one statement, so
+      -- concurrent callers never queue on one row (a shared row would serialize commits).
+      update collab.rate_buckets b
+         set tokens = least(lim.burst / lim.shards,
+                            b.tokens + lim.rate_per_second / lim.shards
+                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
+                      - take_tokens.cost,
+             refreshed_at = greatest(b.refreshed_at, now_)
+       where (b.workspace_id, b.action, b.subject, b.shard) = (
+               select f.workspace_id, f.action, f.subject, f.shard from collab.rate_buckets f
+                where f.workspace_id = take_tokens.workspace_id and f.action = take_tokens.action
+                  and f.subject = '' and f.shard < lim.shards
+                order by f.tokens desc
+                for update skip locked
+                limit 1)
+      returning b.tokens, b.shard into left_, shard_;
       if not found then
         shard_ := pg_catalog.pg_backend_pid() % lim.shards;
       end if;
     end if;
-    insert into collab.rate_buckets as b (workspace_id, action, subject, shard, tokens, refreshed_at)
-    values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,
-            lim.burst / lim.shards - take_tokens.cost, now_)
-    on conflict on constraint rate_buckets_pkey do update
-       set tokens = least(lim.burst / lim.shards,
-                          b.tokens + lim.rate_per_second / lim.shards
-                                     * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                    - take_tokens.cost,
-           refreshed_at = greatest(b.refreshed_at, now_)
-    returning b.tokens into left_;
+    if left_ is null then
+      -- First use of this bucket (or every shard busy): create or update the row.
+      insert into collab.rate_buckets as b (workspace_id, action, subject, shard, tokens, refreshed_at)
+      values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,
+              lim.burst / lim.shards - take_tokens.cost, now_)
+      on conflict on constraint rate_buckets_pkey do update
+         set tokens = least(lim.burst / lim.shards,
+                            b.tokens + lim.rate_per_second / lim.shards
+                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
+                      - take_tokens.cost,
+             refreshed_at = greatest(b.refreshed_at, now_)
+      returning b.tokens into left_;
+    end if;
     if left_ < 0 then
       perform collab.raise_error('PT429', 'rate_limited',
         format('rate limit for %s (%s) exceeded: at most %s per second, bursts of %s',
