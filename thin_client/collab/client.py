@@ -12,7 +12,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -475,9 +474,7 @@ class Client:
             {
                 "job_id": job_id,
                 "lease_token": lease_token,
-                # api.progress takes numeric; a Python float is sent as double precision,
-                # which Postgres does not cast implicitly (the call would not resolve).
-                "progress": None if progress is None else Decimal(str(progress)),
+                "progress": progress,
                 "message": message,
             },
         )

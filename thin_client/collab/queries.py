@@ -39,7 +39,7 @@ select * from api.fail(job_id => %(job_id)s, lease_token => %(lease_token)s, err
 
 PROGRESS = """
 select * from api.progress(job_id => %(job_id)s, lease_token => %(lease_token)s,
-  progress => %(progress)s, message => %(message)s)
+  progress => %(progress)s::numeric, message => %(message)s)
 """
 
 CANCEL = "select * from api.cancel(job_id => %(job_id)s)"
