@@ -4,7 +4,8 @@ Usage: ``python bench/metrics_overhead.py [--seconds 10] [--rounds 3] [--scrape-
 
 On the embedded cluster (or ``COLLAB_DATABASE_URL``'s server) it prepares a scratch database
 as bench/rate_limit_overhead.py does (4 executors, enough no-op jobs), then runs pgbench with
-4 clients, each claiming one job and completing it per transaction, alternating rounds:
+4 clients, each claiming one job and completing it per transaction, in rounds of either mode
+(a discarded warm-up, then off/on in alternating order, as rate_limit_overhead.py does):
 
 - off: ``collab.metrics_signal`` replaced by a no-op (the only metrics work on the claim and
   complete paths) and nothing rolls up or scrapes;
@@ -18,7 +19,6 @@ Prints each round's tps and the ratio of the medians. Not part of the test run.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import threading
 from pathlib import Path
@@ -27,7 +27,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
-from rate_limit_overhead import prepare, run_pgbench
+from rate_limit_overhead import paired_rounds, prepare, run_pgbench
 
 SIGNAL_SOURCE = (
     Path(__file__).resolve().parents[1] / "sql" / "functions" / "collab.metrics_signal.sql"
@@ -49,29 +49,26 @@ def scrape_until(db: str, stop: threading.Event, every: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--scrape-seconds", type=float, default=5.0)
     args = parser.parse_args()
-    db = prepare("collab_metrics_bench", "mo", args.seconds * args.rounds * 2)
-    results: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(args.rounds):
-        for mode in ("off", "on"):
-            with psycopg.connect(db, autocommit=True) as conn:
-                conn.execute(SIGNAL_OFF if mode == "off" else SIGNAL_SOURCE.read_text())
-            stop = threading.Event()
-            scraper = threading.Thread(target=scrape_until, args=(db, stop, args.scrape_seconds))
+    db = prepare("collab_metrics_bench", "mo", args.seconds * (args.rounds * 2 + 1))
+
+    def run(mode: str) -> float:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(SIGNAL_OFF if mode == "off" else SIGNAL_SOURCE.read_text())
+        stop = threading.Event()
+        scraper = threading.Thread(target=scrape_until, args=(db, stop, args.scrape_seconds))
+        if mode == "on":
+            scraper.start()
+        try:
+            return run_pgbench(db, "mo", args.seconds)
+        finally:
+            stop.set()
             if mode == "on":
-                scraper.start()
-            try:
-                tps = run_pgbench(db, "mo", args.seconds)
-            finally:
-                stop.set()
-                if mode == "on":
-                    scraper.join()
-            results[mode].append(tps)
-            print(f"metrics {mode:3}: {tps:8.0f} claim+complete/s")
-    off, on = statistics.median(results["off"]), statistics.median(results["on"])
-    print(f"median off {off:.0f}/s, on {on:.0f}/s: on/off = {on / off:.3f}")
+                scraper.join()
+
+    paired_rounds("metrics", args.rounds, lambda: run("on"), run)
     return 0
 
 

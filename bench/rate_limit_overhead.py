@@ -5,9 +5,13 @@ Usage: ``python bench/rate_limit_overhead.py [--seconds 10] [--rounds 3]``
 On the embedded cluster (or ``COLLAB_DATABASE_URL``'s server) it makes a scratch database,
 migrates it, registers 4 executors and enqueues enough no-op jobs, then runs pgbench with 4
 clients, each claiming one job and completing it per transaction as its own executor,
-alternating rounds: limits off, then on (a per-executor claim bucket and a workspace claim
-bucket with 8 shards, both far above the rate reached, so only their bookkeeping is measured).
+rounds with the limits off and on (a per-executor claim bucket and a workspace claim bucket
+with 8 shards, both far above the rate reached, so only their bookkeeping is measured).
 Prints each round's tps and the ratio of the medians. Not part of the test run.
+
+Throughput drifts down while a run goes on (finished jobs pile up in the table), so a fixed
+"off, then on" order would charge the drift to "on": after one discarded warm-up round, the
+order alternates (off on, on off, off on, ...), which cancels a steady drift.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -96,23 +101,42 @@ def run_pgbench(db: str, queue: str, seconds: int) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    db = prepare("collab_rate_limit_bench", "rl", args.seconds * args.rounds * 2)
+def paired_rounds(
+    label: str, rounds: int, warm_up: Callable[[], float], run: Callable[[str], float]
+) -> float:
+    """Runs one discarded warm-up round, then ``rounds`` rounds of "off" and "on" in alternating
+    order (off on, on off, ...); prints every round, the ratio of the medians and the median
+    of the per-round on/off ratios (neighbouring rounds share the machine's state); returns
+    the ratio of the medians."""
+    print(f"{label} warm-up: {warm_up():8.0f} claim+complete/s (discarded)")
     results: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(args.rounds):
-        for mode in ("off", "on"):
-            with psycopg.connect(db, autocommit=True) as conn:
-                for statement in LIMITS_OFF if mode == "off" else LIMITS_ON:
-                    conn.execute(statement)
-            tps = run_pgbench(db, "rl", args.seconds)
+    for i in range(rounds):
+        order: Sequence[str] = ("off", "on") if i % 2 == 0 else ("on", "off")
+        for mode in order:
+            tps = run(mode)
             results[mode].append(tps)
-            print(f"limits {mode:3}: {tps:8.0f} claim+complete/s")
+            print(f"{label} {mode:3}: {tps:8.0f} claim+complete/s", flush=True)
     off, on = statistics.median(results["off"]), statistics.median(results["on"])
+    paired = statistics.median(a / b for a, b in zip(results["on"], results["off"], strict=True))
     print(f"median off {off:.0f}/s, on {on:.0f}/s: on/off = {on / off:.3f}")
+    print(f"median of the {rounds} paired on/off ratios = {paired:.3f}")
+    return on / off
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    db = prepare("collab_rate_limit_bench", "rl", args.seconds * (args.rounds * 2 + 1))
+
+    def run(mode: str) -> float:
+        with psycopg.connect(db, autocommit=True) as conn:
+            for statement in LIMITS_OFF if mode == "off" else LIMITS_ON:
+                conn.execute(statement)
+        return run_pgbench(db, "rl", args.seconds)
+
+    paired_rounds("limits", args.rounds, lambda: run("off"), run)
     return 0
 
 
