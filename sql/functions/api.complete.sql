@@ -1,6 +1,10 @@
 -- Finish a job with its result. Fenced: only the current lease token of a running job
 -- counts; anything else is PT409 lease_lost and changes nothing. Repeating a complete that
 -- succeeded, with the same token, returns the same job and writes nothing.
+-- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
+-- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
+-- jobs_list_status_idx or a partial running index and walk every running job of the workspace
+-- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 create or replace function api.complete(job_id bigint, lease_token uuid, result jsonb default null)
 returns api.job
 language plpgsql
@@ -17,15 +21,16 @@ begin
     status = 'succeeded', last_event = 'succeeded', result = complete.result,
     lease_expires_at = null, finished_at = collab.clock()
    where x.id = complete.job_id and x.workspace_id = ws
-     and x.status = 'running' and x.lease_token = complete.lease_token
+     and x.lease_expires_at is not null and x.lease_token = complete.lease_token
   returning * into j;
   if found then
     return collab.job_row(j);
   end if;
+  -- A repeat: the job by primary key, then its state (in the WHERE, status = 'succeeded'
+  -- could lead the plan to walk every succeeded job of the workspace).
   select * into j from collab.jobs x
-   where x.id = complete.job_id and x.workspace_id = ws
-     and x.status = 'succeeded' and x.lease_token = complete.lease_token;
-  if found then
+   where x.id = complete.job_id and x.workspace_id = ws;
+  if found and j.status = 'succeeded' and j.lease_token = complete.lease_token then
     return collab.job_row(j);
   end if;
   perform collab.lease_lost(complete.job_id, ws);

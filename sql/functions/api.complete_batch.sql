@@ -1,6 +1,10 @@
 -- Complete many jobs in one statement (the worker's hot path). items: a JSON array of
 -- {"job_id": n, "lease_token": "uuid", "result": any}. Each item is fenced like
 -- api.complete and reported on its own: a stale token fails only its item (lease_lost).
+-- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
+-- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
+-- jobs_list_status_idx or a partial running index and walk every running job of the workspace
+-- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 create or replace function api.complete_batch(items jsonb)
 returns setof api.completion
 language plpgsql
@@ -51,22 +55,23 @@ begin
       lease_expires_at = null, finished_at = now_
       from item
      where x.id = item.job_id and x.workspace_id = ws
-       and x.status = 'running' and x.lease_token = item.lease_token
+       and x.lease_expires_at is not null and x.lease_token = item.lease_token
     returning x.id, x.lease_token
   ),
   outcome as (
     select item.ord, item.job_id,
-         done.id is not null or prior.id is not null as ok,
-         case when done.id is not null or prior.id is not null then null
+         done.id is not null or prior.ok as ok,
+         case when done.id is not null or prior.ok then null
               when known.id is null then 'job_not_found'
               else 'lease_lost' end as reason
     from item
     -- By token too: an item naming the same job with a stale token is lease_lost, even when
     -- another item of the batch completed that job with the right one.
     left join done on done.id = item.job_id and done.lease_token = item.lease_token
-    left join collab.jobs prior on prior.id = item.job_id and prior.workspace_id = ws
-                                and prior.status = 'succeeded' and prior.lease_token = item.lease_token
     left join collab.jobs known on known.id = item.job_id and known.workspace_id = ws
+    -- Completed before this call with this token: the row as it was before the update above.
+    cross join lateral (select coalesce(known.status = 'succeeded' and known.lease_token = item.lease_token,
+                                        false) as ok) prior
   )
   select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord) into outcomes
     from outcome o;

@@ -14,6 +14,7 @@ declare
   max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
   now_ timestamptz := collab.clock();
   bad record;
+  fresh_rows collab.jobs[];
   inserted bigint[];
   inserted_unkeyed bigint[];
 begin
@@ -27,40 +28,49 @@ begin
   perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
   perform collab.check_queued_quota(ws, jsonb_array_length(enqueue_batch.jobs));
 
-  -- 1. Shape and ranges, set-based; the first bad element (by index) is reported.
-  select t.ord - 1 as idx, c.field, c.message into bad
-    from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
-    cross join lateral (values
-      (0, 'jobs', jsonb_typeof(t.e) <> 'object', 'must be a JSON object'),
-      (1, 'queue', coalesce(t.e ->> 'queue', '') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$'
-                   or jsonb_typeof(t.e -> 'queue') <> 'string',
-          'queue must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'),
-      (2, 'type', coalesce(t.e ->> 'type', '') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$'
-                  or jsonb_typeof(t.e -> 'type') <> 'string',
-          'type must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'),
-      (3, 'priority', case when t.e -> 'priority' is null then false
-                           when jsonb_typeof(t.e -> 'priority') <> 'number' then true
-                           else (t.e ->> 'priority')::numeric not between -1000000 and 1000000
-                                or (t.e ->> 'priority')::numeric % 1 <> 0 end,
-          'priority must be an integer between -1000000 and 1000000'),
-      (4, 'max_attempts', case when t.e -> 'max_attempts' is null or jsonb_typeof(t.e -> 'max_attempts') = 'null' then false
-                               when jsonb_typeof(t.e -> 'max_attempts') <> 'number' then true
-                               else (t.e ->> 'max_attempts')::numeric not between 1 and 1000
-                                    or (t.e ->> 'max_attempts')::numeric % 1 <> 0 end,
-          'max_attempts must be an integer between 1 and 1000'),
-      (5, 'idempotency_key', case when t.e -> 'idempotency_key' is null or jsonb_typeof(t.e -> 'idempotency_key') = 'null' then false
-                                  else jsonb_typeof(t.e -> 'idempotency_key') <> 'string'
-                                       or length(t.e ->> 'idempotency_key') not between 1 and 255 end,
-          'idempotency_key must be a string of 1-255 characters'),
-      (6, 'run_at', jsonb_typeof(t.e -> 'run_at') not in ('string', 'null'),
-          'run_at must be an ISO 8601 timestamp string'),
-      (7, 'delay', jsonb_typeof(t.e -> 'delay') not in ('string', 'null'),
-          'delay must be an interval string such as "30 seconds"'),
-      (8, 'payload', octet_length((t.e -> 'payload')::text) > max_payload,
-          format('payload is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload))
-    ) c(n, field, failed, message)
-   where c.failed
-   order by t.ord, c.n
+  -- 1. Shape and ranges, set-based, one pass: the first bad element (by index) is reported,
+  -- with its first bad field (in the order of the CASE).
+  select v.idx, v.field,
+         case v.field
+           when 'jobs' then 'must be a JSON object'
+           when 'queue' then 'queue must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
+           when 'type' then 'type must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
+           when 'priority' then 'priority must be an integer between -1000000 and 1000000'
+           when 'max_attempts' then 'max_attempts must be an integer between 1 and 1000'
+           when 'idempotency_key' then 'idempotency_key must be a string of 1-255 characters'
+           when 'run_at' then 'run_at must be an ISO 8601 timestamp string'
+           when 'delay' then 'delay must be an interval string such as "30 seconds"'
+           when 'payload' then format('payload is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload)
+         end as message
+    into bad
+    from (
+      select t.ord - 1 as idx,
+             case
+               when jsonb_typeof(t.e) <> 'object' then 'jobs'
+               when jsonb_typeof(t.e -> 'queue') is distinct from 'string'
+                    or (t.e ->> 'queue') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'queue'
+               when jsonb_typeof(t.e -> 'type') is distinct from 'string'
+                    or (t.e ->> 'type') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'type'
+               -- Nested CASEs: the casts run only on numbers (OR would not guarantee the order).
+               when case when t.e -> 'priority' is null then false
+                         when jsonb_typeof(t.e -> 'priority') <> 'number' then true
+                         else (t.e ->> 'priority')::numeric not between -1000000 and 1000000
+                              or (t.e ->> 'priority')::numeric % 1 <> 0 end then 'priority'
+               when case when t.e -> 'max_attempts' is null or jsonb_typeof(t.e -> 'max_attempts') = 'null' then false
+                         when jsonb_typeof(t.e -> 'max_attempts') <> 'number' then true
+                         else (t.e ->> 'max_attempts')::numeric not between 1 and 1000
+                              or (t.e ->> 'max_attempts')::numeric % 1 <> 0 end then 'max_attempts'
+               when case when t.e -> 'idempotency_key' is null or jsonb_typeof(t.e -> 'idempotency_key') = 'null' then false
+                         else jsonb_typeof(t.e -> 'idempotency_key') <> 'string'
+                              or length(t.e ->> 'idempotency_key') not between 1 and 255 end then 'idempotency_key'
+               when jsonb_typeof(t.e -> 'run_at') not in ('string', 'null') then 'run_at'
+               when jsonb_typeof(t.e -> 'delay') not in ('string', 'null') then 'delay'
+               when octet_length((t.e -> 'payload')::text) > max_payload then 'payload'
+             end as field
+        from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+    ) v
+   where v.field is not null
+   order by v.idx
    limit 1;
   if found then
     perform collab.raise_error('PT400', 'invalid_input',
@@ -103,7 +113,8 @@ begin
    where not exists (select 1 from collab.queues q where q.workspace_id = ws and q.name = t.e ->> 'queue')
   on conflict do nothing;
 
-  -- 3. One INSERT for the batch, in input order (identity ids follow it).
+  -- 3. One INSERT for the batch, in input order (identity ids follow it). The new rows are
+  -- kept: without idempotency keys they are the whole answer.
   with ins as (
     insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
                                   max_attempts, idempotency_key, created_at)
@@ -119,12 +130,16 @@ begin
       join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
      order by t.ord
     on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
-    returning j.id, j.idempotency_key
+    returning j
   )
-  select coalesce(array_agg(ins.id order by ins.id), '{}'),
-         coalesce(array_agg(ins.id order by ins.id) filter (where ins.idempotency_key is null), '{}')
-    into inserted, inserted_unkeyed
-    from ins;
+  select coalesce(array_agg(ins.j order by (ins.j).id), '{}') into fresh_rows from ins;
+  if cardinality(fresh_rows) = jsonb_array_length(enqueue_batch.jobs)
+     and not exists (select 1 from unnest(fresh_rows) r where r.idempotency_key is not null) then
+    return query select * from unnest(array(select collab.job_row(r) from unnest(fresh_rows) r order by r.id));
+    return;
+  end if;
+  inserted := array(select r.id from unnest(fresh_rows) r order by r.id);
+  inserted_unkeyed := array(select r.id from unnest(fresh_rows) r where r.idempotency_key is null order by r.id);
 
   -- 4. Idempotent repeats must match what is stored.
   select s.ord - 1 as idx, j.id into bad
@@ -166,14 +181,16 @@ begin
   fresh as (
     select f.id, f.rn from unnest(inserted_unkeyed) with ordinality f(id, rn)
   )
-  select r.*
-    from spec
-    left join fresh on spec.key is null and fresh.rn = spec.rn
-    left join collab.jobs jn on jn.id = fresh.id
-    left join collab.jobs jk on spec.key is not null and jk.workspace_id = ws and jk.idempotency_key = spec.key
-    cross join lateral collab.job_row(coalesce(jn, jk),
-                        spec.key is not null and not (jk.id = any(inserted) and spec.key_rank = 1)) r
-   order by spec.ord;
+  -- job_row in the select list (not a lateral function scan, which costs a SQL-function call
+  -- per row), unnested afterwards.
+  select * from unnest(array(
+    select collab.job_row(coalesce(jn, jk),
+                          spec.key is not null and not (jk.id = any(inserted) and spec.key_rank = 1))
+      from spec
+      left join fresh on spec.key is null and fresh.rn = spec.rn
+      left join collab.jobs jn on jn.id = fresh.id
+      left join collab.jobs jk on spec.key is not null and jk.workspace_id = ws and jk.idempotency_key = spec.key
+     order by spec.ord));
 end
 $$;
 comment on function api.enqueue_batch(jsonb) is

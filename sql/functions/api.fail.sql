@@ -1,6 +1,10 @@
 -- A failed attempt. Fenced like api.complete. Retryable with attempts left: back to queued
 -- after retry_in or the queue's backoff (`retry_scheduled`); otherwise dead, with the error
 -- kept (`dead`). A job with a pending cancel is cancelled instead.
+-- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
+-- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
+-- jobs_list_status_idx or a partial running index and walk every running job of the workspace
+-- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 create or replace function api.fail(
   job_id bigint,
   lease_token uuid,
@@ -45,7 +49,7 @@ begin
       'error', fail.error, 'attempt', x.attempt, 'executor_id', x.executor_id, 'at', now_)
   from collab.queues q
   where x.id = fail.job_id and x.workspace_id = ws
-    and x.status = 'running' and x.lease_token = fail.lease_token
+    and x.lease_expires_at is not null and x.lease_token = fail.lease_token
     and q.workspace_id = x.workspace_id and q.name = x.queue
   returning x.* into j;
   if not found then

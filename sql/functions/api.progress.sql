@@ -1,4 +1,8 @@
 -- Progress of a running job (fenced like api.complete); writes a `progress` event.
+-- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
+-- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
+-- jobs_list_status_idx or a partial running index and walk every running job of the workspace
+-- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 create or replace function api.progress(
   job_id bigint,
   lease_token uuid,
@@ -25,7 +29,7 @@ begin
   update collab.jobs x set
     progress = progress.progress, progress_message = progress.message, last_event = 'progress'
    where x.id = progress.job_id and x.workspace_id = ws
-     and x.status = 'running' and x.lease_token = progress.lease_token
+     and x.lease_expires_at is not null and x.lease_token = progress.lease_token
   returning * into j;
   if not found then
     perform collab.lease_lost(progress.job_id, ws);

@@ -1,9 +1,11 @@
 -- A job as the api returns it.
--- No SET clause, so the planner can inline it (names are schema-qualified).
+-- No SET clause, so the planner can inline it (names are schema-qualified). STABLE, not
+-- IMMUTABLE: the enum-to-text cast is stable, and an IMMUTABLE function whose body is not is
+-- never inlined (a SQL-function call per row instead; tests/sql/531).
 create or replace function collab.job_row(j collab.jobs, duplicate boolean default false)
 returns api.job
 language sql
-immutable
+stable
 parallel safe
 as $$
   select row(j.id, j.queue, j.type, j.status::text, j.payload, j.priority, j.attempt,

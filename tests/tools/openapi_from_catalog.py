@@ -122,6 +122,8 @@ def build(url: str) -> dict[str, Any]:
     components: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     with psycopg.connect(url) as conn:
+        revision_row = conn.execute("select version_num from public.alembic_version").fetchone()
+        revision = revision_row[0] if revision_row else "unversioned"
         for f in conn.execute(FUNCTIONS).fetchall():
             (name, _oid, comment, volatile, retset, rettype, rettype_name, argnames, argmodes,
              argtypes, nargs, ndefaults, for_users) = f  # fmt: skip
@@ -222,7 +224,7 @@ def build(url: str) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Collab RPC API",
-            "version": "0004",
+            "version": revision,
             "description": "The `api` schema as PostgREST (Supabase REST) serves it: every function is"
             " `POST /rpc/<name>` with a JSON body of named parameters. Send the user's JWT as"
             " `Authorization: Bearer <jwt>` (and the project's `apikey` on Supabase); the workspace is"

@@ -69,3 +69,10 @@ def test_request_bodies_name_the_parameters(db_url: str, spec: dict[str, Any]) -
 def test_errors_have_postgrest_body(spec: dict[str, Any]) -> None:
     error = spec["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "message", "details", "hint"}
+
+
+def test_the_spec_names_the_schema_revision_it_describes(db_url: str, spec: dict[str, Any]) -> None:
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("select version_num from public.alembic_version").fetchone()
+    assert row is not None
+    assert spec["info"]["version"] == row[0], "regenerate docs/openapi/collab.yaml"
