@@ -666,9 +666,9 @@ begin
              case
                when jsonb_typeof(t.e) <> 'object' then 'jobs'
                when jsonb_typeof(t.e -> 'queue') is distinct from 'string'
-                    or (t.e ->> 'queue') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'queue'
+                    or not collab.is_name(t.e ->> 'queue') then 'queue'
                when jsonb_typeof(t.e -> 'type') is distinct from 'string'
-                    or (t.e ->> 'type') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'type'
+                    or not collab.is_name(t.e ->> 'type') then 'type'
                -- Nested CASEs: the casts run only on numbers (OR would not guarantee the order).
                when case when t.e -> 'priority' is null then false
                          when jsonb_typeof(t.e -> 'priority') <> 'number' then true
@@ -1746,7 +1746,7 @@ immutable
 set search_path = ''
 as $$
 begin
-  if value is null or value !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then
+  if value is null or not collab.is_name(value) then
     perform collab.raise_error('PT400', 'invalid_input',
       format('%s must be 1-100 characters of letters, digits, ".", "_", "-" or ":" (got %s)',
              field, coalesce(quote_literal(left(value, 40)), 'null')),
@@ -2027,6 +2027,22 @@ end
 $$;
 comment on function collab.expire_leases(uuid, text[], integer) is
   'Expires leases past lease_expires_at (failed attempt: retry with backoff, dead, or cancelled). Returns how many.';
+
+-- >>> functions/collab.is_name.sql
+-- The rule for queue and type names: 1-100 characters of letters, digits, '.', '_', '-', ':',
+-- starting with a letter or digit. Written with '*' and a length test rather than '{0,99}',
+-- which PostgreSQL's regex engine matches about 5x slower (it unrolls the bounded repeat):
+-- enqueue_batch tests two names per element. A one-line SQL function, so the planner inlines it.
+create or replace function collab.is_name(value text)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+  select value ~ '^[A-Za-z0-9][A-Za-z0-9._:-]*$' and length(value) <= 100
+$$;
+comment on function collab.is_name(text) is
+  'True when value is a valid queue or type name (1-100 of letters, digits, ".", "_", "-", ":"; first a letter or digit).';
 
 -- >>> functions/collab.is_service_caller.sql
 -- True when the caller may act for any workspace: the service role (PostgREST's role, or the

@@ -48,9 +48,9 @@ begin
              case
                when jsonb_typeof(t.e) <> 'object' then 'jobs'
                when jsonb_typeof(t.e -> 'queue') is distinct from 'string'
-                    or (t.e ->> 'queue') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'queue'
+                    or not collab.is_name(t.e ->> 'queue') then 'queue'
                when jsonb_typeof(t.e -> 'type') is distinct from 'string'
-                    or (t.e ->> 'type') !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then 'type'
+                    or not collab.is_name(t.e ->> 'type') then 'type'
                -- Nested CASEs: the casts run only on numbers (OR would not guarantee the order).
                when case when t.e -> 'priority' is null then false
                          when jsonb_typeof(t.e -> 'priority') <> 'number' then true

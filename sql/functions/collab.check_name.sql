@@ -6,7 +6,7 @@ immutable
 set search_path = ''
 as $$
 begin
-  if value is null or value !~ '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$' then
+  if value is null or not collab.is_name(value) then
     perform collab.raise_error('PT400', 'invalid_input',
       format('%s must be 1-100 characters of letters, digits, ".", "_", "-" or ":" (got %s)',
              field, coalesce(quote_literal(left(value, 40)), 'null')),
