@@ -1,7 +1,10 @@
 """``collab.Worker``: runs handlers for claimed jobs. Thin: every decision is the database's.
 
-One loop claims batches sized to the free slots, wakes on ``LISTEN collab_jobs`` (with a
-poll fallback), and flushes finished jobs with one ``api.complete_batch``. A heartbeat
+One loop claims batches sized to the free slots and wakes on ``LISTEN collab_jobs`` (with a
+poll fallback); a reporter thread sends finished jobs with one ``api.complete_batch`` on
+another connection, so reporting one batch overlaps claiming the next (a slot is free when
+its handler returns; at most twice ``concurrency`` leases are held, counting finished jobs
+not reported yet). A heartbeat
 thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running
 handlers when their job was cancelled or their lease lost; their results are then discarded
 (the database would refuse them anyway).
@@ -120,8 +123,11 @@ class Worker:
         self.processed = 0
         self._running: dict[int, JobContext] = {}
         self._done: list[_Outcome] = []
+        self._executing = 0
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._wake = threading.Event()
+        self._done_ready = threading.Event()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         self._pool = ThreadPoolExecutor(
@@ -163,7 +169,8 @@ class Worker:
                     return
         log.info("worker started", extra={"executor": str(self.executor_id), "queues": self.queues})
         threads = [
-            threading.Thread(target=self._heartbeat_loop, name="collab-heartbeat", daemon=True)
+            threading.Thread(target=self._heartbeat_loop, name="collab-heartbeat", daemon=True),
+            threading.Thread(target=self._report_loop, name="collab-report", daemon=True),
         ]
         if self.listen:
             threads.append(
@@ -184,8 +191,10 @@ class Worker:
         assert self.executor_id is not None
         while not self._stopping.is_set():
             self._wake.clear()
-            self._flush()
-            free = self.concurrency - len(self._running)
+            with self._lock:
+                free = min(
+                    self.concurrency - self._executing, 2 * self.concurrency - len(self._running)
+                )
             claimed: list[ClaimedJob] = []
             if free > 0:
                 try:
@@ -200,14 +209,18 @@ class Worker:
                     self._dispatch(job)
             if claimed and len(claimed) == free:
                 continue  # there may be more: claim again as soon as slots free up
-            if stop_when_idle and not claimed and not self._running and not self._done:
-                break
+            if stop_when_idle and not claimed:
+                with self._lock:
+                    idle = not self._running and not self._done
+                if idle:
+                    break
             self._wake.wait(self.poll_seconds)
 
     def _dispatch(self, job: ClaimedJob) -> None:
         ctx = JobContext(job, self.client)
         with self._lock:
             self._running[job.id] = ctx
+            self._executing += 1
         future = self._pool.submit(self._execute, ctx)
         future.add_done_callback(self._finished)
 
@@ -237,10 +250,25 @@ class Worker:
         outcome = future.result()
         with self._lock:
             self._done.append(outcome)
+            self._executing -= 1
+        self._done_ready.set()
         self._wake.set()
+
+    def _report_loop(self) -> None:
+        while not self._stopped.is_set():
+            self._done_ready.wait(self.poll_seconds)
+            self._done_ready.clear()
+            try:
+                self._flush()
+            except Exception:  # logged; the outcomes are retried or already forgotten
+                log.exception("reporting finished jobs failed")
 
     def _flush(self) -> None:
         """Report finished jobs: successes in one complete_batch, failures one by one."""
+        with self._flush_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         with self._lock:
             done, self._done = self._done, []
         if not done:
@@ -286,6 +314,7 @@ class Worker:
         for o in done:
             if o.ctx.aborted:
                 self._log_outcome(o, "discarded")
+        self._wake.set()  # slots and, with stop_when_idle, the idle test
 
     def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
         log.info(
