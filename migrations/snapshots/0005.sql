@@ -308,6 +308,7 @@ declare
   now_ timestamptz := collab.clock();
   bad record;
   outcomes api.completion[];
+  ids bigint[];
 begin
   if complete_batch.items is null or jsonb_typeof(complete_batch.items) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'items must be a JSON array', 'items');
@@ -332,8 +333,8 @@ begin
     perform collab.raise_error('PT400', 'invalid_input', format('items[%s]: %s', bad.idx, bad.message),
       bad.field, 'nothing was completed', jsonb_build_object('index', bad.idx));
   end if;
-  perform collab.require_job_owner(
-    array(select (e ->> 'job_id')::bigint from jsonb_array_elements(complete_batch.items) e), ws);
+  ids := array(select (e ->> 'job_id')::bigint from jsonb_array_elements(complete_batch.items) e);
+  perform collab.require_job_owner(ids, ws);
 
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,
@@ -345,7 +346,8 @@ begin
       status = 'succeeded', last_event = 'succeeded', result = item.result,
       lease_expires_at = null, finished_at = now_
       from item
-     where x.id = item.job_id and x.workspace_id = ws
+     -- x.id = any(ids): the rows by primary key, whatever the planner guesses of the items.
+     where x.id = any(ids) and x.id = item.job_id and x.workspace_id = ws
        and x.lease_expires_at is not null and x.lease_token = item.lease_token
     returning x.id, x.lease_token
   ),
@@ -359,7 +361,7 @@ begin
     -- By token too: an item naming the same job with a stale token is lease_lost, even when
     -- another item of the batch completed that job with the right one.
     left join done on done.id = item.job_id and done.lease_token = item.lease_token
-    left join collab.jobs known on known.id = item.job_id and known.workspace_id = ws
+    left join collab.jobs known on known.id = any(ids) and known.id = item.job_id and known.workspace_id = ws
     -- Completed before this call with this token: the row as it was before the update above.
     cross join lateral (select coalesce(known.status = 'succeeded' and known.lease_token = item.lease_token,
                                         false) as ok) prior
