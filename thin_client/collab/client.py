@@ -204,6 +204,11 @@ class Gone(ApiError):
 class RateLimited(ApiError):
     status = 429
 
+    @property
+    def retry_after(self) -> float:
+        """Seconds to wait before the call can succeed (``retry_after`` in DETAIL)."""
+        return float(self.detail.get("retry_after", 0))
+
 
 _BY_REASON: dict[str, type[ApiError]] = {
     "lease_lost": LeaseLost,
@@ -618,6 +623,49 @@ class Client:
 
     def reap(self) -> dict[str, int]:
         return dict(self._one(queries.REAP, {})["reap"])
+
+    # tenancy ----------------------------------------------------------------------------
+    def create_workspace(self, name: str) -> dict[str, Any]:
+        """A new workspace, the caller its owner (service role: no owner)."""
+        return dict(self._one(queries.CREATE_WORKSPACE, {"name": name})["workspace"])
+
+    def add_member(self, user_id: UUID, role: str = "member") -> dict[str, Any]:
+        """Adds (or changes the role of) a member of the caller's workspace (admin)."""
+        row = self._one(queries.ADD_MEMBER, {"user_id": user_id, "role": role})
+        return dict(row["member"])
+
+    def configure_workspace(
+        self, *, max_payload_bytes: int | None = None, max_queued_jobs: int | None = None
+    ) -> dict[str, Any]:
+        """Sets the workspace's quotas (admin); None leaves a value as it is, max_queued_jobs=0
+        removes that quota. Over a quota, enqueue raises :class:`RateLimited` (quota_exceeded)."""
+        row = self._one(
+            queries.CONFIGURE_WORKSPACE,
+            {"max_payload_bytes": max_payload_bytes, "max_queued_jobs": max_queued_jobs},
+        )
+        return dict(row["workspace"])
+
+    def configure_rate_limit(
+        self,
+        action: str,
+        scope: str = "workspace",
+        rate_per_second: float | None = None,
+        burst: float | None = None,
+        shards: int = 1,
+    ) -> dict[str, Any] | None:
+        """A token bucket for ``enqueue`` or ``claim`` (admin); rate None removes the limit (and
+        returns None). Over it, calls raise :class:`RateLimited` with ``retry_after`` seconds."""
+        row = self._one(
+            queries.CONFIGURE_RATE_LIMIT,
+            {
+                "action": action,
+                "scope": scope,
+                "rate_per_second": rate_per_second,
+                "burst": burst,
+                "shards": shards,
+            },
+        )
+        return dict(row["rate_limit"]) if row["rate_limit"] is not None else None
 
     # metrics ----------------------------------------------------------------------------
     def metrics_summary(

@@ -95,3 +95,15 @@ LISTEN = "listen collab_jobs"
 METRICS_SUMMARY = "select api.metrics_summary(since => %(since)s, queue => %(queue)s) as summary"
 
 METRICS_PROMETHEUS = "select api.metrics_prometheus() as exposition"
+
+# -- tenancy (docs/architecture.md) ---------------------------------------------------------
+CREATE_WORKSPACE = "select api.create_workspace(name => %(name)s) as workspace"
+ADD_MEMBER = "select api.add_member(user_id => %(user_id)s, role => %(role)s) as member"
+CONFIGURE_WORKSPACE = """
+select api.configure_workspace(max_payload_bytes => %(max_payload_bytes)s,
+  max_queued_jobs => %(max_queued_jobs)s) as workspace
+"""
+CONFIGURE_RATE_LIMIT = """
+select api.configure_rate_limit(action => %(action)s, scope => %(scope)s,
+  rate_per_second => %(rate_per_second)s, burst => %(burst)s, shards => %(shards)s) as rate_limit
+"""
