@@ -76,7 +76,7 @@ pytest: setup
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-quick: setup
 	$(PY) bench/run.py --quick

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import platform
@@ -236,6 +237,8 @@ def plt_module() -> Any:
                 ],
                 check=False,
             )
+            # The folder did not exist when it went on sys.path: forget that lookup.
+            importlib.invalidate_caches()
             import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
