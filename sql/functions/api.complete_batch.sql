@@ -44,6 +44,12 @@ begin
   end if;
   ids := array(select (e ->> 'job_id')::bigint from jsonb_array_elements(complete_batch.items) e);
   perform collab.require_job_owner(ids, ws);
+  -- Lock the rows in id order first (as heartbeat does), whatever join order the update
+  -- below gets: two calls over the same jobs then wait for each other, never deadlock.
+  perform 1 from collab.jobs x
+   where x.id = any(ids) and x.workspace_id = ws and x.lease_expires_at is not null
+   order by x.id
+     for update;
 
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,
