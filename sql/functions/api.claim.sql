@@ -2,12 +2,13 @@
 -- skipping rows locked by other claimers, never from a paused queue, never past a queue's
 -- concurrency limit. Each claimed job gets a fresh lease token and a lease. Expired leases
 -- of these queues are reclaimed first, so correctness never depends on the reaper.
--- Queues without a limit are claimed in one statement; queues with a limit one by one,
--- serialized per queue by a transaction advisory lock (only they pay for it).
+-- The ids of queues without a limit are picked in one statement; queues with a limit one by
+-- one, serialized per queue by a transaction advisory lock (only they pay for it); then one
+-- UPDATE claims them all.
 -- Generic plans only (plan_cache_mode): with the default, the claim statement was planned
 -- again at every call (its generic plan, estimated for an unknown LIMIT, looked dearer than a
 -- custom one), a third of its cost. The claimed ids are collected first and the rows then
--- updated by primary key (id = any(array(...))), so the generic plan never scans collab.jobs
+-- updated by primary key (id = any(picked)), so the generic plan never scans collab.jobs
 -- (tests/sql/532 holds it to that).
 create or replace function api.claim(
   executor_id uuid,
@@ -30,7 +31,7 @@ declare
   open_queues text[];
   limited record;
   budget integer;
-  n integer;
+  picked bigint[] := '{}';
   got integer := 0;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
@@ -53,7 +54,48 @@ begin
     from collab.queues q
    where q.workspace_id = ws and q.name = any(wanted) and not q.paused and q.concurrency_limit is null;
 
+  -- The ids first (skipping rows others hold), then one UPDATE of them all by primary key.
   if open_queues is not null then
+    picked := array(
+      select c.id
+        from unnest(open_queues) qn(name)
+        cross join lateral (
+          select x.id, x.priority, x.run_at
+            from collab.jobs x
+           where x.workspace_id = ws and x.queue = qn.name
+             and x.status = 'queued' and x.run_at <= now_
+           order by x.priority desc, x.run_at, x.id
+           limit claim.max_jobs
+           for update skip locked) c
+       order by c.priority desc, c.run_at, c.id
+       limit claim.max_jobs);
+  end if;
+
+  for limited in
+    select q.name, q.concurrency_limit
+      from collab.queues q
+     where q.workspace_id = ws and q.name = any(wanted) and not q.paused
+       and q.concurrency_limit is not null
+     order by q.name
+  loop
+    exit when cardinality(picked) >= claim.max_jobs;
+    perform pg_advisory_xact_lock(hashtextextended('collab.queue/' || ws::text || '/' || limited.name, 0));
+    select limited.concurrency_limit - count(*) into budget
+      from collab.jobs j
+     where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
+    budget := least(budget, claim.max_jobs - cardinality(picked));
+    continue when budget <= 0;
+    picked := picked || array(
+      select x.id
+        from collab.jobs x
+       where x.workspace_id = ws and x.queue = limited.name
+         and x.status = 'queued' and x.run_at <= now_
+       order by x.priority desc, x.run_at, x.id
+       limit budget
+       for update skip locked);
+  end loop;
+
+  if cardinality(picked) > 0 then
     return query
     update collab.jobs j set
       status = 'running',
@@ -65,62 +107,11 @@ begin
       lease_expires_at = now_ + make_interval(secs => coalesce(claim.lease_seconds, q.lease_seconds)),
       claimed_at = now_
     from collab.queues q
-    where j.id = any(array(
-            select c.id
-              from unnest(open_queues) qn(name)
-              cross join lateral (
-                select x.id, x.priority, x.run_at
-                  from collab.jobs x
-                 where x.workspace_id = ws and x.queue = qn.name
-                   and x.status = 'queued' and x.run_at <= now_
-                 order by x.priority desc, x.run_at, x.id
-                 limit claim.max_jobs
-                 for update skip locked) c
-             order by c.priority desc, c.run_at, c.id
-             limit claim.max_jobs))
-      and q.workspace_id = ws and q.name = j.queue
+    where j.id = any(picked) and q.workspace_id = ws and q.name = j.queue
     returning j.id, j.queue, j.type, j.payload, j.priority, j.attempt, j.max_attempts,
               j.lease_token, j.lease_expires_at, j.run_at, j.created_at;
     get diagnostics got = row_count;
   end if;
-
-  for limited in
-    select q.name, q.concurrency_limit, q.lease_seconds
-      from collab.queues q
-     where q.workspace_id = ws and q.name = any(wanted) and not q.paused
-       and q.concurrency_limit is not null
-     order by q.name
-  loop
-    exit when got >= claim.max_jobs;
-    perform pg_advisory_xact_lock(hashtextextended('collab.queue/' || ws::text || '/' || limited.name, 0));
-    select limited.concurrency_limit - count(*) into budget
-      from collab.jobs j
-     where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
-    budget := least(budget, claim.max_jobs - got);
-    continue when budget <= 0;
-    return query
-    update collab.jobs j set
-      status = 'running',
-      last_event = 'claimed',
-      attempt = j.attempt + 1,
-      executor_id = claim.executor_id,
-      lease_token = gen_random_uuid(),
-      lease_seconds = coalesce(claim.lease_seconds, limited.lease_seconds),
-      lease_expires_at = now_ + make_interval(secs => coalesce(claim.lease_seconds, limited.lease_seconds)),
-      claimed_at = now_
-    where j.id = any(array(
-            select x.id
-              from collab.jobs x
-             where x.workspace_id = ws and x.queue = limited.name
-               and x.status = 'queued' and x.run_at <= now_
-             order by x.priority desc, x.run_at, x.id
-             limit budget
-             for update skip locked))
-    returning j.id, j.queue, j.type, j.payload, j.priority, j.attempt, j.max_attempts,
-              j.lease_token, j.lease_expires_at, j.run_at, j.created_at;
-    get diagnostics n = row_count;
-    got := got + n;
-  end loop;
 
   -- A short claim while due jobs are still queued in this snapshot means rows were skipped
   -- because others held their locks: a claim conflict (docs/metrics.md). Only short claims pay.
