@@ -1677,6 +1677,27 @@ $$;
 comment on function collab.backoff_delay(integer, double precision, double precision, double precision) is
   'Exponential backoff with jitter: min(max, base*2^(attempt-1)) * (1 - jitter*random()).';
 
+-- >>> functions/collab.bucket_tokens.sql
+-- A token bucket's level at now_: what it held at refreshed_at plus what refilled since, at
+-- rate per second, capped at burst. One line of SQL, so the planner inlines it into the
+-- statements of collab.take_tokens (one definition of the refill for its three writes).
+create or replace function collab.bucket_tokens(
+  tokens double precision,
+  refreshed_at timestamptz,
+  now_ timestamptz,
+  rate double precision,
+  burst double precision
+)
+returns double precision
+language sql
+immutable
+parallel safe
+as $$
+  select least(burst, tokens + rate * greatest(extract(epoch from now_ - refreshed_at)::double precision, 0))
+$$;
+comment on function collab.bucket_tokens(double precision, timestamptz, timestamptz, double precision, double precision) is
+  'Token-bucket level at now_: tokens at refreshed_at plus rate per second since, at most burst.';
+
 -- >>> functions/collab.check_invariants.sql
 -- Every violation of Collab's invariants found now (empty = healthy). Read-only; scans the
 -- tables, so it is for operators (`collab doctor`) and the chaos and fuzz suites, not the
@@ -3065,7 +3086,7 @@ comment on function collab.schedule_reaper() is
 -- >>> functions/collab.take_tokens.sql
 -- Token bucket: take `cost` tokens for `action` from each limit configured for the workspace
 -- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
--- executor: the executor's own row). The refill is computed on the row itself in one upsert, so concurrent
+-- executor: the executor's own row). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
 -- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
@@ -3093,10 +3114,8 @@ begin
       shard_ := 0;
       -- The executor's own row: one UPDATE (the row exists after the first call).
       update collab.rate_buckets b
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
        where b.workspace_id = take_tokens.workspace_id and b.action = take_tokens.action
          and b.subject = subject_ and b.shard = 0
@@ -3106,10 +3125,8 @@ begin
       -- The fullest shard no other transaction holds, taken and updated in one statement, so
       -- concurrent callers never queue on one row (a shared row would serialize commits).
       update collab.rate_buckets b
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
        where (b.workspace_id, b.action, b.subject, b.shard) = (
                select f.workspace_id, f.action, f.subject, f.shard from collab.rate_buckets f
@@ -3129,10 +3146,8 @@ begin
       values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,
               lim.burst / lim.shards - take_tokens.cost, now_)
       on conflict on constraint rate_buckets_pkey do update
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
       returning b.tokens into left_;
     end if;

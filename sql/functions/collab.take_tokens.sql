@@ -1,6 +1,6 @@
 -- Token bucket: take `cost` tokens for `action` from each limit configured for the workspace
 -- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
--- executor: the executor's own row). The refill is computed on the row itself in one upsert, so concurrent
+-- executor: the executor's own row). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
 -- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
@@ -28,10 +28,8 @@ begin
       shard_ := 0;
       -- The executor's own row: one UPDATE (the row exists after the first call).
       update collab.rate_buckets b
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
        where b.workspace_id = take_tokens.workspace_id and b.action = take_tokens.action
          and b.subject = subject_ and b.shard = 0
@@ -41,10 +39,8 @@ begin
       -- The fullest shard no other transaction holds, taken and updated in one statement, so
       -- concurrent callers never queue on one row (a shared row would serialize commits).
       update collab.rate_buckets b
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
        where (b.workspace_id, b.action, b.subject, b.shard) = (
                select f.workspace_id, f.action, f.subject, f.shard from collab.rate_buckets f
@@ -64,10 +60,8 @@ begin
       values (take_tokens.workspace_id, take_tokens.action, subject_, shard_,
               lim.burst / lim.shards - take_tokens.cost, now_)
       on conflict on constraint rate_buckets_pkey do update
-         set tokens = least(lim.burst / lim.shards,
-                            b.tokens + lim.rate_per_second / lim.shards
-                                       * greatest(extract(epoch from now_ - b.refreshed_at)::double precision, 0))
-                      - take_tokens.cost,
+         set tokens = collab.bucket_tokens(b.tokens, b.refreshed_at, now_, lim.rate_per_second / lim.shards,
+                                         lim.burst / lim.shards) - take_tokens.cost,
              refreshed_at = greatest(b.refreshed_at, now_)
       returning b.tokens into left_;
     end if;
