@@ -29,25 +29,24 @@ begin
     perform collab.record_presence(ex, 'executor_online');
   end if;
 
+  -- Lock the executor's running jobs in id order first, as complete_batch does: in index
+  -- (heap) order a heartbeat and the same worker's complete_batch could each hold a row the
+  -- other waits for (a deadlock, seen in the soak; tests/py/integration/test_lock_order.py).
+  perform 1 from collab.jobs x
+   where x.executor_id = ex.id and x.status = 'running'
+   order by x.id
+     for update;
+
   with stopped as (
     update collab.jobs j set
       status = 'cancelled', last_event = 'cancelled', lease_expires_at = null, finished_at = now_
-     where j.id = any(array(select x.id from collab.jobs x
-                             where x.executor_id = ex.id and x.status = 'running' and x.cancel_requested
-                             order by x.id
-                             for update))
+     where j.executor_id = ex.id and j.status = 'running' and j.cancel_requested
     returning j.id
   )
   select coalesce(array_agg(stopped.id order by stopped.id), '{}') into cancelled_ids from stopped;
 
-  -- Rows locked in id order, as complete_batch locks them: in index (heap) order a heartbeat
-  -- and the same worker's complete_batch could each hold a row the other waits for (a
-  -- deadlock, seen in the soak; tests/py/integration/test_lock_order.py).
   update collab.jobs j set lease_expires_at = now_ + make_interval(secs => j.lease_seconds)
-   where j.id = any(array(select x.id from collab.jobs x
-                           where x.executor_id = ex.id and x.status = 'running'
-                           order by x.id
-                           for update));
+   where j.executor_id = ex.id and j.status = 'running';
   get diagnostics extended = row_count;
 
   select coalesce(array_agg(h.id order by h.id), '{}') into lost_ids
