@@ -4,19 +4,9 @@
 BEGIN;
 select plan(2);
 
-create temp table plan_text (line text);
-do $$
-declare
-  line text;
-begin
-  for line in execute 'explain verbose select collab.job_row(j) from collab.jobs j' loop
-    insert into plan_text values (line);
-  end loop;
-end
-$$;
-select ok(not exists (select 1 from plan_text where line like '%job_row(%'),
+select ok(not exists (select 1 from tests.plan_lines('select collab.job_row(j) from collab.jobs j') line where line like '%job_row(%'),
           'no call of collab.job_row in the plan');
-select ok(exists (select 1 from plan_text where line like '%ROW(%id, %queue, %type, (%status)::text%'),
+select ok(exists (select 1 from tests.plan_lines('select collab.job_row(j) from collab.jobs j') line where line like '%ROW(%id, %queue, %type, (%status)::text%'),
           'its row constructor instead');
 
 select * from finish();

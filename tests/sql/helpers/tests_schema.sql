@@ -212,3 +212,16 @@ language sql stable security definer set search_path = '' as $$
 $$;
 
 grant execute on all functions in schema tests to public;
+
+-- The lines of EXPLAIN VERBOSE for a statement: tests that a SQL function is inlined look
+-- for its name (a call) or for the expression it stands for.
+create or replace function tests.plan_lines(statement text) returns setof text
+language plpgsql as $$
+declare
+  line text;
+begin
+  for line in execute 'explain verbose ' || statement loop
+    return next line;
+  end loop;
+end
+$$;
