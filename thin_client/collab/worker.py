@@ -152,8 +152,28 @@ class Worker:
         self._wake.set()
 
     def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT call :meth:`stop`. Call from the main thread, once.
+
+        A Python signal handler runs on the main thread between two bytecodes, possibly while
+        that thread holds the lock inside one of the worker's Events (every ``wait`` and
+        ``clear`` takes it). Setting an Event from the handler would then wait forever for a
+        lock its own thread holds. So the handler only writes a byte to a pipe; a thread
+        reading the pipe calls :meth:`stop`.
+        """
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+
+        def watch() -> None:
+            while os.read(read_fd, 1):
+                self.stop()
+
+        def on_signal(signum: int, frame: object) -> None:
+            with contextlib.suppress(BlockingIOError):  # a full pipe already says "stop"
+                os.write(write_fd, b"\0")
+
+        threading.Thread(target=watch, name="collab-signals", daemon=True).start()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop())
+            signal.signal(sig, on_signal)
 
     def run(self, *, stop_when_idle: bool = False) -> None:
         """Run until :meth:`stop` (or, with stop_when_idle, until no job is claimable)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -245,3 +247,35 @@ def test_stop_fails_back_what_outlives_the_grace_period(client: Client) -> None:
     assert result["result"] is None
     assert result["last_error"]["error"] == {"reason": "worker_shutdown"}
     assert event_types(result) == ["enqueued", "claimed", "retry_scheduled"]
+
+
+SIGNAL_WHILE_EVENT_LOCKED = """
+import os, signal, sys
+from collab import Client, Worker
+
+worker = Worker(Client(sys.argv[1], max_size=1), ["q"])
+worker.install_signal_handlers()
+# The main thread holds the lock inside the worker's wake-up Event, as it does for an instant
+# in every Event.wait() and clear() of the claim loop. A signal arriving then runs its Python
+# handler right here, on this thread, before the lock is released.
+with worker._wake._cond:
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):
+        pass
+print("stopping" if worker._stopping.wait(10) else "not stopping", flush=True)
+worker.client.close()
+"""
+
+
+def test_a_signal_while_the_main_thread_holds_an_event_lock_still_stops_the_worker(
+    db_url: str,
+) -> None:
+    # A handler that set the Event itself waited for that lock on the thread that held it:
+    # the process hung, and CI saw a worker that never exited after SIGTERM.
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_EVENT_LOCKED, db_url],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "stopping"), proc.stderr
