@@ -1705,7 +1705,6 @@ create or replace function collab.check_invariants()
 returns table (invariant text, job_id bigint, detail jsonb)
 language sql
 stable
-set search_path = ''
 as $$
   -- A running job must be held by an existing executor that is online or whose lease is live.
   select 'running_without_owner', j.id,
@@ -1773,7 +1772,6 @@ create or replace function collab.check_name(field text, value text)
 returns text
 language plpgsql
 immutable
-set search_path = ''
 as $$
 begin
   if value is null or not collab.is_name(value) then
@@ -1797,7 +1795,6 @@ create or replace function collab.check_queued_quota(workspace_id uuid, adding i
 returns void
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   quota integer := (select w.max_queued_jobs from collab.workspaces w where w.id = check_queued_quota.workspace_id);
@@ -1850,7 +1847,6 @@ create or replace function collab.current_workspace()
 returns uuid
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   claimed text := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'workspace_id';
@@ -1935,7 +1931,6 @@ create or replace function collab.enable_realtime_broadcast()
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if to_regprocedure('realtime.send(jsonb,text,text,boolean)') is null then
@@ -1994,7 +1989,6 @@ create or replace function collab.ensure_queue(workspace_id uuid, name text)
 returns collab.queues
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   q collab.queues;
@@ -2026,7 +2020,6 @@ create or replace function collab.expire_leases(
 returns integer
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   now_ timestamptz := collab.clock();
@@ -2086,7 +2079,6 @@ create or replace function collab.is_service_caller()
 returns boolean
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   role_ text := coalesce(current_setting('role', true), 'none');
@@ -2147,7 +2139,6 @@ comment on function collab.job_row(collab.jobs, boolean) is 'Converts a collab.j
 create or replace function collab.jobs_after_insert()
 returns trigger
 language plpgsql
-set search_path = ''
 as $$
 begin
   if exists (select 1 from new_jobs n where n.status <> 'queued' or n.last_event <> 'enqueued') then
@@ -2178,7 +2169,6 @@ comment on function collab.jobs_after_insert() is
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
-set search_path = ''
 as $$
 declare
   written bigint;
@@ -2227,7 +2217,6 @@ create or replace function collab.lease_lost(job_id bigint, workspace_id uuid)
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   st collab.job_status;
@@ -2258,7 +2247,6 @@ create or replace function collab.list_jobs_query(
 returns text
 language plpgsql
 immutable
-set search_path = ''
 as $$
 declare
   sql text := 'select collab.job_row(j), translate(encode(convert_to(j.created_at::text || ''|'' || j.id, ''UTF8''), ''base64''), ''+/'', ''-_'')
@@ -2298,7 +2286,6 @@ returns setof collab.metrics_minutely
 rows 100
 language plpgsql
 stable
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $fn$
 begin
@@ -2397,7 +2384,6 @@ returns jsonb
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   with h as (
     select e.key::bigint as v, e.value::bigint as c
@@ -2470,7 +2456,6 @@ create or replace function collab.metrics_rollup()
 returns integer
 language plpgsql
 volatile
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
@@ -2540,7 +2525,6 @@ create or replace function collab.metrics_schedule_rollup()
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if not exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
@@ -2570,7 +2554,6 @@ create or replace function collab.metrics_signal(
 returns void
 language sql
 volatile
-set search_path = ''
 as $$
   insert into collab.metrics_signals (workspace_id, kind, queue, job_type, count, created_at)
   select metrics_signal.workspace_id, metrics_signal.kind, metrics_signal.queue,
@@ -2586,7 +2569,6 @@ create or replace function collab.metrics_unschedule_rollup()
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if to_regclass('cron.job') is not null then
@@ -2605,7 +2587,6 @@ create or replace function collab.metrics_window(workspace_id uuid, since timest
 returns jsonb
 language sql
 stable
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
   with st as (
@@ -2690,7 +2671,6 @@ create or replace function collab.notify_events()
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   last_notified text := current_setting('collab.events_notified_at', true);
@@ -2717,7 +2697,6 @@ create or replace function collab.purge_events(older_than interval, batch_size i
 returns bigint
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   cutoff timestamptz;
@@ -2792,7 +2771,6 @@ create or replace function collab.raise_error(
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   raise exception using
@@ -2815,7 +2793,6 @@ create or replace function collab.reap()
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   now_ timestamptz := collab.clock();
@@ -2864,7 +2841,6 @@ create or replace function collab.record_presence(executor collab.executors, typ
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if record_presence.type not in ('executor_online', 'executor_offline') then
@@ -2895,7 +2871,6 @@ create or replace function collab.reject_transition(
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   perform collab.raise_error('PT409', 'illegal_transition',
@@ -2921,7 +2896,6 @@ create or replace function collab.release_jobs(job_ids bigint[], why collab.job_
 returns void
 language sql
 volatile
-set search_path = ''
 as $$
   update collab.jobs j set
     status = case when j.cancel_requested then 'cancelled'
@@ -2952,7 +2926,6 @@ create or replace function collab.require_executor(executor_id uuid, workspace_i
 returns collab.executors
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   ex collab.executors;
@@ -2988,7 +2961,6 @@ create or replace function collab.require_job_owner(job_ids bigint[], workspace_
 returns void
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   other bigint;
@@ -3021,7 +2993,6 @@ create or replace function collab.require_role(min text)
 returns uuid
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   ws uuid := collab.current_workspace();
@@ -3052,7 +3023,6 @@ returns integer
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select case role_rank.role when 'viewer' then 1 when 'member' then 2
                              when 'admin' then 3 when 'owner' then 4 else 0 end
@@ -3067,7 +3037,6 @@ create or replace function collab.schedule_reaper()
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if not exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')
@@ -3093,7 +3062,6 @@ create or replace function collab.take_tokens(workspace_id uuid, action text, ex
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   lim record;
@@ -3203,7 +3171,6 @@ create or replace function collab.unschedule_reaper()
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if to_regclass('cron.job') is not null then

@@ -5,7 +5,6 @@ create or replace function collab.check_invariants()
 returns table (invariant text, job_id bigint, detail jsonb)
 language sql
 stable
-set search_path = ''
 as $$
   -- A running job must be held by an existing executor that is online or whose lease is live.
   select 'running_without_owner', j.id,

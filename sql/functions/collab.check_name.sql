@@ -3,7 +3,6 @@ create or replace function collab.check_name(field text, value text)
 returns text
 language plpgsql
 immutable
-set search_path = ''
 as $$
 begin
   if value is null or not collab.is_name(value) then

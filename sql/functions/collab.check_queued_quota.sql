@@ -6,7 +6,6 @@ create or replace function collab.check_queued_quota(workspace_id uuid, adding i
 returns void
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   quota integer := (select w.max_queued_jobs from collab.workspaces w where w.id = check_queued_quota.workspace_id);

@@ -9,7 +9,6 @@ create or replace function collab.current_workspace()
 returns uuid
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   claimed text := nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'workspace_id';

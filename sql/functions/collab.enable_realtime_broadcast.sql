@@ -11,7 +11,6 @@ create or replace function collab.enable_realtime_broadcast()
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if to_regprocedure('realtime.send(jsonb,text,text,boolean)') is null then

@@ -3,7 +3,6 @@ create or replace function collab.ensure_queue(workspace_id uuid, name text)
 returns collab.queues
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   q collab.queues;

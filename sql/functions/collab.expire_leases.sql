@@ -10,7 +10,6 @@ create or replace function collab.expire_leases(
 returns integer
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   now_ timestamptz := collab.clock();

@@ -9,7 +9,6 @@ create or replace function collab.is_service_caller()
 returns boolean
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   role_ text := coalesce(current_setting('role', true), 'none');

@@ -4,7 +4,6 @@
 create or replace function collab.jobs_after_insert()
 returns trigger
 language plpgsql
-set search_path = ''
 as $$
 begin
   if exists (select 1 from new_jobs n where n.status <> 'queued' or n.last_event <> 'enqueued') then

@@ -6,7 +6,6 @@
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
-set search_path = ''
 as $$
 declare
   written bigint;

@@ -4,7 +4,6 @@ create or replace function collab.lease_lost(job_id bigint, workspace_id uuid)
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   st collab.job_status;

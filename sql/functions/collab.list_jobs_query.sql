@@ -8,7 +8,6 @@ create or replace function collab.list_jobs_query(
 returns text
 language plpgsql
 immutable
-set search_path = ''
 as $$
 declare
   sql text := 'select collab.job_row(j), translate(encode(convert_to(j.created_at::text || ''|'' || j.id, ''UTF8''), ''base64''), ''+/'', ''-_'')

@@ -18,7 +18,6 @@ returns setof collab.metrics_minutely
 rows 100
 language plpgsql
 stable
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $fn$
 begin

@@ -6,7 +6,6 @@ returns jsonb
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   with h as (
     select e.key::bigint as v, e.value::bigint as c

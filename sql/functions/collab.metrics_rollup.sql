@@ -9,7 +9,6 @@ create or replace function collab.metrics_rollup()
 returns integer
 language plpgsql
 volatile
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare

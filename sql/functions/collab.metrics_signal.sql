@@ -12,7 +12,6 @@ create or replace function collab.metrics_signal(
 returns void
 language sql
 volatile
-set search_path = ''
 as $$
   insert into collab.metrics_signals (workspace_id, kind, queue, job_type, count, created_at)
   select metrics_signal.workspace_id, metrics_signal.kind, metrics_signal.queue,

@@ -6,7 +6,6 @@ create or replace function collab.metrics_window(workspace_id uuid, since timest
 returns jsonb
 language sql
 stable
-set search_path = ''
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
   with st as (

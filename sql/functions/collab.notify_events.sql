@@ -8,7 +8,6 @@ create or replace function collab.notify_events()
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   last_notified text := current_setting('collab.events_notified_at', true);

@@ -9,7 +9,6 @@ create or replace function collab.purge_events(older_than interval, batch_size i
 returns bigint
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   cutoff timestamptz;

@@ -11,7 +11,6 @@ create or replace function collab.raise_error(
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   raise exception using

@@ -6,7 +6,6 @@ create or replace function collab.reap()
 returns jsonb
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   now_ timestamptz := collab.clock();

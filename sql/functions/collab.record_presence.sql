@@ -5,7 +5,6 @@ create or replace function collab.record_presence(executor collab.executors, typ
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if record_presence.type not in ('executor_online', 'executor_offline') then

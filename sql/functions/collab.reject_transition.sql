@@ -8,7 +8,6 @@ create or replace function collab.reject_transition(
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   perform collab.raise_error('PT409', 'illegal_transition',

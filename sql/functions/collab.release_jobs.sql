@@ -10,7 +10,6 @@ create or replace function collab.release_jobs(job_ids bigint[], why collab.job_
 returns void
 language sql
 volatile
-set search_path = ''
 as $$
   update collab.jobs j set
     status = case when j.cancel_requested then 'cancelled'

@@ -4,7 +4,6 @@ create or replace function collab.require_executor(executor_id uuid, workspace_i
 returns collab.executors
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   ex collab.executors;

@@ -6,7 +6,6 @@ create or replace function collab.require_job_owner(job_ids bigint[], workspace_
 returns void
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   other bigint;

@@ -5,7 +5,6 @@ create or replace function collab.require_role(min text)
 returns uuid
 language plpgsql
 stable
-set search_path = ''
 as $$
 declare
   ws uuid := collab.current_workspace();

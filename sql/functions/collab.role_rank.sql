@@ -4,7 +4,6 @@ returns integer
 language sql
 immutable
 parallel safe
-set search_path = ''
 as $$
   select case role_rank.role when 'viewer' then 1 when 'member' then 2
                              when 'admin' then 3 when 'owner' then 4 else 0 end

@@ -5,7 +5,6 @@ create or replace function collab.schedule_reaper()
 returns boolean
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if not exists (select 1 from pg_catalog.pg_available_extensions where name = 'pg_cron')

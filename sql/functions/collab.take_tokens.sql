@@ -8,7 +8,6 @@ create or replace function collab.take_tokens(workspace_id uuid, action text, ex
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 declare
   lim record;

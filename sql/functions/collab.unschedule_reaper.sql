@@ -3,7 +3,6 @@ create or replace function collab.unschedule_reaper()
 returns void
 language plpgsql
 volatile
-set search_path = ''
 as $$
 begin
   if to_regclass('cron.job') is not null then

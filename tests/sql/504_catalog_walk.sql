@@ -1,8 +1,9 @@
--- Walk the catalog: every SECURITY DEFINER function of the project pins search_path to '',
+-- Walk the catalog: every SECURITY DEFINER function of the project pins search_path to '' (and
+-- the helpers they call do not repeat it),
 -- and anon/authenticated reach nothing outside schema api (no table, sequence or function of
 -- collab, no USAGE on it). The auth schema is Supabase's (uid, role, jwt) and is left aside.
 BEGIN;
-select plan(7);
+select plan(8);
 
 select is(
   (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
@@ -12,6 +13,16 @@ select is(
   null, 'every SECURITY DEFINER function of api and collab sets search_path = ''''');
 select cmp_ok((select count(*)::integer from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                 where n.nspname = 'api' and p.prosecdef), '>=', 25, 'and there are many to check');
+-- The helpers of collab run inside those functions, under their empty search_path, and are
+-- reachable by no API role (below). A SET clause of their own would cost a GUC save and
+-- restore per call (each claim+complete cycle calls a dozen) and keep SQL helpers from being
+-- inlined: they have none.
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname = 'collab' and not p.prosecdef
+      and exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')),
+  null, 'no helper of collab (not SECURITY DEFINER) carries its own search_path');
 select is(
   (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
