@@ -944,17 +944,17 @@ def w_soak(b: Bench, peers: dict[str, Any], seconds: int = 600, rate: float | No
     # Peak: what the 32-way worker sustains while a producer on the same machine keeps 5,000
     # jobs queued (the producer's CPU is part of a soak; the drain workload has none). The soak
     # then runs at 80 % of that, so that it measures a steady state and not an overload.
-    peak = None
     if rate is None:
         say("7. soak: first 60 s with 5,000 jobs kept queued, to find the peak the worker sustains")
         warm = soak_feed(b, "b_soak", 60, None, 10.0)
         peak = rate_between(warm, 1)
         b.results["soak_peak"] = {"jobs_per_s": peak, "samples": warm}
-    target = rate or 0.8 * (peak or 1000.0)
-    how = "given" if rate else f"80% of the fed peak, {peak:,.0f} jobs/s"
+        target, how = 0.8 * peak, f"80% of the fed peak, {peak:,.0f} jobs/s"
+    else:
+        target, how = rate, "given"
     say(f"7. soak: {seconds} s at {target:,.0f} jobs/s ({how})")
     samples = soak_feed(b, "b_soak", seconds, target, max(5.0, min(30.0, seconds / 20)))
-    b.results["soak"] = {"target_jobs_per_s": target, "peak_jobs_per_s": peak, "samples": samples}
+    b.results["soak"] = {"target_jobs_per_s": target, "samples": samples}
     done = rate_between(samples, 0) if len(samples) > 1 else 0.0
     b.record("soak", "collab worker concurrency 32, sustained", [done], "jobs/s")
 
