@@ -2059,15 +2059,23 @@ begin
        limit expire_leases.max_jobs
        for update skip locked) j;
   else
-    select array_agg(j.id) into expired from (
-      select j.id from collab.jobs j
-       where j.workspace_id = expire_leases.workspace_id
-         and j.queue = any(expire_leases.queues)
-         and j.status = 'running' and j.lease_expires_at < now_
-       limit expire_leases.max_jobs
-       for update skip locked) j;
+    -- The claim path: one range scan of jobs_running_lease_idx per queue. Written with
+    -- queue = any(queues), the queue was no index condition: the generic plan read the leases
+    -- of every queue of the workspace, through jobs_running_executor_idx or this index by
+    -- workspace alone, dead entries included (tests/sql/533).
+    expired := array(
+      select e.id
+        from unnest(expire_leases.queues) qn(name)
+        cross join lateral (
+          select j.id from collab.jobs j
+           where j.workspace_id = expire_leases.workspace_id and j.queue = qn.name
+             and j.status = 'running' and j.lease_expires_at < now_
+           order by j.lease_expires_at
+           limit expire_leases.max_jobs
+           for update skip locked) e
+       limit expire_leases.max_jobs);
   end if;
-  if expired is null then
+  if coalesce(cardinality(expired), 0) = 0 then
     return 0;
   end if;
   perform collab.release_jobs(expired, 'lease_expired');
