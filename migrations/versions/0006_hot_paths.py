@@ -1,4 +1,5 @@
-"""Hot paths: a direct single-row api.enqueue (code only)
+"""Hot paths (code only): api.enqueue inserts the common call directly; the claim's lease expiry
+scans jobs_running_lease_idx per queue; api.complete_batch runs on generic plans.
 
 Revision ID: 0006
 Revises: 0005
