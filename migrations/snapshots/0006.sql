@@ -1030,6 +1030,7 @@ declare
   lost_ids bigint[];
   extended integer;
   was_online boolean;
+  held bigint[];
 begin
   ex := collab.require_executor(heartbeat.executor_id, ws);
   -- The old presence comes from a locked read of the current row (not ex, read unlocked).
@@ -1042,24 +1043,28 @@ begin
     perform collab.record_presence(ex, 'executor_online');
   end if;
 
-  -- Lock the executor's running jobs in id order first, as complete_batch does: in index
-  -- (heap) order a heartbeat and the same worker's complete_batch could each hold a row the
-  -- other waits for (a deadlock, seen in the soak; tests/py/integration/test_lock_order.py).
-  perform 1 from collab.jobs x
-   where x.executor_id = ex.id and x.status = 'running'
-   order by x.id
-     for update;
+  -- Lock the executor's running jobs in id order first, as complete_batch does, and touch
+  -- only those afterwards: in index (heap) order a heartbeat and the same worker's
+  -- complete_batch could each hold a row the other waits for, and so could a later statement
+  -- that met a job claimed meanwhile with a lower id (both deadlocks seen in the soak;
+  -- tests/py/integration/test_lock_order.py). A job claimed meanwhile has a fresh lease; the
+  -- next heartbeat extends it. "Running" is lease_expires_at is not null, by primary key.
+  held := array(
+    select x.id from collab.jobs x
+     where x.executor_id = ex.id and x.status = 'running'
+     order by x.id
+       for update);
 
   with stopped as (
     update collab.jobs j set
       status = 'cancelled', last_event = 'cancelled', lease_expires_at = null, finished_at = now_
-     where j.executor_id = ex.id and j.status = 'running' and j.cancel_requested
+     where j.id = any(held) and j.lease_expires_at is not null and j.cancel_requested
     returning j.id
   )
   select coalesce(array_agg(stopped.id order by stopped.id), '{}') into cancelled_ids from stopped;
 
   update collab.jobs j set lease_expires_at = now_ + make_interval(secs => j.lease_seconds)
-   where j.executor_id = ex.id and j.status = 'running';
+   where j.id = any(held) and j.lease_expires_at is not null;
   get diagnostics extended = row_count;
 
   select coalesce(array_agg(h.id order by h.id), '{}') into lost_ids

@@ -1,5 +1,6 @@
 """Hot paths (code only): api.enqueue inserts the common call directly; the claim's lease expiry
-scans jobs_running_lease_idx per queue; api.complete_batch runs on generic plans.
+scans jobs_running_lease_idx per queue; api.complete_batch runs on generic plans; api.heartbeat
+touches only the jobs it locked first (no deadlock with complete_batch).
 
 Revision ID: 0006
 Revises: 0005

@@ -6,6 +6,12 @@ in the order its join chose; with the old code this test fails with DeadlockDete
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
 
 from collab import Client
 
@@ -37,3 +43,80 @@ def test_complete_batch_and_heartbeat_over_the_same_jobs_never_deadlock(db_url: 
             stop.set()
             thread.join(10)
         assert errors == []
+
+
+def _waiting_on_a_lock(conn: psycopg.Connection[Any], pid: int) -> bool:
+    row = conn.execute(
+        "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s", [pid]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
+    # The heartbeat locked the executor's running jobs in id order, then extended "every
+    # running job" in a later statement. A job claimed in between, with a lower id, was not
+    # locked in order: complete_batch(low, high) held low and waited for high, the heartbeat
+    # held high and waited for low. The soak hit it; before the change this test failed with
+    # DeadlockDetected.
+    queue = "lock-order-late"
+    with Client(db_url, max_size=4) as client, psycopg.connect(db_url, autocommit=True) as admin:
+        executor = client.register_executor("lock-order-late", [queue])
+        low = client.enqueue(queue, "t").id  # the lowest id, claimed last
+        high = client.enqueue(queue, "t", priority=10).id
+        blocker = client.enqueue(queue, "t", priority=10).id
+        claimed = {j.id: j for j in client.claim(executor, [queue], 2, 300)}
+        assert set(claimed) == {high, blocker}
+
+        heartbeat_conn = psycopg.connect(db_url, autocommit=True)
+        batch_conn = psycopg.connect(db_url, autocommit=True)
+        hold = psycopg.connect(db_url)
+        errors: list[BaseException] = []
+
+        def call(conn: psycopg.Connection[Any], sql: str, params: list[Any]) -> None:
+            try:
+                conn.execute(sql, params)
+            except BaseException as exc:
+                errors.append(exc)
+
+        try:
+            # The heartbeat locks high, then waits for blocker (held here).
+            hold.execute("select 1 from collab.jobs where id = %s for update", [blocker])
+            beat = threading.Thread(
+                target=call,
+                args=(heartbeat_conn, "select * from api.heartbeat(%s)", [executor]),
+            )
+            beat.start()
+            _until(lambda: _waiting_on_a_lock(admin, heartbeat_conn.info.backend_pid))
+            # Meanwhile the low job is claimed, and a complete_batch of low and high locks
+            # low and waits for high.
+            (late,) = client.claim(executor, [queue], 1, 300)
+            assert late.id == low
+            items = Jsonb(
+                [{"job_id": j.id, "lease_token": str(j.lease_token)} for j in (late, claimed[high])]
+            )
+            done = threading.Thread(
+                target=call,
+                args=(batch_conn, "select * from api.complete_batch(%s)", [items]),
+            )
+            done.start()
+            _until(lambda: _waiting_on_a_lock(admin, batch_conn.info.backend_pid))
+            hold.rollback()  # the heartbeat goes on
+            beat.join(20)
+            done.join(20)
+            assert errors == []
+            statuses: dict[int, str] = dict(
+                admin.execute(
+                    "select id, status::text from collab.jobs where id = any(%s)", [[low, high]]
+                ).fetchall()
+            )
+            assert statuses == {low: "succeeded", high: "succeeded"}
+        finally:
+            for conn in (hold, heartbeat_conn, batch_conn):
+                conn.close()
