@@ -10,7 +10,8 @@ handlers when their job was cancelled or their lease lost; their results are the
 (the database would refuse them anyway).
 
 Shutdown (SIGTERM/SIGINT or :meth:`stop`): stop claiming, let running handlers finish within
-``grace_seconds``, then fail what is left back as retryable.
+``grace_seconds``, then fail what is left back as retryable. :meth:`run` returns once the
+heartbeat, reporter and listen threads have ended and closed their connections.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import inspect
 import logging
 import os
+import select
 import signal
 import socket
 import threading
@@ -134,6 +136,7 @@ class Worker:
             max_workers=self.concurrency, thread_name_prefix="collab-job"
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._listen_stop_r = self._listen_stop_w = -1
 
     # -- registration --------------------------------------------------------------------
     def task(self, type: str) -> Callable[[Handler], Handler]:
@@ -196,6 +199,9 @@ class Worker:
             threads.append(
                 threading.Thread(target=self._listen_loop, name="collab-listen", daemon=True)
             )
+        # The listen thread waits on its connection and on this pipe, so that it ends as soon
+        # as the worker stops instead of at the next timeout.
+        self._listen_stop_r, self._listen_stop_w = os.pipe()
         for t in threads:
             t.start()
         try:
@@ -203,6 +209,15 @@ class Worker:
         finally:
             self._shutdown()
             self._stopped.set()
+            self._done_ready.set()
+            os.write(self._listen_stop_w, b"\0")
+            # When run() returns, the helper threads have ended and closed their connections
+            # (a caller may drop the database next).
+            for t in threads:
+                t.join(self.poll_seconds + 5)
+            if not any(t.is_alive() for t in threads):  # else the listen thread may still read it
+                os.close(self._listen_stop_r)
+                os.close(self._listen_stop_w)
             if self._loop is not None:
                 self._loop.call_soon_threadsafe(self._loop.stop)
 
@@ -378,13 +393,23 @@ class Worker:
     def _listen_loop(self) -> None:
         while not self._stopped.is_set():
             try:
-                with psycopg.connect(self.client.dsn, autocommit=True) as conn:
+                with psycopg.connect(
+                    self.client.dsn, autocommit=True, application_name=f"collab-listen {self.name}"
+                ) as conn:
                     conn.execute(queries.LISTEN)
                     while not self._stopped.is_set():
-                        for note in conn.notifies(timeout=1.0):
-                            if note.payload in self.queues:
-                                self._wake.set()
+                        ready, _, _ = select.select(
+                            [conn.fileno(), self._listen_stop_r], [], [], 1.0
+                        )
+                        if self._listen_stop_r in ready:
+                            return
+                        if ready:
+                            for note in conn.notifies(timeout=0):
+                                if note.payload in self.queues:
+                                    self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
+                if self._stopped.is_set():
+                    return
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
 

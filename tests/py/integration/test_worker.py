@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 
 from collab import Client, JobContext, NonRetryable, Worker
@@ -279,3 +280,28 @@ def test_a_signal_while_the_main_thread_holds_an_event_lock_still_stops_the_work
         timeout=20,
     )
     assert (proc.returncode, proc.stdout.strip()) == (0, "stopping"), proc.stderr
+
+
+def test_run_returns_with_its_threads_ended_and_its_listen_connection_closed(
+    client: Client, db_url: str
+) -> None:
+    # The listen thread used to wait out its 1-second notifies() timeout after run() returned:
+    # a caller that dropped the database next made it log "listen connection lost".
+    queue = "run-returns"
+    worker = make_worker(client, queue)
+    client.enqueue(queue, "noop")
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        return None
+
+    before = set(threading.enumerate())
+    worker.run(stop_when_idle=True)
+    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert [n for n in left if not n.startswith("collab-job")] == []
+    with psycopg.connect(db_url) as conn:
+        listening = conn.execute(
+            "select count(*) from pg_stat_activity where application_name = %s",
+            [f"collab-listen {worker.name}"],
+        ).fetchone()
+    assert listening == (0,)
