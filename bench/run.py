@@ -968,7 +968,11 @@ def profile(b: Bench) -> None:
     ex = collab_pgbench_db(b, "b_profile", 20000)
     with b.connect("postgres") as c:
         c.execute("select pg_stat_statements_reset()")
-    b.pg_options = {"PGOPTIONS": "-c pg_stat_statements.track=all"}
+    # track_planning: a statement inside a function planned at every call (plans = calls) is
+    # how api.complete_batch lost half its time to the planner (docs/architecture.md).
+    b.pg_options = {
+        "PGOPTIONS": "-c pg_stat_statements.track=all -c pg_stat_statements.track_planning=on"
+    }
     try:
         pgbench(b, "b_profile", "collab1", 2, {"exec": ex})
         pgbench(b, "b_profile", "collab10", 2, {"exec": ex})
@@ -977,7 +981,7 @@ def profile(b: Bench) -> None:
     with b.connect("postgres") as c:
         rows = c.execute(
             "select s.calls, s.total_exec_time, s.mean_exec_time, s.rows, s.toplevel,"
-            " regexp_replace(s.query, '\\s+', ' ', 'g')"
+            " regexp_replace(s.query, '\\s+', ' ', 'g'), s.plans, s.mean_plan_time"
             " from pg_stat_statements s join pg_database d on d.oid = s.dbid"
             " where d.datname = 'b_profile' order by s.total_exec_time desc limit 15"
         ).fetchall()
@@ -989,12 +993,23 @@ def profile(b: Bench) -> None:
             "rows": r[3],
             "toplevel": r[4],
             "query": r[5][:200],
+            "plans": r[6],
+            "mean_plan_ms": round(r[7], 4),
         }
         for r in rows
     ]
     b.results["profile"] = top
     for r in top[:10]:
-        say(f"  {r['total_ms']:9.1f} ms {r['calls']:7} calls  {r['query'][:110]}")
+        say(
+            f"  {r['total_ms']:9.1f} ms {r['calls']:7} calls {r['plans']:7} plans"
+            f"  {r['query'][:100]}"
+        )
+    # pgbench sends its own statements unprepared; inside functions plans should be few.
+    replanned = [
+        r for r in top if not r["toplevel"] and r["calls"] > 100 and r["plans"] > r["calls"] / 2
+    ]
+    for r in replanned:
+        say(f"  planned at every call ({r['mean_plan_ms']:.3f} ms a plan): {r['query'][:90]}")
 
 
 # -- report -------------------------------------------------------------------------------------
@@ -1252,12 +1267,15 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
             "",
             "## Profile: pg_stat_statements (nested statements) over claim+complete",
             "",
-            "| total ms | calls | mean ms | statement |",
-            "| ---: | ---: | ---: | --- |",
+            "| total ms | calls | mean ms | plans | statement |",
+            "| ---: | ---: | ---: | ---: | --- |",
         ]
         for p in r["profile"][:10]:
             q = p["query"][:120].replace("|", "\\|")
-            lines.append(f"| {p['total_ms']:,.1f} | {p['calls']:,} | {p['mean_ms']:.3f} | `{q}` |")
+            plans = f"{p['plans']:,}" if "plans" in p else ""
+            lines.append(
+                f"| {p['total_ms']:,.1f} | {p['calls']:,} | {p['mean_ms']:.3f} | {plans} | `{q}` |"
+            )
     if png_name:
         lines += [
             "",
