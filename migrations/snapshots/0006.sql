@@ -586,10 +586,10 @@ grant execute on function api.create_workspace(text) to authenticated, service_r
 
 -- >>> functions/api.enqueue.sql
 -- Enqueue one job. The common call (no idempotency key, no run_at or delay, every argument
--- valid) takes a direct path: one INSERT of one row, 1.6x the calls per second of building a
+-- valid) takes a direct path: one INSERT of one row, 1.5x the calls per second of building a
 -- one-element batch (docs/architecture.md). Every other call, including every invalid one,
 -- goes through api.enqueue_batch, which holds the validation, the error messages and the
--- idempotency rules; the direct path's test below only ever admits what that path accepts
+-- idempotency rules; the direct path's condition below only admits what that path accepts
 -- (tests/sql/105 holds the two paths to the same answers).
 create or replace function api.enqueue(
   queue text,
