@@ -2062,12 +2062,12 @@ declare
   expired bigint[];
 begin
   if expire_leases.workspace_id is null then
-    select array_agg(j.id) into expired from (
+    expired := array(
       select j.id from collab.jobs j
        where j.status = 'running' and j.lease_expires_at < now_
        order by j.lease_expires_at
        limit expire_leases.max_jobs
-       for update skip locked) j;
+       for update skip locked);
   else
     -- The claim path: one range scan of jobs_running_lease_idx per queue. Written with
     -- queue = any(queues), the queue was no index condition: the generic plan read the leases
@@ -2085,7 +2085,7 @@ begin
            for update skip locked) e
        limit expire_leases.max_jobs);
   end if;
-  if coalesce(cardinality(expired), 0) = 0 then
+  if cardinality(expired) = 0 then
     return 0;
   end if;
   perform collab.release_jobs(expired, 'lease_expired');

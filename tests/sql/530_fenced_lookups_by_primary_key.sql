@@ -6,11 +6,6 @@
 BEGIN;
 select plan(7);
 
-create function pg_temp.side_reads() returns bigint language sql as $$
-  select coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0)::bigint
-    from pg_index i
-   where i.indrelid = 'collab.jobs'::regclass and i.indexrelid <> 'collab.jobs_pkey'::regclass
-$$;
 create function pg_temp.pkey_scans() returns bigint language sql as $$
   select pg_stat_get_xact_numscans('collab.jobs_pkey'::regclass)
 $$;
@@ -28,12 +23,12 @@ create temp table reads (call text, side bigint, pkey bigint, seq bigint);
 -- Each call: the reads of the other indexes and the primary-key scans it made.
 create function pg_temp.measure(call text, statement text) returns void language plpgsql as $$
 declare
-  side0 bigint := pg_temp.side_reads();
+  side0 bigint := tests.side_reads();
   pkey0 bigint := pg_temp.pkey_scans();
   seq0 bigint := pg_stat_get_xact_numscans('collab.jobs'::regclass);
 begin
   execute statement;
-  insert into reads values (call, pg_temp.side_reads() - side0, pg_temp.pkey_scans() - pkey0,
+  insert into reads values (call, tests.side_reads() - side0, pg_temp.pkey_scans() - pkey0,
                             pg_stat_get_xact_numscans('collab.jobs'::regclass) - seq0);
 end
 $$;

@@ -7,17 +7,12 @@
 BEGIN;
 select plan(7);
 
-create function pg_temp.side_reads() returns bigint language sql as $$
-  select coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0)::bigint
-    from pg_index i
-   where i.indrelid = 'collab.jobs'::regclass and i.indexrelid <> 'collab.jobs_pkey'::regclass
-$$;
 create function pg_temp.side_reads_of(statement text) returns bigint language plpgsql as $$
 declare
-  before bigint := pg_temp.side_reads();
+  before bigint := tests.side_reads();
 begin
   execute statement;
-  return pg_temp.side_reads() - before;
+  return tests.side_reads() - before;
 end
 $$;
 

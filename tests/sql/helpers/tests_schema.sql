@@ -225,3 +225,12 @@ begin
   end loop;
 end
 $$;
+
+-- Index entries this transaction read from the indexes of collab.jobs other than its primary
+-- key: tests that a call finds its rows by primary key (or by one narrow range) count them.
+create or replace function tests.side_reads() returns bigint
+language sql as $$
+  select coalesce(sum(pg_stat_get_xact_tuples_returned(i.indexrelid)), 0)::bigint
+    from pg_index i
+   where i.indrelid = 'collab.jobs'::regclass and i.indexrelid <> 'collab.jobs_pkey'::regclass
+$$;
