@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -85,3 +88,14 @@ def run_cli(
 def schemas(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         return {row[0] for row in conn.execute("select nspname::text from pg_namespace")}
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str | None = None) -> Any:
+    """Poll predicate until it returns something truthy (returned) or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from helpers import wait_for
 
 from collab import Client
 
@@ -76,16 +77,6 @@ def start_worker(db_url: str, tmp_path: Path) -> Iterator[Callable[..., WorkerPr
 def query(db_url: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with psycopg.connect(db_url) as conn:
         return conn.execute(sql, params).fetchall()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def statuses(db_url: str, ids: list[int]) -> dict[int, tuple[str, int]]:

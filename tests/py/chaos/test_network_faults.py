@@ -15,7 +15,7 @@ import functools
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from chaos_run import WorkerProcess, prepare, start_worker
+from helpers import wait_for
 
 from collab import Client, LeaseLost, Worker
 from collab.client import Completion
@@ -36,16 +37,6 @@ def one(db_url: str, sql: str, params: Sequence[Any] = ()) -> Any:
         row = conn.execute(sql, list(params)).fetchone()
     assert row is not None
     return row[0] if len(row) == 1 else row
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def events(db_url: str, job_id: int) -> list[tuple[str, int]]:

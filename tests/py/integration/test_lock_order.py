@@ -6,11 +6,10 @@ in the order its join chose; with the old code this test fails with DeadlockDete
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from helpers import wait_for
 from psycopg.types.json import Jsonb
 
 from collab import Client
@@ -52,13 +51,6 @@ def _waiting_on_a_lock(conn: psycopg.Connection[Any], pid: int) -> bool:
     return bool(row and row[0])
 
 
-def _until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
     # The heartbeat locked the executor's running jobs in id order, then extended "every
     # running job" in a later statement. A job claimed in between, with a lower id, was not
@@ -93,7 +85,7 @@ def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
                 args=(heartbeat_conn, "select * from api.heartbeat(%s)", [executor]),
             )
             beat.start()
-            _until(lambda: _waiting_on_a_lock(admin, heartbeat_conn.info.backend_pid))
+            wait_for(lambda: _waiting_on_a_lock(admin, heartbeat_conn.info.backend_pid))
             # Meanwhile the low job is claimed, and a complete_batch of low and high locks
             # low and waits for high.
             (late,) = client.claim(executor, [queue], 1, 300)
@@ -106,7 +98,7 @@ def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
                 args=(batch_conn, "select * from api.complete_batch(%s)", [items]),
             )
             done.start()
-            _until(lambda: _waiting_on_a_lock(admin, batch_conn.info.backend_pid))
+            wait_for(lambda: _waiting_on_a_lock(admin, batch_conn.info.backend_pid))
             hold.rollback()  # the heartbeat goes on
             beat.join(20)
             done.join(20)

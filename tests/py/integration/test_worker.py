@@ -7,12 +7,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
+from helpers import wait_for
 
 from collab import Client, JobContext, NonRetryable, Worker
 
@@ -36,16 +37,6 @@ def running(worker: Worker) -> Iterator[Worker]:
         worker.stop()
         thread.join(timeout=30)
         assert not thread.is_alive(), "the worker did not stop"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
 
 
 def finished(client: Client, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
