@@ -471,3 +471,9 @@ comment on column collab.workspaces.max_payload_bytes is 'Largest job payload ac
 alter table collab.workspaces add column max_queued_jobs integer
   constraint workspaces_max_queued_jobs_range check (max_queued_jobs between 1 and 10000000);
 comment on column collab.workspaces.max_queued_jobs is 'Most jobs the workspace may have queued at once; null: no quota. Checked by enqueue (a soft limit under concurrent enqueues).';
+------------------------------------------------------------------------------------------
+-- Rate limits (revision 0007): at least one token per 1,000 s (a subnormal rate overflowed
+-- retry_after into 22003).
+------------------------------------------------------------------------------------------
+alter table collab.rate_limits add constraint rate_limits_rate_range
+  check (rate_per_second between 0.001 and 1000000);

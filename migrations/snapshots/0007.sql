@@ -10,7 +10,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -56,7 +56,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -93,7 +93,7 @@ returns table (invariant text, job_id bigint, detail jsonb)
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select * from collab.check_invariants()
 $$;
@@ -108,8 +108,11 @@ grant execute on function api.check_invariants() to service_role;
 -- concurrency limit. Each claimed job gets a fresh lease token and a lease. Expired leases
 -- of these queues are reclaimed first, so correctness never depends on the reaper.
 -- The ids of queues without a limit are picked in one statement; queues with a limit one by
--- one, serialized per queue by a transaction advisory lock (only they pay for it); then one
--- UPDATE claims them all.
+-- one, serialized per queue by a row lock on its collab.queues row (only they pay for it);
+-- then one UPDATE claims them all. queues holds at most 100 valid names: a row lock takes no
+-- entry in the shared lock table, and the cap bounds what one call can hold (an advisory lock
+-- per named queue let one tenant fill that table and fail everyone's calls with 53200;
+-- finding 1 of the security review, tests/sql/540).
 -- Generic plans only (plan_cache_mode): with the default, the claim statement was planned
 -- again at every call (its generic plan, estimated for an unknown LIMIT, looked dearer than a
 -- custom one), a third of its cost. The claimed ids are collected first and the rows then
@@ -125,7 +128,7 @@ returns setof api.claimed_job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 as $$
 declare
@@ -151,6 +154,14 @@ begin
   if wanted is null or cardinality(wanted) = 0 then
     perform collab.raise_error('PT400', 'invalid_input',
       'queues is required (or register the executor with its queues)', 'queues');
+  end if;
+  if cardinality(wanted) > 100 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('queues holds %s names; at most 100 per call', cardinality(wanted)), 'queues');
+  end if;
+  if not (select bool_and(coalesce(collab.is_name(w.name), false)) from unnest(wanted) w(name)) then
+    perform collab.check_name('queues', (select w.name from unnest(wanted) w(name)
+                                          where not coalesce(collab.is_name(w.name), false) limit 1));
   end if;
 
   perform collab.expire_leases(ws, wanted);
@@ -184,7 +195,9 @@ begin
      order by q.name
   loop
     exit when cardinality(picked) >= claim.max_jobs;
-    perform pg_advisory_xact_lock(hashtextextended('collab.queue/' || ws::text || '/' || limited.name, 0));
+    perform 1 from collab.queues q
+     where q.workspace_id = ws and q.name = limited.name
+       for no key update;
     select limited.concurrency_limit - count(*) into budget
       from collab.jobs j
      where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
@@ -230,7 +243,7 @@ begin
 end
 $$;
 comment on function api.claim(uuid, text[], integer, integer) is
-  'Claim up to max_jobs (1-1000) jobs for executor_id from queues (default: the executor''s), highest priority then oldest run_at. Each job carries a fresh lease_token that heartbeat, progress, complete and fail must present. lease_seconds (1-86400) overrides the queue''s lease.';
+  'Claim up to max_jobs (1-1000) jobs for executor_id from queues (at most 100 names; default: the executor''s), highest priority then oldest run_at. Each job carries a fresh lease_token that heartbeat, progress, complete and fail must present. lease_seconds (1-86400) overrides the queue''s lease.';
 revoke all on function api.claim(uuid, text[], integer, integer) from public;
 grant execute on function api.claim(uuid, text[], integer, integer) to authenticated, service_role;
 
@@ -247,7 +260,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -296,7 +309,7 @@ returns setof api.completion
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 as $$
 declare
@@ -402,7 +415,7 @@ returns api.queue
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -458,7 +471,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -478,8 +491,10 @@ begin
      where b.workspace_id = ws and b.action = configure_rate_limit.action;
     return null;
   end if;
-  if configure_rate_limit.rate_per_second <= 0 or configure_rate_limit.rate_per_second > 1e6 then
-    perform collab.raise_error('PT400', 'invalid_input', 'rate_per_second must be above 0 and at most 1000000', 'rate_per_second');
+  -- At least one token per 1,000 s: a subnormal rate (1e-320) made take_tokens' retry_after
+  -- overflow into 22003 instead of PT429 (finding 9 of the security review).
+  if configure_rate_limit.rate_per_second < 0.001 or configure_rate_limit.rate_per_second > 1e6 then
+    perform collab.raise_error('PT400', 'invalid_input', 'rate_per_second must be between 0.001 and 1000000', 'rate_per_second');
   end if;
   if configure_rate_limit.burst is not null and (configure_rate_limit.burst < 1 or configure_rate_limit.burst > 1e7) then
     perform collab.raise_error('PT400', 'invalid_input', 'burst must be between 1 and 10000000', 'burst');
@@ -502,7 +517,7 @@ begin
 end
 $$;
 comment on function api.configure_rate_limit(text, text, double precision, double precision, integer) is
-  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill, burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
+  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill (0.001-1000000), burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
 revoke all on function api.configure_rate_limit(text, text, double precision, double precision, integer) from public;
 grant execute on function api.configure_rate_limit(text, text, double precision, double precision, integer) to authenticated, service_role;
 
@@ -513,7 +528,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -550,10 +565,10 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := auth.uid();
+  uid uuid := collab.caller_id();
   ws collab.workspaces;
 begin
   if not collab.is_service_caller() and uid is null then
@@ -605,7 +620,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -657,7 +672,7 @@ returns setof api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -680,9 +695,12 @@ begin
 
   -- 1. Shape and ranges, set-based, one pass: the first bad element (by index) is reported,
   -- with its first bad field (in the order of the CASE).
-  select v.idx, v.field,
+  select v.idx,
+         case when v.field = 'keys' then (select min(k) from jsonb_object_keys(v.extra) k) else v.field end as field,
          case v.field
            when 'jobs' then 'must be a JSON object'
+           when 'keys' then 'unknown key(s) ' || (select string_agg(quote_ident(k), ', ' order by k) from jsonb_object_keys(v.extra) k)
+                            || ': a job has queue, type, payload, priority, run_at, delay, max_attempts, idempotency_key'
            when 'queue' then 'queue must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
            when 'type' then 'type must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
            when 'priority' then 'priority must be an integer between -1000000 and 1000000'
@@ -697,6 +715,9 @@ begin
       select t.ord - 1 as idx,
              case
                when jsonb_typeof(t.e) <> 'object' then 'jobs'
+               -- A misspelt key ("payloadd") would otherwise make a job without what it meant.
+               when t.e - '{queue,type,payload,priority,run_at,delay,max_attempts,idempotency_key}'::text[]
+                    <> '{}'::jsonb then 'keys'
                when jsonb_typeof(t.e -> 'queue') is distinct from 'string'
                     or not collab.is_name(t.e ->> 'queue') then 'queue'
                when jsonb_typeof(t.e -> 'type') is distinct from 'string'
@@ -716,7 +737,9 @@ begin
                when jsonb_typeof(t.e -> 'run_at') not in ('string', 'null') then 'run_at'
                when jsonb_typeof(t.e -> 'delay') not in ('string', 'null') then 'delay'
                when octet_length((t.e -> 'payload')::text) > max_payload then 'payload'
-             end as field
+             end as field,
+             case when jsonb_typeof(t.e) = 'object'
+                  then t.e - '{queue,type,payload,priority,run_at,delay,max_attempts,idempotency_key}'::text[] end as extra
         from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
     ) v
    where v.field is not null
@@ -737,7 +760,8 @@ begin
      order by t.ord
   loop
     begin
-      if (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
+      if not isfinite((bad.run_at #>> '{}')::timestamptz)
+         or (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
         raise invalid_datetime_format;
       end if;
     exception when others then
@@ -867,7 +891,7 @@ returns setof api.event
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('viewer');
@@ -878,6 +902,13 @@ begin
   if events_since."limit" is null or events_since."limit" not between 1 and 10000 then
     perform collab.raise_error('PT400', 'invalid_input', 'limit must be between 1 and 10000', 'limit');
   end if;
+  if events_since.types is not null
+     and (cardinality(events_since.types) > 100
+          or not events_since.types <@ enum_range(null::collab.job_event_type)::text[]) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'types must hold at most 100 event types (enqueued, claimed, progress, succeeded, retry_scheduled, lease_expired, lease_released, dead, cancel_requested, cancelled, requeued, executor_online, executor_offline)',
+      'types');
+  end if;
   if events_since.cursor is not null then
     begin
       after_xid := split_part(events_since.cursor, ':', 1)::xid8;
@@ -885,8 +916,12 @@ begin
     exception when others then
       perform collab.raise_error('PT400', 'invalid_input', 'cursor is not a cursor returned by events_since', 'cursor');
     end;
-    if after_id > 0 and not exists (select 1 from collab.job_events e where e.id = after_id) then
-      select e.xid, e.id into oldest from collab.job_events e order by e.xid, e.id limit 1;
+    -- Both lookups stay inside the caller's workspace: another tenant's events are neither
+    -- an oracle (does id N exist?) nor a cursor to hand out (finding 7 of the security review).
+    if after_id > 0 and not exists (select 1 from collab.job_events e
+                                     where e.id = after_id and e.workspace_id = ws) then
+      select e.xid, e.id into oldest from collab.job_events e
+       where e.workspace_id = ws order by e.xid, e.id limit 1;
       if oldest is null or (after_xid, after_id) < (oldest.xid, oldest.id) then
         perform collab.raise_error('PT410', 'cursor_expired',
           format('cursor %s is older than the oldest retained event', events_since.cursor), 'cursor',
@@ -933,7 +968,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -987,7 +1022,7 @@ returns jsonb
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('viewer');
@@ -1020,7 +1055,7 @@ returns api.heartbeat_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -1032,6 +1067,10 @@ declare
   was_online boolean;
   held bigint[];
 begin
+  if cardinality(heartbeat.job_ids) > 10000 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('job_ids holds %s ids; at most 10000 per call', cardinality(heartbeat.job_ids)), 'job_ids');
+  end if;
   ex := collab.require_executor(heartbeat.executor_id, ws);
   -- The old presence comes from a locked read of the current row (not ex, read unlocked).
   update collab.executors e set last_seen_at = now_, online = true
@@ -1077,7 +1116,7 @@ begin
 end
 $$;
 comment on function api.heartbeat(uuid, bigint[]) is
-  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
+  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, at most 10000, those whose lease it no longer holds).';
 revoke all on function api.heartbeat(uuid, bigint[]) from public;
 grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;
 
@@ -1100,7 +1139,7 @@ returns table (
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.require_role('viewer');
   select e.id, e.name, e.queues, e.heartbeat_seconds,
@@ -1139,7 +1178,7 @@ returns table (job api.job, cursor text)
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('viewer');
@@ -1185,7 +1224,7 @@ returns table (queue api.queue, queued bigint, running bigint, succeeded bigint,
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.require_role('viewer');
   select collab.queue_row(q),
@@ -1208,6 +1247,37 @@ comment on function api.list_queues() is
 revoke all on function api.list_queues() from public;
 grant execute on function api.list_queues() to authenticated, service_role;
 
+-- >>> functions/api.may_receive.sql
+-- Whether the caller may receive a Supabase Realtime topic of Collab: `workspace:<id>:events`
+-- of a workspace they are a member of (any role; the service role: any workspace). The
+-- realtime.messages policy that collab.enable_realtime_broadcast ships calls it, so a private
+-- channel carries a workspace's events to its members only.
+create or replace function api.may_receive(topic text)
+returns boolean
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ws uuid;
+begin
+  if may_receive.topic is null
+     or may_receive.topic !~ '^workspace:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:events$' then
+    return false;
+  end if;
+  ws := split_part(may_receive.topic, ':', 2)::uuid;
+  if collab.is_service_caller() then
+    return exists (select 1 from collab.workspaces w where w.id = ws);
+  end if;
+  return exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = collab.caller_id());
+end
+$$;
+comment on function api.may_receive(text) is
+  'True when the caller may receive the Realtime topic: workspace:<workspace_id>:events of a workspace they belong to. Used by the realtime.messages policy.';
+revoke all on function api.may_receive(text) from public;
+grant execute on function api.may_receive(text) to authenticated, service_role;
+
 -- >>> functions/api.metrics_prometheus.sql
 -- The caller's workspace metrics in the Prometheus text exposition format (version 0.0.4),
 -- all `collab_` prefixed: counters since the first event (`collab_jobs_<counter>_total`
@@ -1219,7 +1289,7 @@ returns text
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   s jsonb := api.metrics_summary('all');
@@ -1325,7 +1395,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
@@ -1418,7 +1488,7 @@ returns api.queue
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -1452,7 +1522,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -1489,7 +1559,7 @@ returns bigint
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -1529,7 +1599,7 @@ returns bigint
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.purge_events(purge_events.older_than, purge_events.batch_size)
 $$;
@@ -1545,7 +1615,7 @@ returns jsonb
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.reap()
 $$;
@@ -1566,10 +1636,11 @@ returns uuid
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
+  service boolean := collab.is_service_caller();
   q text;
   was_online boolean;
   ex collab.executors;
@@ -1580,29 +1651,30 @@ begin
   if register_executor.heartbeat_seconds is null or register_executor.heartbeat_seconds not between 5 and 10 then
     perform collab.raise_error('PT400', 'invalid_input', 'heartbeat_seconds must be between 5 and 10', 'heartbeat_seconds');
   end if;
+  if cardinality(register_executor.queues) > 100 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('queues holds %s names; at most 100', cardinality(register_executor.queues)), 'queues');
+  end if;
   foreach q in array coalesce(register_executor.queues, '{}') loop
     perform collab.check_name('queues', q);
   end loop;
-  -- An executor acts only as itself: a name taken by another user's executor is refused.
-  if not collab.is_service_caller() and exists (
-       select 1 from collab.executors e
-        where e.workspace_id = ws and e.name = register_executor.name
-          and e.user_id is distinct from auth.uid()) then
-    perform collab.raise_error('PT403', 'forbidden',
-      format('executor %s belongs to another user', quote_literal(register_executor.name)), 'name',
-      'register under another name', jsonb_build_object('required_role', 'executor'));
-  end if;
   -- The previous presence, locked so that concurrent registrations emit one online event.
   select e.online into was_online from collab.executors e
    where e.workspace_id = ws and e.name = register_executor.name
      for update;
   insert into collab.executors as e (workspace_id, name, queues, user_id, heartbeat_seconds, online, last_seen_at)
-  values (ws, register_executor.name, coalesce(register_executor.queues, '{}'), auth.uid(),
+  values (ws, register_executor.name, coalesce(register_executor.queues, '{}'), collab.caller_id(),
           register_executor.heartbeat_seconds, true, collab.clock())
   on conflict on constraint executors_name_unique do update
      set queues = excluded.queues, heartbeat_seconds = excluded.heartbeat_seconds,
          online = true, last_seen_at = excluded.last_seen_at
+   where service or e.user_id is not distinct from excluded.user_id  -- an executor acts only as itself
   returning e.* into ex;
+  if ex.id is null then
+    perform collab.raise_error('PT403', 'forbidden',
+      format('executor %s belongs to another user', quote_literal(register_executor.name)), 'name',
+      'register under another name', jsonb_build_object('required_role', 'executor'));
+  end if;
   if was_online is distinct from true then
     perform collab.record_presence(ex, 'executor_online');
   end if;
@@ -1623,7 +1695,7 @@ returns setof api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -1671,7 +1743,7 @@ returns api.queue
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -1688,6 +1760,39 @@ comment on function api.resume_queue(text) is
   'Resume a paused queue.';
 revoke all on function api.resume_queue(text) from public;
 grant execute on function api.resume_queue(text) to authenticated, service_role;
+
+-- >>> functions/api.whoami.sql
+-- Who the caller is and where they act: the workspace every other call of theirs acts in
+-- (collab.current_workspace), their role there ('service' for service callers), and the
+-- channels to LISTEN on for that workspace (direct connections: workers and subscribers).
+create or replace function api.whoami()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ws uuid := collab.require_role('viewer');
+  held text;
+begin
+  if collab.is_service_caller() then
+    held := 'service';
+  else
+    select m.role into held from collab.members m where m.workspace_id = ws and m.user_id = collab.caller_id();
+  end if;
+  return jsonb_build_object(
+    'user_id', case when held = 'service' then null else collab.caller_id() end,
+    'workspace_id', ws,
+    'role', held,
+    'jobs_channel', 'collab_jobs:' || ws::text,
+    'events_channel', 'collab_events:' || ws::text);
+end
+$$;
+comment on function api.whoami() is
+  'The caller''s user id, the workspace their calls act in, their role there (service for the service role), and the LISTEN channels of that workspace: jobs_channel (runnable jobs, payload: queue names) and events_channel (new events).';
+revoke all on function api.whoami() from public;
+grant execute on function api.whoami() to authenticated, service_role;
 
 -- >>> functions/collab.backoff_delay.sql
 -- Delay before retrying after failed attempt number `attempt` (1-based):
@@ -1732,6 +1837,36 @@ as $$
 $$;
 comment on function collab.bucket_tokens(double precision, timestamptz, timestamptz, double precision, double precision) is
   'Token-bucket level at now_: tokens at refreshed_at plus rate per second since, at most burst.';
+
+-- >>> functions/collab.caller_id.sql
+-- The signed-in caller's user id: the JWT's `sub` claim (request.jwt.claim.sub, or the sub key of
+-- request.jwt.claims, as auth.uid() reads them), or null without one. Collab keys members by
+-- uuid: a `sub` that is no uuid (Clerk's "user_2abc", Auth0's "auth0|123") is refused with
+-- PT403 unsupported_subject instead of auth.uid()'s cast error 22P02. A regex, not an
+-- exception block: this runs on every call of a signed-in user, and a block would cost a
+-- subtransaction each time.
+create or replace function collab.caller_id()
+returns uuid
+language plpgsql
+stable
+as $$
+declare
+  sub text := coalesce(nullif(current_setting('request.jwt.claim.sub', true), ''),
+                       nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub');
+begin
+  if sub is null then
+    return null;
+  end if;
+  if sub !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' then
+    perform collab.raise_error('PT403', 'unsupported_subject',
+      format('the JWT''s sub claim %s is not a uuid: Collab identifies users by uuid', quote_literal(left(sub, 60))),
+      'sub', 'issue tokens whose sub is the user''s uuid (Supabase Auth does), or map your provider''s ids to uuids');
+  end if;
+  return sub::uuid;
+end
+$$;
+comment on function collab.caller_id() is
+  'The caller''s user id (the JWT sub claim, as auth.uid() reads it), null without one; PT403 unsupported_subject when sub is not a uuid.';
 
 -- >>> functions/collab.check_invariants.sql
 -- Every violation of Collab's invariants found now (empty = healthy). Read-only; scans the
@@ -1908,7 +2043,7 @@ begin
     end if;
     return ws;
   end if;
-  uid := auth.uid();
+  uid := collab.caller_id();
   if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
     perform collab.raise_error('PT403', 'forbidden',
       'this call needs a signed-in user (a JWT with a sub claim)', null,
@@ -1959,8 +2094,9 @@ comment on function collab.default_workspace_id() is 'Id of the default workspac
 -- statement that writes events sends one message per workspace on the private topic
 -- `workspace:<workspace_id>:events` (event `job_events`). Up to 100 events are carried in full;
 -- a bigger statement (a batch enqueue) sends their count and cursor range instead (read them
--- with api.events_since). Who may receive a topic is decided by RLS policies on
--- realtime.messages. Plain Postgres gets neither function nor trigger and pays nothing. Run
+-- with api.events_since). Who may receive a topic is decided by the RLS policy this function
+-- puts on realtime.messages (collab_workspace_events_receive: members of the workspace, through
+-- api.may_receive). Plain Postgres gets neither function nor trigger and pays nothing. Run
 -- by every migration (sql/triggers/collab.job_events.job_events_broadcast.sql); returns
 -- whether the broadcast is attached.
 create or replace function collab.enable_realtime_broadcast()
@@ -1976,7 +2112,7 @@ begin
     create or replace function collab.broadcast_events()
     returns trigger
     language plpgsql
-    set search_path = ''
+    set search_path = pg_catalog, pg_temp
     as $fn$
     declare
       msg record;
@@ -2008,6 +2144,13 @@ begin
       'Trigger (Supabase only, see collab.enable_realtime_broadcast): broadcasts the events of a statement per workspace on topic workspace:<id>:events via realtime.send.'
   $ddl$;
   execute 'revoke all on function collab.broadcast_events() from public';
+  -- Who receives a topic: members of its workspace (api.may_receive), on private channels.
+  if to_regclass('realtime.messages') is not null then
+    drop policy if exists collab_workspace_events_receive on realtime.messages;
+    create policy collab_workspace_events_receive on realtime.messages
+      for select to authenticated
+      using (realtime.messages.extension = 'broadcast' and api.may_receive(realtime.topic()));
+  end if;
   drop trigger if exists job_events_broadcast on collab.job_events;
   create trigger job_events_broadcast
   after insert on collab.job_events
@@ -2112,12 +2255,18 @@ comment on function collab.is_name(text) is
   'True when value is a valid queue or type name (1-100 of letters, digits, ".", "_", "-", ":"; first a letter or digit).';
 
 -- >>> functions/collab.is_service_caller.sql
--- True when the caller may act for any workspace: the service role (PostgREST's role, or the
--- JWT's `role` claim while no API role is set), or a session whose claims name nobody (no
--- `role`, no `sub`; a bare `workspace_id` is fine) and whose login role owns the api functions
--- (session_user = current_user inside them: free), is a superuser, or owns the collab schema
--- (psql DBAs, migrations, the direct Python client).
--- A session that switched to anon or authenticated is never privileged, whatever its claims say.
+-- True when the caller may act for any workspace. Service status comes from the database role
+-- of the session, never from a claim alone (finding 10 of the security review):
+-- * the `role` setting is service_role (PostgREST switched to it for a service-role JWT; a
+--   session can SET ROLE service_role only when its login is a member of it): yes;
+-- * the role is anon or authenticated: no, whatever the claims say;
+-- * no API role set (a direct login): claims that name someone (`sub`, or a `role` other than
+--   service_role) speak for that someone: no. Otherwise, with no claims, a bare
+--   `workspace_id`, or `{"role": "service_role"}`, the login itself must be privileged: a
+--   superuser, a member of the owner of schema collab (psql DBAs, migrations, the direct
+--   Python client), or a member of service_role (for `role: service_role`). A worker login
+--   that was only granted `authenticated` stays a user, so it cannot claim its way into every
+--   workspace.
 -- Called on every api call: cheap tests first, the catalog last.
 create or replace function collab.is_service_caller()
 returns boolean
@@ -2126,23 +2275,18 @@ stable
 as $$
 declare
   role_ text := coalesce(current_setting('role', true), 'none');
-  claims text;
+  claims jsonb;
+  claimed_role text;
 begin
   if role_ = 'service_role' then
     return true;
   elsif role_ in ('anon', 'authenticated') then
     return false;
   end if;
-  claims := nullif(current_setting('request.jwt.claims', true), '');
-  if claims is not null and claims <> '{}' then
-    if claims::jsonb ->> 'role' = 'service_role' then
-      return true;
-    elsif claims::jsonb ?| array['role', 'sub'] then
-      return false;  -- a JWT that names someone speaks for them, not for the session
-    end if;
-  end if;
-  if nullif(current_setting('request.jwt.claim.role', true), '') is not null then
-    return current_setting('request.jwt.claim.role', true) = 'service_role';
+  claims := nullif(nullif(current_setting('request.jwt.claims', true), ''), '{}')::jsonb;
+  claimed_role := coalesce(nullif(current_setting('request.jwt.claim.role', true), ''), claims ->> 'role');
+  if claimed_role is distinct from 'service_role' and (claimed_role is not null or claims ? 'sub') then
+    return false;  -- a JWT that names someone speaks for them, not for the session
   end if;
   if session_user = current_user then
     return true;  -- the functions' owner (inside a security definer function) or a direct owner session
@@ -2152,11 +2296,13 @@ begin
      where r.rolname = session_user
        and (r.rolsuper
             or pg_catalog.pg_has_role(session_user,
-                 (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'collab'), 'MEMBER')));
+                 (select n.nspowner from pg_catalog.pg_namespace n where n.nspname = 'collab'), 'MEMBER')
+            or (claimed_role = 'service_role'
+                and pg_catalog.pg_has_role(session_user, 'service_role', 'MEMBER'))));
 end
 $$;
 comment on function collab.is_service_caller() is
-  'True for the service role and for superuser/owner sessions whose claims name nobody: they may name any workspace and hold every role.';
+  'True for the service role (the role setting) and for privileged logins (superuser, owner of collab; members of service_role when the claims say role service_role) whose claims name nobody: they may name any workspace and hold every role.';
 
 -- >>> functions/collab.job_row.sql
 -- A job as the api returns it.
@@ -2177,9 +2323,9 @@ $$;
 comment on function collab.job_row(collab.jobs, boolean) is 'Converts a collab.jobs row to api.job.';
 
 -- >>> functions/collab.jobs_after_insert.sql
--- Statement-level: one `enqueued` event per inserted job, in the same transaction, and one
--- wake-up notification per queue, plus a `collab_events` wake-up (collab.notify_events) for
--- stream subscribers. Idempotent duplicates insert nothing, so get no event.
+-- Statement-level: one `enqueued` event per inserted job, in the same transaction, and per
+-- workspace one worker wake-up naming its queues (collab.notify_jobs) and one stream wake-up
+-- (collab.notify_events). Idempotent duplicates insert nothing, so get no event.
 create or replace function collab.jobs_after_insert()
 returns trigger
 language plpgsql
@@ -2195,21 +2341,22 @@ begin
          n.created_at
     from new_jobs n
    order by n.id;
-  perform pg_notify('collab_jobs', q.queue)
-     from (select distinct n.queue from new_jobs n) q;
-  perform collab.notify_events();
+  perform collab.notify_jobs(w.workspace_id, w.queues), collab.notify_events(w.workspace_id)
+     from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+             from new_jobs n group by n.workspace_id) w;
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and wakes collab_events (collab.notify_events).';
+  'Trigger: writes the enqueued event of each new job and, per workspace, wakes its workers (collab.notify_jobs) and its stream subscribers (collab.notify_events).';
 
 -- >>> functions/collab.jobs_after_update.sql
 -- Statement-level: one job_events row per job change (status, attempt, cancel request or
 -- progress), in the same transaction, and each change checked against the state machine
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
--- events, collab.notify_events wakes stream subscribers (at most once per 50 ms a session).
+-- events, collab.notify_events wakes the workspace's stream subscribers (at most once per 50 ms a
+-- session); a job that became runnable again wakes its workers (collab.notify_jobs).
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
@@ -2239,20 +2386,22 @@ begin
    order by n.id;
   get diagnostics written = row_count;
   if written > 0 then
-    perform collab.notify_events();
+    perform collab.notify_events(w.workspace_id) from (select distinct n.workspace_id from new_jobs n) w;
   end if;
 
   if exists (select 1 from old_jobs o join new_jobs n using (id)
               where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) then
-    perform pg_notify('collab_jobs', q.queue)
-       from (select distinct n.queue from old_jobs o join new_jobs n using (id)
-              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) q;
+    perform collab.notify_jobs(w.workspace_id, w.queues)
+       from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+               from old_jobs o join new_jobs n using (id)
+              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()
+              group by n.workspace_id) w;
   end if;
   return null;
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (waking collab_events through collab.notify_events when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.notify_jobs when jobs became runnable) and rejects illegal transitions (PT409 illegal_transition).';
 
 -- >>> functions/collab.lease_lost.sql
 -- Why a fenced call (complete, fail, progress) found no running job under that token:
@@ -2705,29 +2854,51 @@ comment on function collab.metrics_window(uuid, timestamptz, text) is
   'Counters and phase latencies of a workspace since a minute, per queue and job type and in total (rollups plus live events).';
 
 -- >>> functions/collab.notify_events.sql
--- Wakes stream subscribers (`LISTEN collab_events`, empty payload), at most once per 50 ms
--- per session. A notifying transaction takes a cluster-wide lock at commit that serialises
--- it with every other notifying commit, so the hot paths (claim, complete) must not notify
--- on every transaction. Subscribers keep reading for a moment after each wake-up (and poll
--- anyway), so a wake-up skipped here delays nothing but a commit that comes more than that
--- moment after its statement; see docs/realtime.md.
-create or replace function collab.notify_events()
+-- Wakes the stream subscribers of a workspace (`LISTEN "collab_events:<workspace_id>"`, empty
+-- payload), at most once per 50 ms per session and workspace. A notifying transaction takes a
+-- cluster-wide lock at commit that serialises it with every other notifying commit, so the
+-- hot paths (claim, complete) must not notify on every transaction. Subscribers keep reading
+-- for a moment after each wake-up (and poll anyway), so a wake-up skipped here delays nothing
+-- but a commit that comes more than that moment after its statement; see docs/realtime.md.
+-- The channel and the throttle are per workspace: a tenant learns nothing of another's
+-- activity, and on a pooled connection (PostgREST, a transaction pooler) one tenant's call
+-- never silences another's wake-up (security review, finding 8 and the pooler note).
+create or replace function collab.notify_events(workspace_id uuid)
 returns void
 language plpgsql
 volatile
 as $$
 declare
-  last_notified text := current_setting('collab.events_notified_at', true);
+  stamp text := 'collab.events_notified_' || replace(notify_events.workspace_id::text, '-', '');
+  last_notified text := current_setting(stamp, true);
 begin
   if last_notified is null or last_notified = ''
      or clock_timestamp() - last_notified::timestamptz > interval '50 milliseconds' then
-    perform pg_notify('collab_events', '');
-    perform set_config('collab.events_notified_at', clock_timestamp()::text, false);
+    perform pg_notify('collab_events:' || notify_events.workspace_id::text, '');
+    perform set_config(stamp, clock_timestamp()::text, false);
   end if;
 end
 $$;
-comment on function collab.notify_events() is
-  'Notifies collab_events (empty payload) unless this session did within the last 50 ms.';
+comment on function collab.notify_events(uuid) is
+  'Notifies "collab_events:<workspace_id>" (empty payload) unless this session did for that workspace within the last 50 ms.';
+
+-- >>> functions/collab.notify_jobs.sql
+-- Wakes the workers of one workspace: one notification on `collab_jobs:<workspace_id>` whose
+-- payload lists the queues (comma-separated, sorted) that just got runnable jobs, or is empty
+-- when that list would not fit a notification (then: any queue). The triggers call it once
+-- per workspace per statement, so a batch of 10,000 jobs over 10,000 queues is one wake-up,
+-- and no tenant hears another's queue names (security review, finding 8).
+create or replace function collab.notify_jobs(workspace_id uuid, queues text[])
+returns void
+language sql
+volatile
+as $$
+  select pg_notify('collab_jobs:' || notify_jobs.workspace_id::text,
+                   case when octet_length(l.queues) <= 7000 then l.queues else '' end)
+    from (select array_to_string(notify_jobs.queues, ',') as queues) l
+$$;
+comment on function collab.notify_jobs(uuid, text[]) is
+  'Notifies "collab_jobs:<workspace_id>" with the comma-separated queues that got runnable jobs (empty: too many to list, any queue).';
 
 -- >>> functions/collab.purge_events.sql
 -- Retention of the event stream without blocking writers: deletes at most batch_size of the
@@ -2880,7 +3051,7 @@ comment on function collab.reap() is
 -- >>> functions/collab.record_presence.sql
 -- Writes one presence event (executor_online or executor_offline) into the stream, in the
 -- caller's transaction, so the event exists if and only if the presence change committed;
--- wakes stream subscribers (`collab_events`). Presence events have no job (job_id null).
+-- wakes the workspace's stream subscribers (collab.notify_events). Presence events have no job (job_id null).
 create or replace function collab.record_presence(executor collab.executors, type collab.job_event_type)
 returns void
 language plpgsql
@@ -2898,11 +3069,11 @@ begin
                              'heartbeat_seconds', (record_presence.executor).heartbeat_seconds,
                              'last_seen_at', (record_presence.executor).last_seen_at),
           collab.clock());
-  perform collab.notify_events();
+  perform collab.notify_events((record_presence.executor).workspace_id);
 end
 $$;
 comment on function collab.record_presence(collab.executors, collab.job_event_type) is
-  'Writes an executor_online / executor_offline event for the executor (job_id null) and notifies collab_events.';
+  'Writes an executor_online / executor_offline event for the executor (job_id null) and wakes the workspace''s stream subscribers.';
 
 -- >>> functions/collab.reject_transition.sql
 -- Raises PT409 illegal_transition for a job change the state machine forbids.
@@ -2965,7 +3136,7 @@ comment on function collab.release_jobs(bigint[], collab.job_event_type) is
 
 -- >>> functions/collab.require_executor.sql
 -- The executor a call acts as: it must exist in the caller's workspace and, for a signed-in
--- user, be theirs (executors.user_id = auth.uid()): an executor acts only as itself.
+-- user, be theirs (executors.user_id = collab.caller_id()): an executor acts only as itself.
 create or replace function collab.require_executor(executor_id uuid, workspace_id uuid)
 returns collab.executors
 language plpgsql
@@ -2984,7 +3155,7 @@ begin
       format('executor %s not found', require_executor.executor_id), 'executor_id',
       'register with api.register_executor first');
   end if;
-  if ex.user_id is distinct from auth.uid() and not collab.is_service_caller() then
+  if ex.user_id is distinct from collab.caller_id() and not collab.is_service_caller() then
     perform collab.raise_error('PT403', 'forbidden',
       format('executor %s belongs to another user', require_executor.executor_id), 'executor_id',
       'use the executor id api.register_executor returned to you',
@@ -3016,7 +3187,7 @@ begin
     from collab.jobs j join collab.executors e on e.id = j.executor_id
    where j.id = any (require_job_owner.job_ids)
      and j.workspace_id = require_job_owner.workspace_id
-     and e.user_id is distinct from auth.uid()
+     and e.user_id is distinct from collab.caller_id()
    limit 1;
   if other is not null then
     perform collab.raise_error('PT403', 'forbidden',
@@ -3046,7 +3217,7 @@ begin
     return ws;
   end if;
   select m.role into held from collab.members m
-   where m.workspace_id = ws and m.user_id = auth.uid();
+   where m.workspace_id = ws and m.user_id = collab.caller_id();
   if collab.role_rank(held) < collab.role_rank(require_role.min) then
     perform collab.raise_error('PT403', 'forbidden',
       format('this call needs the %s role in workspace %s (you are %s)',
@@ -3100,7 +3271,7 @@ comment on function collab.schedule_reaper() is
 -- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
 -- executor: the executor's own row). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
--- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
+-- retry_after (seconds, at most a day: a batch dearer than the burst never fits) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
 create or replace function collab.take_tokens(workspace_id uuid, action text, executor_id uuid, cost double precision)
 returns void
@@ -3169,7 +3340,7 @@ begin
         case when take_tokens.action = 'enqueue' then 'jobs' else 'executor_id' end,
         'wait retry_after seconds, then try again',
         jsonb_build_object('retry_after',
-          ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000,
+          least(ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000, 86400),
           'scope', lim.scope, 'action', take_tokens.action));
     end if;
   end loop;

@@ -46,6 +46,16 @@ end
 $temp$;
 """
 
+# -- tables: finding 9 (rate limits) --------------------------------------------------------
+RATES_UP = r"""
+update collab.rate_limits set rate_per_second = 0.001 where rate_per_second < 0.001;
+alter table collab.rate_limits add constraint rate_limits_rate_range
+  check (rate_per_second between 0.001 and 1000000);
+"""
+RATES_DOWN = r"""
+alter table collab.rate_limits drop constraint if exists rate_limits_rate_range;
+"""
+
 # -- tables: finding 3 (invitations) ---------------------------------------------------------
 INVITATIONS_UP = r"""
 """
@@ -67,11 +77,11 @@ def _run(*scripts: str) -> None:
 
 def upgrade() -> None:
     reset_code()
-    _run(INVITATIONS_UP, LIMITS_UP, REVOKE_TEMP)
+    _run(RATES_UP, INVITATIONS_UP, LIMITS_UP, REVOKE_TEMP)
     apply_snapshot(SNAPSHOT)
 
 
 def downgrade() -> None:
     reset_code()
-    _run(GRANT_TEMP_BACK, LIMITS_DOWN, INVITATIONS_DOWN)
+    _run(GRANT_TEMP_BACK, LIMITS_DOWN, INVITATIONS_DOWN, RATES_DOWN)
     apply_snapshot(PREVIOUS_SNAPSHOT)

@@ -4,7 +4,7 @@ returns table (invariant text, job_id bigint, detail jsonb)
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select * from collab.check_invariants()
 $$;

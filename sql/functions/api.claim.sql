@@ -3,8 +3,11 @@
 -- concurrency limit. Each claimed job gets a fresh lease token and a lease. Expired leases
 -- of these queues are reclaimed first, so correctness never depends on the reaper.
 -- The ids of queues without a limit are picked in one statement; queues with a limit one by
--- one, serialized per queue by a transaction advisory lock (only they pay for it); then one
--- UPDATE claims them all.
+-- one, serialized per queue by a row lock on its collab.queues row (only they pay for it);
+-- then one UPDATE claims them all. queues holds at most 100 valid names: a row lock takes no
+-- entry in the shared lock table, and the cap bounds what one call can hold (an advisory lock
+-- per named queue let one tenant fill that table and fail everyone's calls with 53200;
+-- finding 1 of the security review, tests/sql/540).
 -- Generic plans only (plan_cache_mode): with the default, the claim statement was planned
 -- again at every call (its generic plan, estimated for an unknown LIMIT, looked dearer than a
 -- custom one), a third of its cost. The claimed ids are collected first and the rows then
@@ -20,7 +23,7 @@ returns setof api.claimed_job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 as $$
 declare
@@ -46,6 +49,14 @@ begin
   if wanted is null or cardinality(wanted) = 0 then
     perform collab.raise_error('PT400', 'invalid_input',
       'queues is required (or register the executor with its queues)', 'queues');
+  end if;
+  if cardinality(wanted) > 100 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('queues holds %s names; at most 100 per call', cardinality(wanted)), 'queues');
+  end if;
+  if not (select bool_and(coalesce(collab.is_name(w.name), false)) from unnest(wanted) w(name)) then
+    perform collab.check_name('queues', (select w.name from unnest(wanted) w(name)
+                                          where not coalesce(collab.is_name(w.name), false) limit 1));
   end if;
 
   perform collab.expire_leases(ws, wanted);
@@ -79,7 +90,9 @@ begin
      order by q.name
   loop
     exit when cardinality(picked) >= claim.max_jobs;
-    perform pg_advisory_xact_lock(hashtextextended('collab.queue/' || ws::text || '/' || limited.name, 0));
+    perform 1 from collab.queues q
+     where q.workspace_id = ws and q.name = limited.name
+       for no key update;
     select limited.concurrency_limit - count(*) into budget
       from collab.jobs j
      where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
@@ -125,6 +138,6 @@ begin
 end
 $$;
 comment on function api.claim(uuid, text[], integer, integer) is
-  'Claim up to max_jobs (1-1000) jobs for executor_id from queues (default: the executor''s), highest priority then oldest run_at. Each job carries a fresh lease_token that heartbeat, progress, complete and fail must present. lease_seconds (1-86400) overrides the queue''s lease.';
+  'Claim up to max_jobs (1-1000) jobs for executor_id from queues (at most 100 names; default: the executor''s), highest priority then oldest run_at. Each job carries a fresh lease_token that heartbeat, progress, complete and fail must present. lease_seconds (1-86400) overrides the queue''s lease.';
 revoke all on function api.claim(uuid, text[], integer, integer) from public;
 grant execute on function api.claim(uuid, text[], integer, integer) to authenticated, service_role;

@@ -10,7 +10,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
@@ -30,8 +30,10 @@ begin
      where b.workspace_id = ws and b.action = configure_rate_limit.action;
     return null;
   end if;
-  if configure_rate_limit.rate_per_second <= 0 or configure_rate_limit.rate_per_second > 1e6 then
-    perform collab.raise_error('PT400', 'invalid_input', 'rate_per_second must be above 0 and at most 1000000', 'rate_per_second');
+  -- At least one token per 1,000 s: a subnormal rate (1e-320) made take_tokens' retry_after
+  -- overflow into 22003 instead of PT429 (finding 9 of the security review).
+  if configure_rate_limit.rate_per_second < 0.001 or configure_rate_limit.rate_per_second > 1e6 then
+    perform collab.raise_error('PT400', 'invalid_input', 'rate_per_second must be between 0.001 and 1000000', 'rate_per_second');
   end if;
   if configure_rate_limit.burst is not null and (configure_rate_limit.burst < 1 or configure_rate_limit.burst > 1e7) then
     perform collab.raise_error('PT400', 'invalid_input', 'burst must be between 1 and 10000000', 'burst');
@@ -54,6 +56,6 @@ begin
 end
 $$;
 comment on function api.configure_rate_limit(text, text, double precision, double precision, integer) is
-  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill, burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
+  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill (0.001-1000000), burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
 revoke all on function api.configure_rate_limit(text, text, double precision, double precision, integer) from public;
 grant execute on function api.configure_rate_limit(text, text, double precision, double precision, integer) to authenticated, service_role;

@@ -4,10 +4,10 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := auth.uid();
+  uid uuid := collab.caller_id();
   ws collab.workspaces;
 begin
   if not collab.is_service_caller() and uid is null then

@@ -7,7 +7,7 @@ returns setof api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -30,9 +30,12 @@ begin
 
   -- 1. Shape and ranges, set-based, one pass: the first bad element (by index) is reported,
   -- with its first bad field (in the order of the CASE).
-  select v.idx, v.field,
+  select v.idx,
+         case when v.field = 'keys' then (select min(k) from jsonb_object_keys(v.extra) k) else v.field end as field,
          case v.field
            when 'jobs' then 'must be a JSON object'
+           when 'keys' then 'unknown key(s) ' || (select string_agg(quote_ident(k), ', ' order by k) from jsonb_object_keys(v.extra) k)
+                            || ': a job has queue, type, payload, priority, run_at, delay, max_attempts, idempotency_key'
            when 'queue' then 'queue must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
            when 'type' then 'type must be 1-100 characters of letters, digits, ".", "_", "-" or ":"'
            when 'priority' then 'priority must be an integer between -1000000 and 1000000'
@@ -47,6 +50,9 @@ begin
       select t.ord - 1 as idx,
              case
                when jsonb_typeof(t.e) <> 'object' then 'jobs'
+               -- A misspelt key ("payloadd") would otherwise make a job without what it meant.
+               when t.e - '{queue,type,payload,priority,run_at,delay,max_attempts,idempotency_key}'::text[]
+                    <> '{}'::jsonb then 'keys'
                when jsonb_typeof(t.e -> 'queue') is distinct from 'string'
                     or not collab.is_name(t.e ->> 'queue') then 'queue'
                when jsonb_typeof(t.e -> 'type') is distinct from 'string'
@@ -66,7 +72,9 @@ begin
                when jsonb_typeof(t.e -> 'run_at') not in ('string', 'null') then 'run_at'
                when jsonb_typeof(t.e -> 'delay') not in ('string', 'null') then 'delay'
                when octet_length((t.e -> 'payload')::text) > max_payload then 'payload'
-             end as field
+             end as field,
+             case when jsonb_typeof(t.e) = 'object'
+                  then t.e - '{queue,type,payload,priority,run_at,delay,max_attempts,idempotency_key}'::text[] end as extra
         from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
     ) v
    where v.field is not null
@@ -87,7 +95,8 @@ begin
      order by t.ord
   loop
     begin
-      if (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
+      if not isfinite((bad.run_at #>> '{}')::timestamptz)
+         or (bad.run_at #>> '{}')::timestamptz > now_ + interval '10 years' then
         raise invalid_datetime_format;
       end if;
     exception when others then

@@ -16,7 +16,7 @@ returns setof api.event
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('viewer');
@@ -27,6 +27,13 @@ begin
   if events_since."limit" is null or events_since."limit" not between 1 and 10000 then
     perform collab.raise_error('PT400', 'invalid_input', 'limit must be between 1 and 10000', 'limit');
   end if;
+  if events_since.types is not null
+     and (cardinality(events_since.types) > 100
+          or not events_since.types <@ enum_range(null::collab.job_event_type)::text[]) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'types must hold at most 100 event types (enqueued, claimed, progress, succeeded, retry_scheduled, lease_expired, lease_released, dead, cancel_requested, cancelled, requeued, executor_online, executor_offline)',
+      'types');
+  end if;
   if events_since.cursor is not null then
     begin
       after_xid := split_part(events_since.cursor, ':', 1)::xid8;
@@ -34,8 +41,12 @@ begin
     exception when others then
       perform collab.raise_error('PT400', 'invalid_input', 'cursor is not a cursor returned by events_since', 'cursor');
     end;
-    if after_id > 0 and not exists (select 1 from collab.job_events e where e.id = after_id) then
-      select e.xid, e.id into oldest from collab.job_events e order by e.xid, e.id limit 1;
+    -- Both lookups stay inside the caller's workspace: another tenant's events are neither
+    -- an oracle (does id N exist?) nor a cursor to hand out (finding 7 of the security review).
+    if after_id > 0 and not exists (select 1 from collab.job_events e
+                                     where e.id = after_id and e.workspace_id = ws) then
+      select e.xid, e.id into oldest from collab.job_events e
+       where e.workspace_id = ws order by e.xid, e.id limit 1;
       if oldest is null or (after_xid, after_id) < (oldest.xid, oldest.id) then
         perform collab.raise_error('PT410', 'cursor_expired',
           format('cursor %s is older than the oldest retained event', events_since.cursor), 'cursor',

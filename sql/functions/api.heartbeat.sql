@@ -7,7 +7,7 @@ returns api.heartbeat_result
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -19,6 +19,10 @@ declare
   was_online boolean;
   held bigint[];
 begin
+  if cardinality(heartbeat.job_ids) > 10000 then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('job_ids holds %s ids; at most 10000 per call', cardinality(heartbeat.job_ids)), 'job_ids');
+  end if;
   ex := collab.require_executor(heartbeat.executor_id, ws);
   -- The old presence comes from a locked read of the current row (not ex, read unlocked).
   update collab.executors e set last_seen_at = now_, online = true
@@ -64,6 +68,6 @@ begin
 end
 $$;
 comment on function api.heartbeat(uuid, bigint[]) is
-  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
+  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, at most 10000, those whose lease it no longer holds).';
 revoke all on function api.heartbeat(uuid, bigint[]) from public;
 grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;

@@ -16,7 +16,7 @@ returns table (
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.require_role('viewer');
   select e.id, e.name, e.queues, e.heartbeat_seconds,

@@ -15,7 +15,7 @@ returns table (job api.job, cursor text)
 language plpgsql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('viewer');

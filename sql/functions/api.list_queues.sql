@@ -4,7 +4,7 @@ returns table (queue api.queue, queued bigint, running bigint, succeeded bigint,
 language sql
 stable
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.require_role('viewer');
   select collab.queue_row(q),

@@ -8,7 +8,7 @@ returns text
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   s jsonb := api.metrics_summary('all');

@@ -9,7 +9,7 @@ returns jsonb
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare

@@ -13,7 +13,7 @@ returns api.job
 language plpgsql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -4,7 +4,7 @@ returns bigint
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.purge_events(purge_events.older_than, purge_events.batch_size)
 $$;

@@ -4,7 +4,7 @@ returns jsonb
 language sql
 volatile
 security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
   select collab.reap()
 $$;

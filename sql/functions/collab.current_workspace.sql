@@ -34,7 +34,7 @@ begin
     end if;
     return ws;
   end if;
-  uid := auth.uid();
+  uid := collab.caller_id();
   if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
     perform collab.raise_error('PT403', 'forbidden',
       'this call needs a signed-in user (a JWT with a sub claim)', null,

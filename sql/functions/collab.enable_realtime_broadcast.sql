@@ -3,8 +3,9 @@
 -- statement that writes events sends one message per workspace on the private topic
 -- `workspace:<workspace_id>:events` (event `job_events`). Up to 100 events are carried in full;
 -- a bigger statement (a batch enqueue) sends their count and cursor range instead (read them
--- with api.events_since). Who may receive a topic is decided by RLS policies on
--- realtime.messages. Plain Postgres gets neither function nor trigger and pays nothing. Run
+-- with api.events_since). Who may receive a topic is decided by the RLS policy this function
+-- puts on realtime.messages (collab_workspace_events_receive: members of the workspace, through
+-- api.may_receive). Plain Postgres gets neither function nor trigger and pays nothing. Run
 -- by every migration (sql/triggers/collab.job_events.job_events_broadcast.sql); returns
 -- whether the broadcast is attached.
 create or replace function collab.enable_realtime_broadcast()
@@ -20,7 +21,7 @@ begin
     create or replace function collab.broadcast_events()
     returns trigger
     language plpgsql
-    set search_path = ''
+    set search_path = pg_catalog, pg_temp
     as $fn$
     declare
       msg record;
@@ -52,6 +53,13 @@ begin
       'Trigger (Supabase only, see collab.enable_realtime_broadcast): broadcasts the events of a statement per workspace on topic workspace:<id>:events via realtime.send.'
   $ddl$;
   execute 'revoke all on function collab.broadcast_events() from public';
+  -- Who receives a topic: members of its workspace (api.may_receive), on private channels.
+  if to_regclass('realtime.messages') is not null then
+    drop policy if exists collab_workspace_events_receive on realtime.messages;
+    create policy collab_workspace_events_receive on realtime.messages
+      for select to authenticated
+      using (realtime.messages.extension = 'broadcast' and api.may_receive(realtime.topic()));
+  end if;
   drop trigger if exists job_events_broadcast on collab.job_events;
   create trigger job_events_broadcast
   after insert on collab.job_events

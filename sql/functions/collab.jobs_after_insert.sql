@@ -1,6 +1,6 @@
--- Statement-level: one `enqueued` event per inserted job, in the same transaction, and one
--- wake-up notification per queue, plus a `collab_events` wake-up (collab.notify_events) for
--- stream subscribers. Idempotent duplicates insert nothing, so get no event.
+-- Statement-level: one `enqueued` event per inserted job, in the same transaction, and per
+-- workspace one worker wake-up naming its queues (collab.notify_jobs) and one stream wake-up
+-- (collab.notify_events). Idempotent duplicates insert nothing, so get no event.
 create or replace function collab.jobs_after_insert()
 returns trigger
 language plpgsql
@@ -16,11 +16,11 @@ begin
          n.created_at
     from new_jobs n
    order by n.id;
-  perform pg_notify('collab_jobs', q.queue)
-     from (select distinct n.queue from new_jobs n) q;
-  perform collab.notify_events();
+  perform collab.notify_jobs(w.workspace_id, w.queues), collab.notify_events(w.workspace_id)
+     from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+             from new_jobs n group by n.workspace_id) w;
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job, notifies collab_jobs with the queue name and wakes collab_events (collab.notify_events).';
+  'Trigger: writes the enqueued event of each new job and, per workspace, wakes its workers (collab.notify_jobs) and its stream subscribers (collab.notify_events).';

@@ -2,7 +2,8 @@
 -- progress), in the same transaction, and each change checked against the state machine
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
--- events, collab.notify_events wakes stream subscribers (at most once per 50 ms a session).
+-- events, collab.notify_events wakes the workspace's stream subscribers (at most once per 50 ms a
+-- session); a job that became runnable again wakes its workers (collab.notify_jobs).
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
@@ -32,17 +33,19 @@ begin
    order by n.id;
   get diagnostics written = row_count;
   if written > 0 then
-    perform collab.notify_events();
+    perform collab.notify_events(w.workspace_id) from (select distinct n.workspace_id from new_jobs n) w;
   end if;
 
   if exists (select 1 from old_jobs o join new_jobs n using (id)
               where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) then
-    perform pg_notify('collab_jobs', q.queue)
-       from (select distinct n.queue from old_jobs o join new_jobs n using (id)
-              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) q;
+    perform collab.notify_jobs(w.workspace_id, w.queues)
+       from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+               from old_jobs o join new_jobs n using (id)
+              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()
+              group by n.workspace_id) w;
   end if;
   return null;
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (waking collab_events through collab.notify_events when it wrote any) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.notify_jobs when jobs became runnable) and rejects illegal transitions (PT409 illegal_transition).';

@@ -1,6 +1,6 @@
 -- Writes one presence event (executor_online or executor_offline) into the stream, in the
 -- caller's transaction, so the event exists if and only if the presence change committed;
--- wakes stream subscribers (`collab_events`). Presence events have no job (job_id null).
+-- wakes the workspace's stream subscribers (collab.notify_events). Presence events have no job (job_id null).
 create or replace function collab.record_presence(executor collab.executors, type collab.job_event_type)
 returns void
 language plpgsql
@@ -18,8 +18,8 @@ begin
                              'heartbeat_seconds', (record_presence.executor).heartbeat_seconds,
                              'last_seen_at', (record_presence.executor).last_seen_at),
           collab.clock());
-  perform collab.notify_events();
+  perform collab.notify_events((record_presence.executor).workspace_id);
 end
 $$;
 comment on function collab.record_presence(collab.executors, collab.job_event_type) is
-  'Writes an executor_online / executor_offline event for the executor (job_id null) and notifies collab_events.';
+  'Writes an executor_online / executor_offline event for the executor (job_id null) and wakes the workspace''s stream subscribers.';

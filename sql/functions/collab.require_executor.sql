@@ -1,5 +1,5 @@
 -- The executor a call acts as: it must exist in the caller's workspace and, for a signed-in
--- user, be theirs (executors.user_id = auth.uid()): an executor acts only as itself.
+-- user, be theirs (executors.user_id = collab.caller_id()): an executor acts only as itself.
 create or replace function collab.require_executor(executor_id uuid, workspace_id uuid)
 returns collab.executors
 language plpgsql
@@ -18,7 +18,7 @@ begin
       format('executor %s not found', require_executor.executor_id), 'executor_id',
       'register with api.register_executor first');
   end if;
-  if ex.user_id is distinct from auth.uid() and not collab.is_service_caller() then
+  if ex.user_id is distinct from collab.caller_id() and not collab.is_service_caller() then
     perform collab.raise_error('PT403', 'forbidden',
       format('executor %s belongs to another user', require_executor.executor_id), 'executor_id',
       'use the executor id api.register_executor returned to you',

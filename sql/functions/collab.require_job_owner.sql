@@ -17,7 +17,7 @@ begin
     from collab.jobs j join collab.executors e on e.id = j.executor_id
    where j.id = any (require_job_owner.job_ids)
      and j.workspace_id = require_job_owner.workspace_id
-     and e.user_id is distinct from auth.uid()
+     and e.user_id is distinct from collab.caller_id()
    limit 1;
   if other is not null then
     perform collab.raise_error('PT403', 'forbidden',

@@ -14,7 +14,7 @@ begin
     return ws;
   end if;
   select m.role into held from collab.members m
-   where m.workspace_id = ws and m.user_id = auth.uid();
+   where m.workspace_id = ws and m.user_id = collab.caller_id();
   if collab.role_rank(held) < collab.role_rank(require_role.min) then
     perform collab.raise_error('PT403', 'forbidden',
       format('this call needs the %s role in workspace %s (you are %s)',

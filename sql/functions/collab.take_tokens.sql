@@ -2,7 +2,7 @@
 -- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
 -- executor: the executor's own row). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
--- retry_after (seconds) in DETAIL; the refused call rolls back, so it consumes nothing.
+-- retry_after (seconds, at most a day: a batch dearer than the burst never fits) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
 create or replace function collab.take_tokens(workspace_id uuid, action text, executor_id uuid, cost double precision)
 returns void
@@ -71,7 +71,7 @@ begin
         case when take_tokens.action = 'enqueue' then 'jobs' else 'executor_id' end,
         'wait retry_after seconds, then try again',
         jsonb_build_object('retry_after',
-          ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000,
+          least(ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000, 86400),
           'scope', lim.scope, 'action', take_tokens.action));
     end if;
   end loop;

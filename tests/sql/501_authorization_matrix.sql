@@ -50,6 +50,8 @@ insert into matrix values
    '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('list_queues', $$select * from api.list_queues()$$,
    '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
+  ('may_receive', $$select api.may_receive('workspace:aaaaaaaa-0000-0000-0000-00000000000a:events')$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('metrics_prometheus', $$select api.metrics_prometheus()$$,
    '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('metrics_summary', $$select api.metrics_summary()$$,
@@ -69,7 +71,9 @@ insert into matrix values
   ('requeue', $$select api.requeue(array[%5$s]::bigint[])$$,
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'PT404 job_not_found', 'ok'),
   ('resume_queue', $$select api.resume_queue('q')$$,
-   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok');
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('whoami', $$select api.whoami()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok');
 
 create temp table callers (caller text primary key, role text, claims jsonb);
 insert into callers values

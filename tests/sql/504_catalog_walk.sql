@@ -1,16 +1,25 @@
--- Walk the catalog: every SECURITY DEFINER function of the project pins search_path to '' (and
--- the helpers they call do not repeat it),
+-- Walk the catalog: every SECURITY DEFINER function of the project pins search_path to
+-- `pg_catalog, pg_temp` (pg_temp listed, so searched last: with '' Postgres searches it first
+-- for types and tables, and a caller's temporary domain could shadow jsonb; finding 2 of the
+-- security review), and the helpers they call do not repeat it,
 -- and anon/authenticated reach nothing outside schema api (no table, sequence or function of
 -- collab, no USAGE on it). The auth schema is Supabase's (uid, role, jwt) and is left aside.
 BEGIN;
-select plan(8);
+select plan(10);
 
 select is(
   (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname in ('api', 'collab') and p.prosecdef
-      and not coalesce('search_path=""' = any (p.proconfig), false)),
-  null, 'every SECURITY DEFINER function of api and collab sets search_path = ''''');
+      and not coalesce('search_path=pg_catalog, pg_temp' = any (p.proconfig), false)),
+  null, 'every SECURITY DEFINER function of api and collab sets search_path = pg_catalog, pg_temp');
+select is(
+  (select string_agg(p.oid::regprocedure::text, ', ' order by 1)
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname in ('api', 'collab')
+      and exists (select 1 from unnest(p.proconfig) c
+                   where c like 'search_path=%' and c <> 'search_path=pg_catalog, pg_temp')),
+  null, 'no function of api or collab sets any other search_path (an empty one searches pg_temp first)');
 select cmp_ok((select count(*)::integer from pg_proc p join pg_namespace n on n.oid = p.pronamespace
                 where n.nspname = 'api' and p.prosecdef), '>=', 25, 'and there are many to check');
 -- The helpers of collab run inside those functions, under their empty search_path, and are
@@ -48,6 +57,9 @@ select is(
      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
     where n.nspname in ('api', 'collab') and has_function_privilege('public', p.oid, 'execute')),
   null, 'no function of api or collab is executable by PUBLIC');
+
+select ok(not has_database_privilege('public', current_database(), 'temporary'),
+          'PUBLIC may not create temporary objects in a database Collab''s migrations own');
 
 select * from finish();
 ROLLBACK;

@@ -7,7 +7,7 @@ select plan(5);
 
 select is((select array_to_string(p.proconfig, ',') from pg_proc p
             where p.oid = 'api.complete_batch(jsonb)'::regprocedure),
-          'search_path="",plan_cache_mode=force_generic_plan',
+          'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan',
           'api.complete_batch sets plan_cache_mode = force_generic_plan');
 
 select api.register_executor('batch-probe', array['cb']) as ex \gset

@@ -34,9 +34,16 @@ SQL_TESTS = REPO / "tests" / "sql"
 HELPERS = SQL_TESTS / "helpers" / "tests_schema.sql"
 
 # pgTAP's functions land in `public`; tests call them after switching to the API roles.
+# pgTAP keeps its state in temporary tables (results_eq, is_empty, ... create more as the
+# caller): the migrations revoke TEMP from PUBLIC (docs/security.md), so the test database
+# gives it back to the API roles, and to them only.
 GRANT_PGTAP = """
 grant usage on schema public to public;
 grant execute on all functions in schema public to public, anon, authenticated, service_role;
+do $temp$ begin
+  execute format('grant temporary on database %I to anon, authenticated, service_role',
+                 current_database());
+end $temp$;
 """
 
 

@@ -15,7 +15,7 @@ comment on schema tests is 'pgTAP helpers for Collab test databases (never insta
 -- session user. Once a test switches to anon/authenticated/service_role those roles must be
 -- able to record results, so the helpers share the session's temporary tables with them.
 create or replace function tests.share_pgtap_state() returns void
-language plpgsql security definer set search_path = '' as $$
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
   if exists (select 1 from pg_namespace where oid = pg_my_temp_schema()) then
     execute format('grant all on all tables in schema %I to anon, authenticated, service_role',
@@ -172,12 +172,12 @@ comment on function tests.tenancy_fixture() is
 
 -- The job of a fixture workspace ('a' or 'b') of the given type: doomed (dead), running, queued.
 create or replace function tests.job(ws text, job_type text) returns bigint
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
   select j.id from collab.jobs j
    where j.workspace_id = tests.id('workspace_' || job.ws) and j.type = job.job_type
 $$;
 create or replace function tests.token(ws text, job_type text) returns uuid
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
   select j.lease_token from collab.jobs j
    where j.workspace_id = tests.id('workspace_' || token.ws) and j.type = token.job_type
 $$;
@@ -203,11 +203,11 @@ comment on function tests.outcome(text) is
 -- collab.* is not executable by the API roles; these probes call it the way an api function
 -- does (security definer, so `role` and the claims stay the caller's).
 create or replace function tests.current_workspace() returns uuid
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
   select collab.current_workspace()
 $$;
 create or replace function tests.require_role(min text) returns uuid
-language sql stable security definer set search_path = '' as $$
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
   select collab.require_role(require_role.min)
 $$;
 
