@@ -246,6 +246,44 @@ def _json(value: Any) -> Jsonb | None:
     return None if value is None else Jsonb(value)
 
 
+def claims_json(claims: Mapping[str, Any] | None) -> str | None:
+    """The ``request.jwt.claims`` text of ``claims`` (None: no claims, empty ones included)."""
+    return json.dumps(dict(claims)) if claims else None
+
+
+def execute_as(
+    cur: psycopg.Cursor[Any], sql: str, params: Mapping[str, Any], claims: str | None
+) -> None:
+    """Execute one api call on ``cur`` as the caller ``claims`` names (None: the session's).
+
+    With claims, ``request.jwt.claims`` is set transaction-locally in the same transaction as
+    the call, both sent in one pipeline: one round trip, and the connection (pooled, or shared
+    by a transaction-mode pooler) keeps no claims afterwards. The connection is in autocommit,
+    so the statements up to the pipeline's Sync are one implicit transaction: the claims end
+    with it, committed or rolled back. Without claims this is a plain execute.
+    """
+    if claims is None:
+        cur.execute(sql, params)
+        return
+    conn = cur.connection
+    with conn.pipeline():
+        conn.execute(queries.SET_CLAIMS, [claims])
+        cur.execute(sql, params)
+
+
+async def aexecute_as(
+    cur: psycopg.AsyncCursor[Any], sql: str, params: Mapping[str, Any], claims: str | None
+) -> None:
+    """The asyncio form of :func:`execute_as`."""
+    if claims is None:
+        await cur.execute(sql, params)
+        return
+    conn = cur.connection
+    async with conn.pipeline():
+        await conn.execute(queries.SET_CLAIMS, [claims])
+        await cur.execute(sql, params)
+
+
 # -- the client ---------------------------------------------------------------------------
 
 
@@ -253,7 +291,10 @@ class Client:
     """A pool of connections and one method per ``api`` function.
 
     ``claims`` (a dict) is set as ``request.jwt.claims`` on every call, the way PostgREST
-    does, so the same client can act for a workspace when connected directly.
+    does, so the same client can act for a workspace when connected directly. They are set
+    transaction-locally, in the call's own transaction and round trip (:func:`execute_as`),
+    never on the session: behind a transaction-mode pooler (Supavisor, PgBouncer) no other
+    client can inherit them.
     """
 
     def __init__(
@@ -271,21 +312,15 @@ class Client:
             dsn = database_url()
         self.dsn = dsn
         self.claims = dict(claims) if claims else None
+        self._claims_json = claims_json(self.claims)
         self.pool = ConnectionPool(
             dsn,
             min_size=min_size,
             max_size=max_size,
             kwargs={"autocommit": True, "application_name": application_name},
-            configure=self._configure,
             open=True,
             name="collab",
         )
-
-    def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        if self.claims is not None:
-            conn.execute(
-                "select set_config('request.jwt.claims', %s, false)", [json.dumps(self.claims)]
-            )
 
     def close(self) -> None:
         self.pool.close()
@@ -306,7 +341,7 @@ class Client:
 
     def _all(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         with self._cursor() as cur:
-            cur.execute(sql, params)
+            execute_as(cur, sql, params, self._claims_json)
             return cur.fetchall()
 
     def _one(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -555,6 +590,11 @@ class Client:
         return [_row(Event, r) for r in rows]
 
     # realtime (docs/realtime.md) ------------------------------------------------------
+    def whoami(self) -> dict[str, Any]:
+        """The caller (``api.whoami``): user_id, workspace_id (where every call of this client
+        acts), role there, and that workspace's LISTEN channels jobs_channel, events_channel."""
+        return dict(self._one(queries.WHOAMI, {})["whoami"])
+
     def subscribe(
         self,
         cursor: str | None = None,

@@ -79,7 +79,16 @@ select * from api.events_since(cursor => %(cursor)s, "limit" => %(limit)s, queue
 REAP = "select api.reap() as reap"
 
 # -- realtime (docs/realtime.md) ------------------------------------------------------------
-LISTEN_EVENTS = "listen collab_events"
+# The caller and the LISTEN channels of their workspace (jobs_channel, events_channel). The
+# channels are quoted identifiers (they hold ':' and '-'): LISTEN {} with sql.Identifier.
+WHOAMI = "select api.whoami() as whoami"
+
+LISTEN_CHANNEL = "listen {}"
+
+# -- claims (sent with every call of a client that has claims) ------------------------------
+# Transaction-local, as PostgREST sets them: sent in the same pipeline (one round trip, one
+# transaction) as the api call that follows it, so a pooled server connection keeps nothing.
+SET_CLAIMS = "select set_config('request.jwt.claims', %s, true)"
 
 LIST_EXECUTORS = "select * from api.list_executors()"
 
@@ -88,8 +97,6 @@ select api.purge_events(older_than => %(older_than)s, batch_size => %(batch_size
 """
 
 CHECK_INVARIANTS = "select * from api.check_invariants()"
-
-LISTEN = "listen collab_jobs"
 
 # -- metrics (docs/metrics.md) --------------------------------------------------------------
 METRICS_SUMMARY = "select api.metrics_summary(since => %(since)s, queue => %(queue)s) as summary"

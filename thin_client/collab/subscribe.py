@@ -1,38 +1,43 @@
 """Subscriptions to the event stream: catch up from a cursor, then follow live.
 
 A subscription reads ``api.events_since`` page by page from its cursor and, once caught up,
-sleeps on ``LISTEN collab_events`` (the events triggers notify it once per statement) with a
-poll fallback: a wake-up is only a hint, the table is the truth, so a lost notification
-costs at most ``poll_seconds`` of latency, never an event. The cursor advances only when an
+sleeps on its workspace's channel ``collab_events:<workspace_id>`` (the events triggers notify
+it once per statement; the channel comes from ``api.whoami``, asked once as the subscriber's
+caller) with a poll fallback: a wake-up is only a hint, the table is the truth, so a lost
+notification costs at most ``poll_seconds`` of latency, never an event. The cursor advances only when an
 event is handed to the caller; when the connection drops (the database restarts, a network
 blip) the subscription reconnects with backoff and resumes from that cursor, so every
 committed event is delivered once, in cursor order. ``Subscription.cursor`` is the position
 to persist; pass it back as ``cursor=`` to resume in another process.
 
-A session notifies at most once per 50 ms (``collab.notify_events``: notifying commits are
-serialised cluster-wide), so after any activity (a wake-up, or a read that found events) a
-subscription reads again within ``HOT_SECONDS`` instead of waiting for the next wake-up.
+A session notifies a workspace at most once per 50 ms (``collab.notify_events``: notifying
+commits are serialised cluster-wide), so after any activity (a wake-up, or a read that found
+events) a subscription reads again within ``HOT_SECONDS`` instead of waiting for the next
+wake-up.
 
 Errors raised by the database that are not about the connection (for example PT410
 ``cursor_expired``, PT400 ``invalid_input``) are raised to the caller, typed as the client
 types them (``collab.client.Gone``, ...).
+
+Claims are sent with every call, transaction-locally (``collab.client.execute_as``): the
+subscription's connection never holds them at session level.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from collab import queries
-from collab.client import Event, _row, translate
+from collab.client import Event, _row, aexecute_as, claims_json, execute_as, translate
 
 # How long after activity a subscription keeps re-reading without a wake-up (longer than the
 # 50 ms notification window of collab.notify_events), and how often it does meanwhile.
@@ -67,7 +72,8 @@ class _Base:
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.reconnects = 0
-        self._claims = json.dumps(dict(claims)) if claims else None
+        self._claims = claims_json(claims)
+        self._channel: str | None = None  # the workspace's events channel, from api.whoami
         self._params: dict[str, Any] = {
             "limit": batch_size,
             "queue": queue,
@@ -97,6 +103,10 @@ class _Base:
 
     def _backoff(self, failures: int) -> float:
         return float(min(self.max_backoff_seconds, 0.1 * 2 ** min(failures, 10)))
+
+    @staticmethod
+    def _listen(channel: str) -> sql.Composed:
+        return sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(channel))
 
 
 class Subscription(_Base, Iterator[Event]):
@@ -131,20 +141,36 @@ class Subscription(_Base, Iterator[Event]):
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             conn = psycopg.connect(self.dsn, autocommit=True, application_name="collab-subscribe")
-            if self._claims is not None:
-                conn.execute("select set_config('request.jwt.claims', %s, false)", [self._claims])
             # LISTEN before reading: a commit between the read and the wait still wakes us.
             if self.follow:
-                conn.execute(queries.LISTEN_EVENTS)
+                try:
+                    if self._channel is None:
+                        self._channel = str(self._whoami(conn)["events_channel"])
+                    conn.execute(self._listen(self._channel))
+                except BaseException:
+                    conn.close()
+                    raise
             if self._conn is not None:
                 self.reconnects += 1
             self._conn = conn
         return self._conn
 
+    def _whoami(self, conn: psycopg.Connection[Any]) -> dict[str, Any]:
+        with conn.cursor(row_factory=dict_row) as cur:
+            try:
+                execute_as(cur, queries.WHOAMI, {}, self._claims)
+            except RECONNECT_ERRORS:
+                raise
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
+            row = cur.fetchone()
+        assert row is not None
+        return dict(row["whoami"])
+
     def _fetch(self, conn: psycopg.Connection[Any]) -> int:
         with conn.cursor(row_factory=dict_row) as cur:
             try:
-                cur.execute(queries.EVENTS_SINCE, self._query_params())
+                execute_as(cur, queries.EVENTS_SINCE, self._query_params(), self._claims)
             except RECONNECT_ERRORS:
                 raise
             except psycopg.Error as exc:
@@ -214,21 +240,35 @@ class AsyncSubscription(_Base, AsyncIterator[Event]):
             conn = await psycopg.AsyncConnection.connect(
                 self.dsn, autocommit=True, application_name="collab-subscribe"
             )
-            if self._claims is not None:
-                await conn.execute(
-                    "select set_config('request.jwt.claims', %s, false)", [self._claims]
-                )
             if self.follow:
-                await conn.execute(queries.LISTEN_EVENTS)
+                try:
+                    if self._channel is None:
+                        self._channel = str((await self._whoami(conn))["events_channel"])
+                    await conn.execute(self._listen(self._channel))
+                except BaseException:
+                    await conn.close()
+                    raise
             if self._conn is not None:
                 self.reconnects += 1
             self._conn = conn
         return self._conn
 
+    async def _whoami(self, conn: psycopg.AsyncConnection[Any]) -> dict[str, Any]:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            try:
+                await aexecute_as(cur, queries.WHOAMI, {}, self._claims)
+            except RECONNECT_ERRORS:
+                raise
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
+            row = await cur.fetchone()
+        assert row is not None
+        return dict(row["whoami"])
+
     async def _fetch(self, conn: psycopg.AsyncConnection[Any]) -> int:
         async with conn.cursor(row_factory=dict_row) as cur:
             try:
-                await cur.execute(queries.EVENTS_SINCE, self._query_params())
+                await aexecute_as(cur, queries.EVENTS_SINCE, self._query_params(), self._claims)
             except RECONNECT_ERRORS:
                 raise
             except psycopg.Error as exc:

@@ -1,7 +1,9 @@
 """``collab.Worker``: runs handlers for claimed jobs. Thin: every decision is the database's.
 
-One loop claims batches sized to the free slots and wakes on ``LISTEN collab_jobs`` (with a
-poll fallback); a reporter thread sends finished jobs with one ``api.complete_batch`` on
+One loop claims batches sized to the free slots and wakes on its workspace's channel
+``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
+notification names the queues that got runnable jobs, or none for "any"), with a poll
+fallback; a reporter thread sends finished jobs with one ``api.complete_batch`` on
 another connection, so reporting one batch overlaps claiming the next (a slot is free when
 its handler returns; at most twice ``concurrency`` leases are held, counting finished jobs
 not reported yet). A heartbeat
@@ -35,6 +37,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 
 from collab import queries
 from collab.client import ClaimedJob, Client, LeaseLost
@@ -112,6 +115,7 @@ class Worker:
             raise ValueError("a worker needs at least one queue")
         self.client = client
         self.queues = list(queues)
+        self._queue_set = frozenset(self.queues)
         self.concurrency = max(1, concurrency)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}"
         self.lease_seconds = lease_seconds
@@ -137,6 +141,7 @@ class Worker:
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listen_stop_r = self._listen_stop_w = -1
+        self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
 
     # -- registration --------------------------------------------------------------------
     def task(self, type: str) -> Callable[[Handler], Handler]:
@@ -185,6 +190,8 @@ class Worker:
                 self.executor_id = self.client.register_executor(
                     self.name, self.queues, heartbeat_seconds=self.heartbeat_seconds
                 )
+                if self.listen and self._jobs_channel is None:
+                    self._jobs_channel = str(self.client.whoami()["jobs_channel"])
                 break
             except psycopg.OperationalError as exc:  # the database is restarting: wait for it
                 log.warning("register failed, retrying: %s", exc)
@@ -396,7 +403,10 @@ class Worker:
                 with psycopg.connect(
                     self.client.dsn, autocommit=True, application_name=f"collab-listen {self.name}"
                 ) as conn:
-                    conn.execute(queries.LISTEN)
+                    assert self._jobs_channel is not None
+                    conn.execute(
+                        sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
+                    )
                     while not self._stopped.is_set():
                         ready, _, _ = select.select(
                             [conn.fileno(), self._listen_stop_r], [], [], 1.0
@@ -405,13 +415,18 @@ class Worker:
                             return
                         if ready:
                             for note in conn.notifies(timeout=0):
-                                if note.payload in self.queues:
+                                if self._wakes_me(note.payload):
                                     self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 if self._stopped.is_set():
                     return
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
+
+    def _wakes_me(self, payload: str) -> bool:
+        """A wake-up names the queues that got runnable jobs (comma-separated); an empty one
+        means any queue (too many to list)."""
+        return payload == "" or not self._queue_set.isdisjoint(payload.split(","))
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

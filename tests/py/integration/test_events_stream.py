@@ -1,6 +1,6 @@
 """The event stream over several real connections: gap-free cursors under interleaved
-transactions, subscriptions (sync and async) woken by ``collab_events``, filters, presence,
-and retention (PT410 ``cursor_expired``)."""
+transactions, subscriptions (sync and async) woken by ``collab_events:<workspace_id>``, filters,
+presence, and retention (PT410 ``cursor_expired``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from collab.client import Client, Event, Gone
 
@@ -165,8 +166,15 @@ def test_subscribe_catches_up_then_is_woken_by_the_events_notification(client: C
         began = time.monotonic()
         live = next(sub)
         assert live.type == "enqueued" and live.job_id != first.id
-        assert time.monotonic() - began < 5, "woken by LISTEN collab_events, not by the poll"
+        assert time.monotonic() - began < 5, "woken by the events channel, not by the poll"
         assert sub.cursor == live.cursor
+
+
+def listen_events(listener: psycopg.Connection[Row], client: Client) -> str:
+    """LISTEN on the events channel of the client's workspace; its name."""
+    channel = str(client.whoami()["events_channel"])
+    listener.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
+    return channel
 
 
 def test_updates_notify_collab_events_once_per_statement(client: Client, db_url: str) -> None:
@@ -175,11 +183,11 @@ def test_updates_notify_collab_events_once_per_statement(client: Client, db_url:
         client.enqueue("note", "t")
     time.sleep(0.1)  # past the 50 ms window of collab.notify_events
     with psycopg.connect(db_url, autocommit=True) as listener:
-        listener.execute("listen collab_events")
+        channel = listen_events(listener, client)
         claimed = client.claim(ex, ["note"], max_jobs=3)
         assert len(claimed) == 3
         notes = list(listener.notifies(timeout=1.0))
-    assert [n.channel for n in notes] == ["collab_events"], "one claim statement: one wake-up"
+    assert [n.channel for n in notes] == [channel], "one claim statement: one wake-up"
 
 
 def test_a_burst_notifies_once_yet_every_event_arrives_at_once(db_url: str) -> None:
@@ -191,7 +199,7 @@ def test_a_burst_notifies_once_yet_every_event_arrives_at_once(db_url: str) -> N
             reader.subscribe(queue="burst", poll_seconds=30) as sub,
         ):
             assert next(sub).type == "enqueued"
-            listener.execute("listen collab_events")
+            listen_events(listener, one)
             began = time.monotonic()
             ids = [one.enqueue("burst", "t").id for _ in range(5)]  # one session, < 50 ms
             got = [next(sub).job_id for _ in range(5)]
