@@ -2,9 +2,83 @@
 -- change the files under sql/ and make a new revision (`collab migrate new`).
 set check_function_bodies = off;
 
+-- >>> functions/api.accept_invitation.sql
+-- The invited user joins: their pending invitation to workspace_id (api.add_member by an admin)
+-- becomes a membership with the invited role, in one statement pair under the invitation's row
+-- lock (a concurrent accept, decline or remove_member waits, then finds nothing). Called by
+-- the invitee, who is not a member yet: the caller is the JWT's sub (collab.caller_id), never
+-- collab.current_workspace. PT403 forbidden without a signed-in user; PT404
+-- invitation_not_found when there is none for the caller (or it was cancelled or declined);
+-- PT410 invitation_expired after its expires_at (ask for a new one). A caller who became a
+-- member meanwhile keeps their role and the invitation is dropped.
+create or replace function api.accept_invitation(workspace_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  uid uuid := collab.caller_id();
+  invitation collab.invitations;
+  held text;
+begin
+  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
+    perform collab.raise_error('PT403', 'forbidden',
+      'accepting an invitation needs the invited signed-in user (a JWT with a sub claim)', null,
+      'sign in as the invited user', jsonb_build_object('required_role', 'authenticated'));
+  end if;
+  if accept_invitation.workspace_id is null then
+    perform collab.raise_error('PT400', 'invalid_input', 'workspace_id is required', 'workspace_id');
+  end if;
+  select i.* into invitation from collab.invitations i
+   where i.workspace_id = accept_invitation.workspace_id and i.user_id = uid
+   for update;
+  if invitation.user_id is null then
+    perform collab.raise_error('PT404', 'invitation_not_found',
+      format('you have no pending invitation to workspace %s', accept_invitation.workspace_id),
+      'workspace_id', 'ask an admin of the workspace to invite you (api.add_member)');
+  end if;
+  if invitation.expires_at <= collab.clock() then
+    perform collab.raise_error('PT410', 'invitation_expired',
+      format('your invitation to workspace %s expired at %s', accept_invitation.workspace_id,
+             invitation.expires_at),
+      'workspace_id', 'ask an admin of the workspace to invite you again',
+      jsonb_build_object('expires_at', invitation.expires_at));
+  end if;
+  delete from collab.invitations i
+   where i.workspace_id = invitation.workspace_id and i.user_id = uid;
+  insert into collab.members as m (workspace_id, user_id, role)
+  values (invitation.workspace_id, uid, invitation.role)
+  on conflict on constraint members_pkey do nothing
+  returning m.role into held;
+  if held is null then
+    select m.role into held from collab.members m
+     where m.workspace_id = invitation.workspace_id and m.user_id = uid;
+  end if;
+  return jsonb_build_object('workspace_id', invitation.workspace_id,
+                            'name', (select w.name from collab.workspaces w where w.id = invitation.workspace_id),
+                            'user_id', uid, 'role', held, 'status', 'member');
+end
+$$;
+comment on function api.accept_invitation(uuid) is
+  'Join workspace_id with the role of your pending invitation (api.add_member by one of its admins). Returns {workspace_id, name, user_id, role, status: member}. PT404 invitation_not_found when you have none there, PT410 invitation_expired after its expires_at (ask for a new one). Needs a signed-in user. A user of several workspaces then names one in the workspace_id claim of their token.';
+revoke all on function api.accept_invitation(uuid) from public;
+grant execute on function api.accept_invitation(uuid) to authenticated, service_role;
+
 -- >>> functions/api.add_member.sql
--- Add a user to the caller's workspace, or change their role (admin and up; nobody grants
--- or changes a role above their own).
+-- Add a user to the caller's workspace, or change a member's role (admin and up).
+-- * A service caller adds (or changes) the membership directly.
+-- * An admin or owner naming an existing member changes their role directly. Nobody grants a
+--   role above their own or changes the role of someone above them, and only an owner changes
+--   the role of another admin (an admin may still change their own).
+-- * An admin or owner naming a user who is not a member writes (or refreshes) a pending
+--   invitation in collab.invitations instead (finding 3 of the security review): nobody
+--   becomes a member of a workspace without accepting (api.accept_invitation).
+-- * A workspace that has an owner keeps one: demoting its last owner is PT409 last_owner. The
+--   owner rows are locked before they are counted, so two concurrent demotions (or a
+--   demotion and a leave) of the last two owners cannot both succeed.
+-- * The invitations a demoted member sent to a role above their new one lapse.
 create or replace function api.add_member(user_id uuid, role text default 'member')
 returns jsonb
 language plpgsql
@@ -14,8 +88,11 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('admin');
+  service boolean := collab.is_service_caller();
+  uid uuid := collab.caller_id();
   mine text;
   theirs text;
+  invitation collab.invitations;
 begin
   if add_member.user_id is null then
     perform collab.raise_error('PT400', 'invalid_input', 'user_id is required', 'user_id');
@@ -24,26 +101,74 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       'role must be one of owner, admin, member, viewer', 'role');
   end if;
-  if not collab.is_service_caller() then
+  select m.role into theirs from collab.members m
+   where m.workspace_id = ws and m.user_id = add_member.user_id;
+  if not service then
     select m.role into mine from collab.members m
-     where m.workspace_id = ws and m.user_id = auth.uid();
-    select m.role into theirs from collab.members m
-     where m.workspace_id = ws and m.user_id = add_member.user_id;
+     where m.workspace_id = ws and m.user_id = uid;
     if collab.role_rank(add_member.role) > collab.role_rank(mine)
-       or collab.role_rank(theirs) > collab.role_rank(mine) then
+       or collab.role_rank(theirs) > collab.role_rank(mine)
+       or (theirs = 'admin' and mine = 'admin' and add_member.user_id <> uid) then
       perform collab.raise_error('PT403', 'forbidden',
-        format('a %s cannot grant the %s role or change the role of a %s', mine, add_member.role, coalesce(theirs, 'non-member')),
-        'role', 'ask an owner', jsonb_build_object('required_role', 'owner'));
+        format('a %s cannot grant the %s role or change the role of %s', mine, add_member.role,
+               case when theirs is null then 'a non-member'
+                    when add_member.user_id = uid then 'themselves'
+                    else 'a ' || theirs || ' (an admin''s role is changed by an owner)' end),
+        'role', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
     end if;
+    if theirs is not null then
+      if add_member.role <> 'owner' then
+        perform collab.require_another_owner(ws, add_member.user_id);  -- locks, then counts
+      end if;
+      -- The rank rules again on the row as it is when updated (a concurrent change waits or wins).
+      update collab.members m set role = add_member.role
+       where m.workspace_id = ws and m.user_id = add_member.user_id
+         and collab.role_rank(m.role) <= collab.role_rank(mine)
+         and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid);
+      if found then
+        delete from collab.invitations i where i.workspace_id = ws and i.user_id = add_member.user_id;
+        -- Invitations they sent to a role above their new one lapse.
+        delete from collab.invitations i
+         where i.workspace_id = ws and i.invited_by = add_member.user_id
+           and collab.role_rank(i.role) > collab.role_rank(add_member.role);
+        return jsonb_build_object('workspace_id', ws, 'user_id', add_member.user_id,
+                                  'role', add_member.role, 'status', 'member');
+      end if;
+      if exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = add_member.user_id) then
+        perform collab.raise_error('PT403', 'forbidden',
+          format('a %s cannot change the role of user %s, whose role changed meanwhile', mine, add_member.user_id),
+          'role', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
+      end if;
+      -- They left meanwhile: no longer a member, so they are invited like anyone else.
+    end if;
+    -- Not a member: an invitation the user accepts (or not), never a membership.
+    insert into collab.invitations as i (workspace_id, user_id, role, invited_by, created_at, expires_at)
+    values (ws, add_member.user_id, add_member.role, uid, collab.clock(), collab.clock() + interval '7 days')
+    on conflict on constraint invitations_pkey do update
+      set role = excluded.role, invited_by = excluded.invited_by,
+          created_at = excluded.created_at, expires_at = excluded.expires_at
+    returning i.* into invitation;
+    return jsonb_build_object('workspace_id', ws, 'user_id', add_member.user_id,
+                              'role', add_member.role, 'status', 'invited',
+                              'expires_at', invitation.expires_at);
+  end if;
+  -- A service caller writes the membership directly.
+  if add_member.role <> 'owner' then
+    perform collab.require_another_owner(ws, add_member.user_id);  -- locks, then counts
   end if;
   insert into collab.members as m (workspace_id, user_id, role)
   values (ws, add_member.user_id, add_member.role)
   on conflict on constraint members_pkey do update set role = excluded.role;
-  return jsonb_build_object('workspace_id', ws, 'user_id', add_member.user_id, 'role', add_member.role);
+  delete from collab.invitations i
+   where i.workspace_id = ws
+     and (i.user_id = add_member.user_id
+          or (i.invited_by = add_member.user_id and collab.role_rank(i.role) > collab.role_rank(add_member.role)));
+  return jsonb_build_object('workspace_id', ws, 'user_id', add_member.user_id,
+                            'role', add_member.role, 'status', 'member');
 end
 $$;
 comment on function api.add_member(uuid, text) is
-  'Add user_id to the caller''s workspace with role (owner, admin, member, viewer; default member) or change their role. Needs admin; nobody grants or changes a role above their own.';
+  'Give user_id a role (owner, admin, member, viewer; default member) in the caller''s workspace. Needs admin; nobody grants a role above their own or changes the role of someone above them, and only an owner changes another admin''s role. An existing member''s role is changed at once (status member). Since revision 0007 a user who is not a member is only invited (status invited, with expires_at, 7 days): they join with accept_invitation. Service callers add members directly. Demoting the last owner is PT409 last_owner; invitations a demoted member sent to a role above their new one are cancelled. Returns {workspace_id, user_id, role, status}.';
 revoke all on function api.add_member(uuid, text) from public;
 grant execute on function api.add_member(uuid, text) to authenticated, service_role;
 
@@ -250,7 +375,8 @@ grant execute on function api.claim(uuid, text[], integer, integer) to authentic
 -- >>> functions/api.complete.sql
 -- Finish a job with its result. Fenced: only the current lease token of a running job
 -- counts; anything else is PT409 lease_lost and changes nothing. Repeating a complete that
--- succeeded, with the same token, returns the same job and writes nothing.
+-- succeeded, with the same token, returns the same job and writes nothing. A result larger
+-- than the workspace's max_payload_bytes (JSON text) is PT400 invalid_input naming result.
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -266,6 +392,14 @@ declare
   ws uuid := collab.require_role('member');
   j collab.jobs;
 begin
+  -- The result is capped like a payload: its JSON text may not exceed max_payload_bytes.
+  if complete.result is not null and octet_length(complete.result::text)
+     > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('result is larger than %s bytes (the workspace''s max_payload_bytes)',
+             (select w.max_payload_bytes from collab.workspaces w where w.id = ws)),
+      'result', 'store a large result elsewhere and return a reference to it; the job is still running');
+  end if;
   perform collab.require_job_owner(array[complete.job_id], ws);
   update collab.jobs x set
     status = 'succeeded', last_event = 'succeeded', result = complete.result,
@@ -288,14 +422,15 @@ begin
 end
 $$;
 comment on function api.complete(bigint, uuid, jsonb) is
-  'Complete a running job with its result, presenting its current lease_token (else PT409 lease_lost). Idempotent for the same token.';
+  'Complete a running job with its result, presenting its current lease_token (else PT409 lease_lost). Idempotent for the same token. result: at most the workspace''s max_payload_bytes of JSON text (else PT400 invalid_input).';
 revoke all on function api.complete(bigint, uuid, jsonb) from public;
 grant execute on function api.complete(bigint, uuid, jsonb) to authenticated, service_role;
 
 -- >>> functions/api.complete_batch.sql
 -- Complete many jobs in one statement (the worker's hot path). items: a JSON array of
 -- {"job_id": n, "lease_token": "uuid", "result": any}. Each item is fenced like
--- api.complete and reported on its own: a stale token fails only its item (lease_lost).
+-- api.complete and reported on its own: a stale token fails only its item (lease_lost). A
+-- result larger than max_payload_bytes is PT400 invalid_input naming its index (nothing done).
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -314,6 +449,7 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
   ws uuid := collab.require_role('member');
+  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
   now_ timestamptz := collab.clock();
   bad record;
   outcomes api.completion[];
@@ -333,7 +469,10 @@ begin
                     or (t.e ->> 'job_id') !~ '^[0-9]{1,18}$', 'job_id must be a positive integer'),
       (2, 'lease_token', coalesce(jsonb_typeof(t.e -> 'lease_token'), '') <> 'string'
                          or (t.e ->> 'lease_token') !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
-          'lease_token must be a uuid')
+          'lease_token must be a uuid'),
+      -- Capped like a payload (only items that carry a result pay for its text).
+      (3, 'result', t.e -> 'result' is not null and octet_length((t.e -> 'result')::text) > max_payload,
+          format('result is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload))
     ) c(n, field, failed, message)
    where c.failed
    order by t.ord, c.n
@@ -395,9 +534,104 @@ begin
 end
 $$;
 comment on function api.complete_batch(jsonb) is
-  'Complete many jobs at once. items: [{"job_id", "lease_token", "result"}]. Returns one row per item in order: ok, or reason lease_lost / job_not_found (other items still complete).';
+  'Complete many jobs at once. items: [{"job_id", "lease_token", "result"}]. Returns one row per item in order: ok, or reason lease_lost / job_not_found (other items still complete). A result over the workspace''s max_payload_bytes (JSON text) is PT400 invalid_input naming its index; nothing is completed.';
 revoke all on function api.complete_batch(jsonb) from public;
 grant execute on function api.complete_batch(jsonb) to authenticated, service_role;
+
+-- >>> functions/api.configure_limits.sql
+-- The operator's limits (service role only): without workspace_id the platform defaults
+-- (collab.platform_limits), with it that workspace's overrides (0 removes an override: the
+-- default applies again). A null argument keeps the current value. Lowering a payload ceiling
+-- lowers the max_payload_bytes of the workspaces above it. A new stored_jobs limit is counted
+-- against at once (collab.count_stored_jobs): the workspace changed, or for a platform default
+-- the workspaces the reaper would count, so enqueue is refused or accepted again from this
+-- call on. Returns the limits in force (of the workspace, or the defaults).
+create or replace function api.configure_limits(
+  workspace_id uuid default null,
+  workspaces_per_user integer default null,
+  queues integer default null,
+  executors integer default null,
+  stored_jobs bigint default null,
+  payload_ceiling_bytes integer default null
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  low integer := case when configure_limits.workspace_id is null then 1 else 0 end;
+  bad text;
+begin
+  if not collab.is_service_caller() then
+    perform collab.raise_error('PT403', 'forbidden', 'operator limits are set by the service role only',
+      null, null, jsonb_build_object('required_role', 'service_role'));
+  end if;
+  select v.field into bad from (values
+      (1, 'workspaces_per_user', configure_limits.workspaces_per_user::bigint, 1000000::bigint),
+      (2, 'queues', configure_limits.queues::bigint, 10000000::bigint),
+      (3, 'executors', configure_limits.executors::bigint, 1000000::bigint),
+      (4, 'stored_jobs', configure_limits.stored_jobs, 1000000000000::bigint),
+      (5, 'payload_ceiling_bytes', configure_limits.payload_ceiling_bytes::bigint, 104857600::bigint)
+    ) v(n, field, value, high)
+   where v.value is not null
+     and (v.value not between low and v.high or (v.field = 'payload_ceiling_bytes' and v.value = 1))
+   order by v.n limit 1;
+  if bad is not null then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('%s must be between %s and %s%s', bad, case when bad = 'payload_ceiling_bytes' and low = 1 then 2 else low end,
+             case bad when 'workspaces_per_user' then 1000000 when 'queues' then 10000000
+                      when 'executors' then 1000000 when 'stored_jobs' then 1000000000000 else 104857600 end,
+             case when low = 0 then ' (0 removes the workspace''s override)' else '' end),
+      bad);
+  end if;
+
+  if configure_limits.workspace_id is null then
+    update collab.platform_limits p set
+      workspaces_per_user = coalesce(configure_limits.workspaces_per_user, p.workspaces_per_user),
+      queues_per_workspace = coalesce(configure_limits.queues, p.queues_per_workspace),
+      executors_per_workspace = coalesce(configure_limits.executors, p.executors_per_workspace),
+      stored_jobs_per_workspace = coalesce(configure_limits.stored_jobs, p.stored_jobs_per_workspace),
+      payload_ceiling_bytes = coalesce(configure_limits.payload_ceiling_bytes, p.payload_ceiling_bytes);
+    if configure_limits.payload_ceiling_bytes is not null then
+      update collab.workspaces w set max_payload_bytes = configure_limits.payload_ceiling_bytes
+       where w.limit_payload_bytes is null and w.max_payload_bytes > configure_limits.payload_ceiling_bytes;
+    end if;
+    if configure_limits.stored_jobs is not null then
+      perform collab.count_stored_jobs();
+    end if;
+    return collab.workspace_limits(null);
+  end if;
+
+  if configure_limits.workspaces_per_user is not null then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'workspaces_per_user is a limit per user, not per workspace: set it without workspace_id',
+      'workspaces_per_user');
+  end if;
+  update collab.workspaces w set
+    limit_queues = case when configure_limits.queues is null then w.limit_queues else nullif(configure_limits.queues, 0) end,
+    limit_executors = case when configure_limits.executors is null then w.limit_executors else nullif(configure_limits.executors, 0) end,
+    limit_stored_jobs = case when configure_limits.stored_jobs is null then w.limit_stored_jobs else nullif(configure_limits.stored_jobs, 0) end,
+    limit_payload_bytes = case when configure_limits.payload_ceiling_bytes is null then w.limit_payload_bytes
+                               else nullif(configure_limits.payload_ceiling_bytes, 0) end
+   where w.id = configure_limits.workspace_id;
+  if not found then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('no workspace %s', configure_limits.workspace_id), 'workspace_id');
+  end if;
+  update collab.workspaces w
+     set max_payload_bytes = (collab.workspace_limits(w.id) ->> 'payload_ceiling_bytes')::integer
+   where w.id = configure_limits.workspace_id
+     and w.max_payload_bytes > (collab.workspace_limits(w.id) ->> 'payload_ceiling_bytes')::integer;
+  perform collab.count_stored_jobs(configure_limits.workspace_id);
+  return collab.workspace_limits(configure_limits.workspace_id);
+end
+$$;
+comment on function api.configure_limits(uuid, integer, integer, integer, bigint, integer) is
+  'Operator limits (service role only), which a workspace''s admins cannot raise. Without workspace_id: the platform defaults (workspaces_per_user a user may own, queues, executors, stored_jobs of any status per workspace, payload_ceiling_bytes: the most an admin may set max_payload_bytes to). With workspace_id: that workspace''s overrides (0 removes one). A null argument keeps the current value. Over a limit a call is PT429 quota_exceeded {quota, limit}. stored_jobs is enforced from counts (collab.reap, every minute with pg_cron; this call recounts the workspace it changes): a workspace can go over it by what it enqueues between two counts. Returns the limits in force.';
+revoke all on function api.configure_limits(uuid, integer, integer, integer, bigint, integer) from public;
+grant execute on function api.configure_limits(uuid, integer, integer, integer, bigint, integer) to service_role;
 
 -- >>> functions/api.configure_queue.sql
 -- Change a queue's settings (created on first use); a null argument keeps the setting.
@@ -523,6 +757,8 @@ grant execute on function api.configure_rate_limit(text, text, double precision,
 
 -- >>> functions/api.configure_workspace.sql
 -- Quotas of the caller's workspace (admin): a null argument keeps the current value.
+-- max_payload_bytes may not exceed the operator's ceiling (collab.workspace_limits:
+-- payload_ceiling_bytes, set by api.configure_limits): PT429 quota_exceeded beyond it.
 create or replace function api.configure_workspace(max_payload_bytes integer default null, max_queued_jobs integer default null)
 returns jsonb
 language plpgsql
@@ -539,6 +775,10 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       'max_payload_bytes must be between 2 and 104857600 (100 MiB)', 'max_payload_bytes');
   end if;
+  if configure_workspace.max_payload_bytes is not null then
+    perform collab.check_limit('payload_ceiling_bytes', configure_workspace.max_payload_bytes,
+                               collab.workspace_limits(ws), 'max_payload_bytes');
+  end if;
   if configure_workspace.max_queued_jobs is not null
      and configure_workspace.max_queued_jobs not between 0 and 10000000 then
     perform collab.raise_error('PT400', 'invalid_input',
@@ -554,12 +794,14 @@ begin
 end
 $$;
 comment on function api.configure_workspace(integer, integer) is
-  'Quotas of the caller''s workspace (admin). max_payload_bytes: largest job payload enqueue accepts (JSON text bytes, 2 B-100 MiB, default 1 MiB). max_queued_jobs: most jobs queued at once (enqueue beyond it is PT429 quota_exceeded; 0 removes the quota). A null argument keeps the current value. Returns the workspace''s settings.';
+  'Quotas of the caller''s workspace (admin). max_payload_bytes: largest job payload enqueue accepts (JSON text bytes, 2 B up to the operator''s payload ceiling, 100 MiB by default, else PT429 quota_exceeded; default 1 MiB); result and error of complete, complete_batch and fail are capped alike. max_queued_jobs: most jobs queued at once (enqueue beyond it is PT429 quota_exceeded; 0 removes the quota). A null argument keeps the current value. Returns the workspace''s settings.';
 revoke all on function api.configure_workspace(integer, integer) from public;
 grant execute on function api.configure_workspace(integer, integer) to authenticated, service_role;
 
 -- >>> functions/api.create_workspace.sql
--- Create a workspace; a signed-in caller becomes its owner. Names are unique.
+-- Create a workspace; a signed-in caller becomes its owner. Names are unique. A user may own
+-- at most the operator's workspaces_per_user (PT429 quota_exceeded); the service role is not
+-- counted.
 create or replace function api.create_workspace(name text)
 returns jsonb
 language plpgsql
@@ -579,6 +821,14 @@ begin
   if create_workspace.name is null or length(create_workspace.name) not between 1 and 200 then
     perform collab.raise_error('PT400', 'invalid_input', 'name must be 1-200 characters', 'name');
   end if;
+  if uid is not null then
+    -- The operator's workspaces_per_user limit: the workspaces the caller owns. Calls of one
+    -- user are serialized (a transaction lock on the user id) so that they count in turn.
+    perform pg_advisory_xact_lock(hashtextextended('collab.create_workspace:' || uid::text, 0));
+    perform collab.check_limit('workspaces_per_user',
+      (select count(*) + 1 from collab.members m where m.user_id = uid and m.role = 'owner'),
+      collab.workspace_limits(null), 'name');
+  end if;
   insert into collab.workspaces as w (name) values (create_workspace.name)
   on conflict on constraint workspaces_name_unique do nothing
   returning w.* into ws;
@@ -595,9 +845,49 @@ begin
 end
 $$;
 comment on function api.create_workspace(text) is
-  'Create a workspace called name (unique, 1-200 characters); the signed-in caller becomes its owner. Returns {workspace_id, name, role}. Name it in the workspace_id JWT claim to act in it.';
+  'Create a workspace called name (unique, 1-200 characters); the signed-in caller becomes its owner. Returns {workspace_id, name, role}. Name it in the workspace_id JWT claim to act in it. A user owning the operator''s workspaces_per_user limit (10 by default) gets PT429 quota_exceeded.';
 revoke all on function api.create_workspace(text) from public;
 grant execute on function api.create_workspace(text) to authenticated, service_role;
+
+-- >>> functions/api.decline_invitation.sql
+-- The invited user refuses: their pending invitation to workspace_id is deleted (an expired one
+-- too). Called by the invitee (collab.caller_id, never collab.current_workspace): PT403
+-- forbidden without a signed-in user, PT404 invitation_not_found when there is none.
+create or replace function api.decline_invitation(workspace_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  uid uuid := collab.caller_id();
+  invitation collab.invitations;
+begin
+  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
+    perform collab.raise_error('PT403', 'forbidden',
+      'declining an invitation needs the invited signed-in user (a JWT with a sub claim)', null,
+      'sign in as the invited user', jsonb_build_object('required_role', 'authenticated'));
+  end if;
+  if decline_invitation.workspace_id is null then
+    perform collab.raise_error('PT400', 'invalid_input', 'workspace_id is required', 'workspace_id');
+  end if;
+  delete from collab.invitations i
+   where i.workspace_id = decline_invitation.workspace_id and i.user_id = uid
+  returning i.* into invitation;
+  if invitation.user_id is null then
+    perform collab.raise_error('PT404', 'invitation_not_found',
+      format('you have no pending invitation to workspace %s', decline_invitation.workspace_id),
+      'workspace_id');
+  end if;
+  return jsonb_build_object('workspace_id', invitation.workspace_id, 'user_id', uid,
+                            'role', invitation.role, 'status', 'declined');
+end
+$$;
+comment on function api.decline_invitation(uuid) is
+  'Refuse your pending invitation to workspace_id (expired ones too): it is deleted. Returns {workspace_id, user_id, role, status: declined}; PT404 invitation_not_found when you have none there. Needs a signed-in user.';
+revoke all on function api.decline_invitation(uuid) from public;
+grant execute on function api.decline_invitation(uuid) to authenticated, service_role;
 
 -- >>> functions/api.enqueue.sql
 -- Enqueue one job. The common call (no idempotency key, no run_at or delay, every argument
@@ -605,7 +895,8 @@ grant execute on function api.create_workspace(text) to authenticated, service_r
 -- one-element batch (docs/architecture.md). Every other call, including every invalid one,
 -- goes through api.enqueue_batch, which holds the validation, the error messages and the
 -- idempotency rules; the direct path's condition below only admits what that path accepts
--- (tests/sql/105 holds the two paths to the same answers).
+-- (tests/sql/105 holds the two paths to the same answers). A workspace at its stored_jobs
+-- limit goes through api.enqueue_batch too, which refuses it.
 create or replace function api.enqueue(
   queue text,
   type text,
@@ -632,8 +923,10 @@ begin
      or enqueue.priority is null or enqueue.priority not between -1000000 and 1000000
      or enqueue.max_attempts not between 1 and 1000
      or not coalesce(collab.is_name(enqueue.queue) and collab.is_name(enqueue.type), false)
-     or octet_length(enqueue.payload::text)
-        > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+     -- One read of the workspace row: its payload cap, and the stored_jobs flag the reaper sets
+     -- (collab.count_stored_jobs; api.enqueue_batch raises the PT429).
+     or (select w.stored_jobs_full or octet_length(enqueue.payload::text) > w.max_payload_bytes
+           from collab.workspaces w where w.id = ws) then
     -- Absent arguments are left out (jsonb_strip_nulls); the payload is added afterwards, so
     -- the nulls inside it are kept.
     return (select b from api.enqueue_batch(jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
@@ -666,7 +959,11 @@ grant execute on function api.enqueue(text, text, jsonb, integer, timestamptz, i
 -- Enqueue many jobs in one call and one INSERT: the result is in input order, one
 -- `enqueued` event per new job. Every element is validated first; a bad element raises
 -- PT400 naming its index and nothing is written. Idempotency as in api.enqueue, also
--- between elements of the same batch.
+-- between elements of the same batch. While the reaper has found the workspace at its
+-- stored_jobs limit (workspaces.stored_jobs_full, collab.count_stored_jobs), PT429
+-- quota_exceeded {quota: stored_jobs, limit, stored}: the flag is read with max_payload_bytes,
+-- so the limit costs enqueue nothing, and a workspace can go over it by what it enqueues
+-- between two reaps (one minute with pg_cron).
 create or replace function api.enqueue_batch(jobs jsonb)
 returns setof api.job
 language plpgsql
@@ -676,7 +973,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
-  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
+  max_payload integer;
+  stored_full boolean;
   now_ timestamptz := collab.clock();
   bad record;
   fresh_rows collab.jobs[];
@@ -690,8 +988,22 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       format('jobs holds %s elements; at most 10000 per call', jsonb_array_length(enqueue_batch.jobs)), 'jobs');
   end if;
+  select w.max_payload_bytes, w.stored_jobs_full into max_payload, stored_full
+    from collab.workspaces w where w.id = ws;
   perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
   perform collab.check_queued_quota(ws, jsonb_array_length(enqueue_batch.jobs));
+  if stored_full then
+    select w.stored_jobs, w.stored_jobs_counted_at, coalesce(w.limit_stored_jobs, p.stored_jobs_per_workspace) as cap
+      into bad
+      from collab.workspaces w cross join collab.platform_limits p
+     where w.id = ws;
+    perform collab.raise_error('PT429', 'quota_exceeded',
+      format('the workspace may store at most %s jobs (%s%s stored when counted at %s)', bad.cap,
+             case when bad.stored_jobs > bad.cap then 'more than ' else '' end,
+             least(bad.stored_jobs, bad.cap), bad.stored_jobs_counted_at),
+      'jobs', 'purge jobs (api.purge_dead) or ask the operator to raise the stored_jobs limit; enqueues are accepted again once a reap counts fewer',
+      jsonb_build_object('quota', 'stored_jobs', 'limit', bad.cap, 'stored', bad.stored_jobs));
+  end if;
 
   -- 1. Shape and ranges, set-based, one pass: the first bad element (by index) is reported,
   -- with its first bad field (in the order of the CASE).
@@ -952,7 +1264,8 @@ grant execute on function api.events_since(text, integer, text, bigint, text[]) 
 -- >>> functions/api.fail.sql
 -- A failed attempt. Fenced like api.complete. Retryable with attempts left: back to queued
 -- after retry_in or the queue's backoff (`retry_scheduled`); otherwise dead, with the error
--- kept (`dead`). A job with a pending cancel is cancelled instead.
+-- kept (`dead`). A job with a pending cancel is cancelled instead. An error larger than the
+-- workspace's max_payload_bytes (JSON text) is PT400 invalid_input naming error.
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -975,6 +1288,14 @@ declare
   now_ timestamptz := collab.clock();
   j collab.jobs;
 begin
+  -- The error is capped like a payload (it is also copied into the job's events).
+  if fail.error is not null and octet_length(fail.error::text)
+     > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('error is larger than %s bytes (the workspace''s max_payload_bytes)',
+             (select w.max_payload_bytes from collab.workspaces w where w.id = ws)),
+      'error', 'report a shorter error; the job is still running');
+  end if;
   perform collab.require_job_owner(array[fail.job_id], ws);
   if fail.retry_in is not null and (fail.retry_in < interval '0' or fail.retry_in > interval '30 days') then
     perform collab.raise_error('PT400', 'invalid_input', 'retry_in must be between 0 and 30 days', 'retry_in');
@@ -1011,7 +1332,7 @@ begin
 end
 $$;
 comment on function api.fail(bigint, uuid, jsonb, boolean, interval) is
-  'Report a failed attempt, presenting the current lease_token (else PT409 lease_lost). retryable=false sends the job to the dead-letter queue; retry_in overrides the backoff.';
+  'Report a failed attempt, presenting the current lease_token (else PT409 lease_lost). retryable=false sends the job to the dead-letter queue; retry_in overrides the backoff. error: at most the workspace''s max_payload_bytes of JSON text (else PT400 invalid_input).';
 revoke all on function api.fail(bigint, uuid, jsonb, boolean, interval) from public;
 grant execute on function api.fail(bigint, uuid, jsonb, boolean, interval) to authenticated, service_role;
 
@@ -1044,6 +1365,32 @@ comment on function api.get_job(bigint) is
   'One job with its last error and its history (events: claims, retries, errors, progress), or PT404 job_not_found.';
 revoke all on function api.get_job(bigint) from public;
 grant execute on function api.get_job(bigint) to authenticated, service_role;
+
+-- >>> functions/api.get_limits.sql
+-- The limits in force in the caller's workspace (viewer) and what it uses of them: the
+-- operator's (queues, executors, stored_jobs, payload_ceiling_bytes, workspaces_per_user) and
+-- its admins' quotas (max_payload_bytes, max_queued_jobs). usage.stored_jobs is the reaper's
+-- last count (collab.count_stored_jobs, at stored_jobs_counted_at; null before the first),
+-- counted up to the limit + 1: it does not count the jobs table on a read.
+create or replace function api.get_limits()
+returns jsonb
+language sql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+  select collab.workspace_limits(ws.id) || jsonb_build_object('usage', jsonb_build_object(
+           'queues', (select count(*) from collab.queues q where q.workspace_id = ws.id),
+           'executors', (select count(*) from collab.executors e where e.workspace_id = ws.id),
+           'stored_jobs', (select case when w.stored_jobs_counted_at is not null then w.stored_jobs end
+                             from collab.workspaces w where w.id = ws.id),
+           'stored_jobs_counted_at', (select w.stored_jobs_counted_at from collab.workspaces w where w.id = ws.id)))
+    from (select collab.require_role('viewer') as id) ws
+$$;
+comment on function api.get_limits() is
+  'Limits of the caller''s workspace and its usage: {workspace_id, workspaces_per_user, queues, executors, stored_jobs, payload_ceiling_bytes (operator limits, api.configure_limits), max_payload_bytes, max_queued_jobs (admin quotas, api.configure_workspace), usage: {queues, executors, stored_jobs, stored_jobs_counted_at}}; usage.stored_jobs is the reaper''s last count (at stored_jobs_counted_at, up to the limit + 1; null before the first).';
+revoke all on function api.get_limits() from public;
+grant execute on function api.get_limits() to authenticated, service_role;
 
 -- >>> functions/api.heartbeat.sql
 -- The executor is alive: record its presence, extend the lease of every job it holds, and
@@ -1120,6 +1467,42 @@ comment on function api.heartbeat(uuid, bigint[]) is
 revoke all on function api.heartbeat(uuid, bigint[]) from public;
 grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;
 
+-- >>> functions/api.leave_workspace.sql
+-- The caller leaves the workspace they act in (collab.current_workspace: the workspace_id
+-- claim, or their only one). The last owner cannot leave (PT409 last_owner): the owner rows
+-- are locked before they are counted (collab.require_another_owner), so of two owners leaving
+-- at once one stays. Service callers are members of nothing: PT403 forbidden.
+create or replace function api.leave_workspace()
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ws uuid := collab.require_role('viewer');
+  uid uuid := collab.caller_id();
+  held text;
+begin
+  if collab.is_service_caller() then
+    perform collab.raise_error('PT403', 'forbidden',
+      'the service role is a member of no workspace and cannot leave one', null,
+      'remove a member with api.remove_member', jsonb_build_object('required_role', 'authenticated'));
+  end if;
+  perform collab.require_another_owner(ws, uid);
+  delete from collab.members m
+   where m.workspace_id = ws and m.user_id = uid
+  returning m.role into held;
+  -- The invitations they sent lapse with their membership.
+  delete from collab.invitations i where i.workspace_id = ws and i.invited_by = uid;
+  return jsonb_build_object('workspace_id', ws, 'user_id', uid, 'role', held, 'status', 'left');
+end
+$$;
+comment on function api.leave_workspace() is
+  'Leave the workspace you act in (the workspace_id claim, or your only one). Returns {workspace_id, user_id, role (the role you had), status: left}. PT409 last_owner when you are its only owner: make another member an owner first. The invitations you sent there are cancelled. Your executors there can no longer claim; their running jobs return to the queue when their leases expire.';
+revoke all on function api.leave_workspace() from public;
+grant execute on function api.leave_workspace() to authenticated, service_role;
+
 -- >>> functions/api.list_executors.sql
 -- Presence of the caller's executors, computed from collab.clock(): `online` while heard from
 -- within one heartbeat interval, `stale` when silent for more than one, `offline` when
@@ -1159,6 +1542,46 @@ comment on function api.list_executors() is
   'Executors of the caller''s workspace with their presence: online (heard from within heartbeat_seconds), stale (silent longer), offline (silent for 3 intervals or marked offline); running_jobs: leases held.';
 revoke all on function api.list_executors() from public;
 grant execute on function api.list_executors() to authenticated, service_role;
+
+-- >>> functions/api.list_invitations.sql
+-- The caller's own pending invitations (not expired), newest first: the workspace, its name,
+-- the role offered, when it was sent and until when it can be accepted. Read by the invitee,
+-- who may belong to no workspace yet: the caller is the JWT's sub (collab.caller_id), never
+-- collab.current_workspace. PT403 forbidden without a signed-in user.
+create or replace function api.list_invitations()
+returns table (
+  workspace_id uuid,
+  name text,
+  role text,
+  invited_at timestamptz,
+  expires_at timestamptz
+)
+language plpgsql
+stable
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  uid uuid := collab.caller_id();
+begin
+  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
+    perform collab.raise_error('PT403', 'forbidden',
+      'listing invitations needs a signed-in user (a JWT with a sub claim)', null,
+      'sign in and send the access token as Authorization: Bearer <jwt>',
+      jsonb_build_object('required_role', 'authenticated'));
+  end if;
+  return query
+    select i.workspace_id, w.name, i.role, i.created_at, i.expires_at
+      from collab.invitations i
+      join collab.workspaces w on w.id = i.workspace_id
+     where i.user_id = uid and i.expires_at > collab.clock()
+     order by i.created_at desc, i.workspace_id;
+end
+$$;
+comment on function api.list_invitations() is
+  'Your pending invitations (not expired), newest first: {workspace_id, name, role, invited_at, expires_at}. Accept one with accept_invitation, refuse it with decline_invitation. Works for a user who belongs to no workspace yet; needs a signed-in user.';
+revoke all on function api.list_invitations() from public;
+grant execute on function api.list_invitations() to authenticated, service_role;
 
 -- >>> functions/api.list_jobs.sql
 -- Jobs of the workspace, newest first, filtered, with keyset pagination: pass the cursor
@@ -1218,8 +1641,10 @@ revoke all on function api.list_jobs(text, text, text, uuid, timestamptz, timest
 grant execute on function api.list_jobs(text, text, text, uuid, timestamptz, timestamptz, text, integer) to authenticated, service_role;
 
 -- >>> functions/api.list_queues.sql
--- The workspace's queues with their settings and how many jobs are in each state.
-create or replace function api.list_queues()
+-- The workspace's queues with their settings and how many jobs are in each state, by name,
+-- one page at a time: at most `limit` (1-1000, default 100) queues named after `after` (the
+-- last name of the previous page; null: from the first).
+create or replace function api.list_queues("limit" integer default 100, after text default null)
 returns table (queue api.queue, queued bigint, running bigint, succeeded bigint, cancelled bigint, dead bigint)
 language sql
 stable
@@ -1227,10 +1652,16 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
   select collab.require_role('viewer');
+  select collab.raise_error('PT400', 'invalid_input', 'limit must be between 1 and 1000', 'limit')
+   where list_queues."limit" is null or list_queues."limit" not between 1 and 1000;
   select collab.queue_row(q),
          coalesce(c.queued, 0), coalesce(c.running, 0), coalesce(c.succeeded, 0),
          coalesce(c.cancelled, 0), coalesce(c.dead, 0)
-    from collab.queues q
+    from (select x.* from collab.queues x
+           where x.workspace_id = collab.current_workspace()
+             and (list_queues.after is null or x.name > list_queues.after)
+           order by x.name
+           limit list_queues."limit") q
     left join lateral (
       select count(*) filter (where j.status = 'queued') as queued,
              count(*) filter (where j.status = 'running') as running,
@@ -1239,13 +1670,12 @@ as $$
              count(*) filter (where j.status = 'dead') as dead
         from collab.jobs j
        where j.workspace_id = q.workspace_id and j.queue = q.name) c on true
-   where q.workspace_id = collab.current_workspace()
    order by q.name
 $$;
-comment on function api.list_queues() is
-  'Queues of the workspace with their settings and the number of jobs per state.';
-revoke all on function api.list_queues() from public;
-grant execute on function api.list_queues() to authenticated, service_role;
+comment on function api.list_queues(integer, text) is
+  'Queues of the workspace with their settings and the number of jobs per state, by name: at most limit (1-1000, default 100) queues after the name `after` (the last one of the previous page).';
+revoke all on function api.list_queues(integer, text) from public;
+grant execute on function api.list_queues(integer, text) to authenticated, service_role;
 
 -- >>> functions/api.may_receive.sql
 -- Whether the caller may receive a Supabase Realtime topic of Collab: `workspace:<id>:events`
@@ -1283,11 +1713,12 @@ grant execute on function api.may_receive(text) to authenticated, service_role;
 -- all `collab_` prefixed: counters since the first event (`collab_jobs_<counter>_total`
 -- {queue, type}), gauges now, and the three phase latencies as histograms
 -- (`_bucket{le=…}`, `_sum`, `_count`, in seconds). The same numbers as
--- api.metrics_summary(since => 'all'). Served at /metrics by `collab metrics serve`.
+-- api.metrics_summary(since => 'all'), so read-only and bounded as it is (at most 1,000
+-- queue/type series and 1,000 queues). Served at /metrics by `collab metrics serve`.
 create or replace function api.metrics_prometheus()
 returns text
 language plpgsql
-volatile
+stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$
@@ -1388,19 +1819,27 @@ grant execute on function api.metrics_prometheus() to authenticated, service_rol
 -- counters and phase latencies (p50/p95/p99) per queue and job type over the window
 -- `since` (an interval such as '15m', '24 hours', a timestamp, or 'all'; the window starts at the
 -- beginning of that minute), and gauges now: jobs per state per queue, oldest due queued
--- job age, executors online/stale/offline, DLQ size. Rolls up closed minutes first when
--- no other rollup is running (on demand where pg_cron does not), so it is volatile.
+-- job age, executors online/stale/offline, DLQ size. It only reads (stable): the rollup
+-- runs from the reaper (collab.reap, pg_cron), and everything above its horizon is read live,
+-- so a viewer's call takes no transaction id and cannot hold back anyone's events_since.
+-- Bounded output: at most 1,000 queue/type series (by_queue_type) and 1,000 queues (gauges),
+-- the first by name; `truncated` says whether any were left out (totals and dlq_size still
+-- count everything).
 create or replace function api.metrics_summary(since text default '15 minutes', queue text default null)
 returns jsonb
 language plpgsql
-volatile
+stable
 security definer
 set search_path = pg_catalog, pg_temp
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   ws uuid := collab.require_role('viewer');
+  series_cap constant integer := 1000;
   now_ timestamptz := collab.clock();
+  truncated boolean;
+  truncated_queues boolean;
+  dlq_size bigint;
   start_ timestamptz;
   counters jsonb;
   queues jsonb;
@@ -1425,8 +1864,14 @@ begin
   end if;
   start_ := date_trunc('minute', start_);
 
-  perform collab.metrics_rollup();
   counters := collab.metrics_window(ws, start_, metrics_summary.queue);
+  truncated := jsonb_array_length(counters -> 'by_queue_type') > series_cap;
+  if truncated then
+    counters := jsonb_set(counters, '{by_queue_type}', (
+      select jsonb_agg(e.value order by e.ord)
+        from jsonb_array_elements(counters -> 'by_queue_type') with ordinality e(value, ord)
+       where e.ord <= series_cap));
+  end if;
 
   -- One grouped pass over the workspace's jobs (no join: the aggregate runs on the scan),
   -- and the oldest due queued job from the queued rows only (partial claim index).
@@ -1451,10 +1896,17 @@ begin
            'dead', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'dead'), 0),
            'oldest_queued_age_seconds',
              coalesce((select extract(epoch from now_ - o.run_at) from oldest o where o.queue = q.name), 0),
-           'paused', q.paused) order by q.name), '{}'::jsonb)
-    into queues
-    from collab.queues q
-   where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue);
+           'paused', q.paused) order by q.name) filter (where q.rank <= series_cap), '{}'::jsonb),
+         coalesce(max(q.rank) > series_cap, false),
+         (select count(*) from collab.jobs j
+           where j.workspace_id = ws and j.status = 'dead'
+             and (metrics_summary.queue is null or j.queue = metrics_summary.queue))
+    into queues, truncated_queues, dlq_size
+    from (select x.name, x.paused, row_number() over (order by x.name) as rank
+            from collab.queues x
+           where x.workspace_id = ws and (metrics_summary.queue is null or x.name = metrics_summary.queue)
+           order by x.name
+           limit series_cap + 1) q;
 
   select jsonb_build_object(
            'online', count(*) filter (where e.online and e.last_seen_at >= now_ - make_interval(secs => 2 * e.heartbeat_seconds)),
@@ -1468,16 +1920,17 @@ begin
     'since', start_,
     'until', now_,
     'queue', metrics_summary.queue,
+    'truncated', truncated or truncated_queues,
     'totals', counters -> 'totals',
     'by_queue_type', counters -> 'by_queue_type',
     'gauges', jsonb_build_object(
       'queues', queues,
       'executors', executors,
-      'dlq_size', (select coalesce(sum((v ->> 'dead')::bigint), 0) from jsonb_each(queues) q(k, v))));
+      'dlq_size', dlq_size));
 end
 $$;
 comment on function api.metrics_summary(text, text) is
-  'Metrics of the caller''s workspace as JSON: counters and phase latencies (p50/p95/p99, seconds) per queue and job type since `since` (interval like 15m or 24 hours, or a timestamp), and gauges now (jobs per state, oldest queued age, executors, DLQ size). queue: only that queue. Definitions: docs/metrics.md.';
+  'Metrics of the caller''s workspace as JSON: counters and phase latencies (p50/p95/p99, seconds) per queue and job type since `since` (interval like 15m or 24 hours, or a timestamp), and gauges now (jobs per state, oldest queued age, executors, DLQ size). queue: only that queue. At most 1000 queue/type series and 1000 queues (first by name); truncated: true when some were left out. Read-only: rollups are made by the reaper. Definitions: docs/metrics.md.';
 revoke all on function api.metrics_summary(text, text) from public;
 grant execute on function api.metrics_summary(text, text) to authenticated, service_role;
 
@@ -1620,7 +2073,7 @@ as $$
   select collab.reap()
 $$;
 comment on function api.reap() is
-  'Expire overdue leases everywhere and mark silent executors offline, releasing their jobs. Service role only. Returns the counts.';
+  'Expire overdue leases everywhere and mark silent executors offline, releasing their jobs; roll the metrics up; count stored jobs against the stored_jobs limit (enqueue refuses while a workspace is at it, until a reap finds it under). Service role only. Returns the counts.';
 revoke all on function api.reap() from public;
 grant execute on function api.reap() to service_role;
 
@@ -1686,10 +2139,93 @@ comment on function api.register_executor(text, text[], integer) is
 revoke all on function api.register_executor(text, text[], integer) from public;
 grant execute on function api.register_executor(text, text[], integer) to authenticated, service_role;
 
+-- >>> functions/api.remove_member.sql
+-- An admin or owner removes user_id from the caller's workspace, and cancels their pending
+-- invitation there. The rank rules of api.add_member hold: nobody removes someone above their
+-- own rank (or cancels an invitation to a role above it), and only an owner removes another
+-- admin (anyone may remove themselves, as api.leave_workspace). The last owner is never
+-- removed (PT409 last_owner; the owner rows are locked before they are counted). PT404
+-- member_not_found when user_id is neither a member nor invited. Service callers may remove
+-- anyone but the last owner.
+create or replace function api.remove_member(user_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  ws uuid := collab.require_role('admin');
+  uid uuid := collab.caller_id();
+  service boolean := collab.is_service_caller();
+  mine text;
+  theirs text;
+  invited text;
+begin
+  if remove_member.user_id is null then
+    perform collab.raise_error('PT400', 'invalid_input', 'user_id is required', 'user_id');
+  end if;
+  -- The invitation first: a concurrent accept_invitation (or decline) finishes, and the
+  -- membership it made is read below.
+  select i.role into invited from collab.invitations i
+   where i.workspace_id = ws and i.user_id = remove_member.user_id
+   for update;
+  select m.role into theirs from collab.members m
+   where m.workspace_id = ws and m.user_id = remove_member.user_id;
+  if theirs is null and invited is null then
+    perform collab.raise_error('PT404', 'member_not_found',
+      format('user %s is neither a member of workspace %s nor invited to it', remove_member.user_id, ws),
+      'user_id');
+  end if;
+  if not service then
+    select m.role into mine from collab.members m
+     where m.workspace_id = ws and m.user_id = uid;
+    if collab.role_rank(theirs) > collab.role_rank(mine)
+       or collab.role_rank(invited) > collab.role_rank(mine)
+       or (theirs = 'admin' and mine = 'admin' and remove_member.user_id <> uid) then
+      perform collab.raise_error('PT403', 'forbidden',
+        format('a %s cannot remove a %s (an admin is removed by an owner)', mine, coalesce(theirs, 'invited ' || invited)),
+        'user_id', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
+    end if;
+  end if;
+  perform collab.require_another_owner(ws, remove_member.user_id);  -- locks, then counts
+  -- The rank rules again on the row as it is when deleted (a concurrent promotion waits or wins).
+  delete from collab.members m
+   where m.workspace_id = ws and m.user_id = remove_member.user_id
+     and (service
+          or (collab.role_rank(m.role) <= collab.role_rank(mine)
+              and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid)))
+  returning m.role into theirs;
+  if not found and exists (select 1 from collab.members m
+                            where m.workspace_id = ws and m.user_id = remove_member.user_id) then
+    perform collab.raise_error('PT403', 'forbidden',
+      format('a %s cannot remove user %s, whose role changed meanwhile', mine, remove_member.user_id),
+      'user_id', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
+  end if;
+  delete from collab.invitations i where i.workspace_id = ws and i.user_id = remove_member.user_id
+  returning i.role into invited;
+  if theirs is null and invited is null then  -- removed or declined meanwhile
+    perform collab.raise_error('PT404', 'member_not_found',
+      format('user %s is neither a member of workspace %s nor invited to it', remove_member.user_id, ws),
+      'user_id');
+  end if;
+  -- The invitations they sent lapse with their membership.
+  delete from collab.invitations i where i.workspace_id = ws and i.invited_by = remove_member.user_id;
+  return jsonb_build_object('workspace_id', ws, 'user_id', remove_member.user_id,
+                            'role', theirs, 'invitation_role', invited,
+                            'status', case when theirs is not null then 'removed' else 'invitation_cancelled' end);
+end
+$$;
+comment on function api.remove_member(uuid) is
+  'Remove user_id from the caller''s workspace and cancel their pending invitation there. Needs admin; nobody removes someone above their own role (or cancels an invitation to a role above it), only an owner removes another admin. The invitations the removed member sent are cancelled too. Returns {workspace_id, user_id, role (the role removed, null if only invited), invitation_role, status: removed or invitation_cancelled}. PT404 member_not_found when user_id is neither a member nor invited; PT409 last_owner for the only owner.';
+revoke all on function api.remove_member(uuid) from public;
+grant execute on function api.remove_member(uuid) to authenticated, service_role;
+
 -- >>> functions/api.requeue.sql
 -- Replay dead jobs from the dead-letter queue: dead -> queued now, with a fresh budget of
 -- the queue's max_attempts on top of the attempts made. All or nothing: an unknown id is
--- PT404 job_not_found, a job that is not dead PT409 not_dead, and then nothing changes.
+-- PT404 job_not_found, a job that is not dead PT409 not_dead, more than the max_queued_jobs
+-- quota allows PT429 quota_exceeded, and then nothing changes.
 create or replace function api.requeue(job_ids bigint[])
 returns setof api.job
 language plpgsql
@@ -1718,6 +2254,8 @@ begin
       'job_ids', 'only dead jobs can be requeued; nothing was requeued',
       jsonb_build_object('job_id', bad.id, 'status', bad.status));
   end if;
+  -- Requeued jobs count against the max_queued_jobs quota like new ones.
+  perform collab.check_queued_quota(ws, (select count(distinct i)::integer from unnest(requeue.job_ids) i));
   return query
   with done as (
   update collab.jobs x set
@@ -1732,7 +2270,7 @@ begin
 end
 $$;
 comment on function api.requeue(bigint[]) is
-  'Requeue dead jobs (the DLQ) now, with a new budget of the queue''s max_attempts. All or nothing.';
+  'Requeue dead jobs (the DLQ) now, with a new budget of the queue''s max_attempts. All or nothing; counts against max_queued_jobs (PT429 quota_exceeded).';
 revoke all on function api.requeue(bigint[]) from public;
 grant execute on function api.requeue(bigint[]) to authenticated, service_role;
 
@@ -1868,6 +2406,42 @@ $$;
 comment on function collab.caller_id() is
   'The caller''s user id (the JWT sub claim, as auth.uid() reads it), null without one; PT403 unsupported_subject when sub is not a uuid.';
 
+-- >>> functions/collab.check_created_limit.sql
+-- Statement-level, after insert on collab.queues or collab.executors: refuses the statement
+-- with PT429 quota_exceeded {quota: queues|executors, limit} when a workspace now has more
+-- than the operator allows. Only rows really inserted count (ON CONFLICT updates do not). The
+-- workspace row is locked first (FOR NO KEY UPDATE: foreign-key checks do not wait on it), so
+-- concurrent creations in one workspace are counted one after the other and the limit holds.
+-- TG_ARGV[0]: the limit's name (queues or executors).
+create or replace function collab.check_created_limit()
+returns trigger
+language plpgsql
+as $$
+declare
+  d record;
+  limits jsonb;
+  used bigint;
+begin
+  for d in select n.workspace_id from new_rows n group by n.workspace_id order by n.workspace_id loop
+    perform 1 from collab.workspaces w where w.id = d.workspace_id for no key update;
+    limits := collab.workspace_limits(d.workspace_id);
+    if tg_argv[0] = 'queues' then
+      select count(*) into used from (
+        select 1 from collab.queues q where q.workspace_id = d.workspace_id
+         limit (limits ->> 'queues')::bigint + 1) x;
+    else
+      select count(*) into used from (
+        select 1 from collab.executors e where e.workspace_id = d.workspace_id
+         limit (limits ->> 'executors')::bigint + 1) x;
+    end if;
+    perform collab.check_limit(tg_argv[0], used, limits, case tg_argv[0] when 'queues' then 'queue' else 'name' end);
+  end loop;
+  return null;
+end
+$$;
+comment on function collab.check_created_limit() is
+  'Trigger: enforces the operator''s queues / executors limit per workspace (PT429 quota_exceeded).';
+
 -- >>> functions/collab.check_invariants.sql
 -- Every violation of Collab's invariants found now (empty = healthy). Read-only; scans the
 -- tables, so it is for operators (`collab doctor`) and the chaos and fuzz suites, not the
@@ -1937,6 +2511,28 @@ $$;
 comment on function collab.check_invariants() is
   'Every invariant violation found (empty = healthy): running job without owner, reused lease token, state disagreeing with the last event, job without events, terminal job with a lease, attempts above max, event without job, duplicate idempotency key.';
 
+-- >>> functions/collab.check_limit.sql
+-- Raise PT429 quota_exceeded when `used` exceeds the operator limit `quota` (queues,
+-- executors, stored_jobs, workspaces_per_user) of limits `limits`.
+create or replace function collab.check_limit(quota text, used bigint, limits jsonb, field text)
+returns void
+language plpgsql
+stable
+as $$
+declare
+  cap bigint := (check_limit.limits ->> check_limit.quota)::bigint;
+begin
+  if check_limit.used > cap then
+    perform collab.raise_error('PT429', 'quota_exceeded',
+      format('the limit of %s %s is reached (%s asked)', cap, replace(check_limit.quota, '_', ' '), check_limit.used),
+      check_limit.field, 'ask the operator to raise the limit (it is not a workspace setting)',
+      jsonb_build_object('quota', check_limit.quota, 'limit', cap));
+  end if;
+end
+$$;
+comment on function collab.check_limit(text, bigint, jsonb, text) is
+  'Raises PT429 quota_exceeded {quota, limit} when used exceeds the operator limit named quota.';
+
 -- >>> functions/collab.check_name.sql
 -- Queue and type names: 1-100 characters of letters, digits, '.', '_', '-', ':'.
 create or replace function collab.check_name(field text, value text)
@@ -1958,19 +2554,30 @@ comment on function collab.check_name(text, text) is
   'Validates a queue or type name; raises PT400 invalid_input naming the field.';
 
 -- >>> functions/collab.check_queued_quota.sql
--- The max_queued_jobs quota: enqueueing `adding` jobs may not take the workspace's queued jobs
--- beyond it (PT429 quota_exceeded). Only when a quota is set: then the count is an index-only
--- scan of at most max_queued_jobs entries (jobs_list_status_idx). Concurrent enqueues can
--- overshoot it by what they add together: a soft limit that takes no lock and no hot row.
+-- The max_queued_jobs quota: enqueueing (or requeueing) `adding` jobs may not take the
+-- workspace's queued jobs beyond it (PT429 quota_exceeded). Only when a quota is set: then
+-- the workspace row is locked (FOR NO KEY UPDATE, held to the end of the transaction; the
+-- foreign-key checks of inserted jobs take KEY SHARE and do not wait on it) before counting,
+-- so concurrent enqueuers of one workspace count one after the other, each seeing what the
+-- previous one committed: a hard limit. The count is an index-only scan of at most
+-- max_queued_jobs entries (jobs_list_status_idx). Without a quota: one primary-key read.
+-- (Under REPEATABLE READ the count cannot see a later commit; PostgREST reads committed.)
+-- Retries (a failed attempt, an expired lease) move a job back to queued without a check.
 create or replace function collab.check_queued_quota(workspace_id uuid, adding integer)
 returns void
 language plpgsql
-stable
+volatile
 as $$
 declare
   quota integer := (select w.max_queued_jobs from collab.workspaces w where w.id = check_queued_quota.workspace_id);
   queued integer;
 begin
+  if quota is null then
+    return;
+  end if;
+  select w.max_queued_jobs into quota from collab.workspaces w
+   where w.id = check_queued_quota.workspace_id
+     for no key update;
   if quota is null then
     return;
   end if;
@@ -1988,7 +2595,7 @@ begin
 end
 $$;
 comment on function collab.check_queued_quota(uuid, integer) is
-  'Raises PT429 quota_exceeded when enqueueing would take the workspace beyond its max_queued_jobs (a soft limit).';
+  'Raises PT429 quota_exceeded when enqueueing or requeueing would take the workspace beyond its max_queued_jobs; serialized per workspace while a quota is set (a hard limit).';
 
 -- >>> functions/collab.clock.sql
 -- The one clock of Collab: transaction time, moved by the `collab.clock_offset` setting
@@ -2005,6 +2612,69 @@ as $$
 $$;
 comment on function collab.clock() is
   'Current time for every Collab rule: now() plus the collab.clock_offset setting (tests move it).';
+
+-- >>> functions/collab.count_stored_jobs.sql
+-- The stored_jobs limit (finding 4), enforced off the hot path: no trigger and no counter row
+-- on collab.jobs, so enqueue, claim and complete pay nothing for it. Counts the jobs (any
+-- status) of workspaces with a bounded index-only count (at most limit + 1 index entries
+-- each) and records it on the workspace row: stored_jobs, stored_jobs_counted_at,
+-- stored_jobs_counted_id, and stored_jobs_full (count >= limit), which api.enqueue and
+-- api.enqueue_batch read with the workspace row they already read (PT429 quota_exceeded
+-- stored_jobs while set).
+-- With workspace_id: that workspace (api.configure_limits). Without: what collab.reap counts,
+-- only the workspaces whose count could matter: full ones (the flag clears once purges bring
+-- the count under the limit), never counted ones, those whose last count plus every job id
+-- handed out since (an upper bound on what they can have added) reaches their limit, and
+-- each workspace at least hourly (jobs of a transaction still open at a count are seen by
+-- neither the count nor that bound).
+-- The reaper skips a workspace whose row another transaction holds (a queue or executor
+-- being created, a quota'd enqueue): it never waits on a tenant, and counts it next time.
+-- The bound this gives, stated in docs/security.md: a workspace can go over its limit by
+-- what it enqueues between two counts (one minute with pg_cron; reap more often to tighten
+-- it). Returns the number of workspaces counted.
+create or replace function collab.count_stored_jobs(workspace_id uuid default null)
+returns integer
+language plpgsql
+volatile
+as $$
+declare
+  -- Read before the count: every job with a higher id is in the next bound.
+  last_id bigint := coalesce((select max(j.id) from collab.jobs j), 0);
+  now_ timestamptz := collab.clock();
+  ids uuid[];
+  n integer;
+begin
+  if count_stored_jobs.workspace_id is not null then
+    ids := array[count_stored_jobs.workspace_id];
+  else
+    ids := array(
+      select w.id
+        from collab.workspaces w cross join collab.platform_limits p
+       where w.stored_jobs_full
+          or w.stored_jobs_counted_at is null
+          or w.stored_jobs_counted_at < now_ - interval '1 hour'
+          or w.stored_jobs + greatest(last_id - w.stored_jobs_counted_id, 0)
+             >= coalesce(w.limit_stored_jobs, p.stored_jobs_per_workspace)
+         for no key update of w skip locked);
+  end if;
+  update collab.workspaces w
+     set stored_jobs = c.stored,
+         stored_jobs_full = c.stored >= c.cap,
+         stored_jobs_counted_at = now_,
+         stored_jobs_counted_id = greatest(last_id, w.stored_jobs_counted_id)
+    from (select x.id, x.cap,
+                 (select count(*) from (select 1 from collab.jobs j
+                                         where j.workspace_id = x.id limit x.cap + 1) s) as stored
+            from (select v.id, coalesce(v.limit_stored_jobs, p.stored_jobs_per_workspace) as cap
+                    from collab.workspaces v cross join collab.platform_limits p
+                   where v.id = any(ids)) x) c
+   where w.id = c.id;
+  get diagnostics n = row_count;
+  return n;
+end
+$$;
+comment on function collab.count_stored_jobs(uuid) is
+  'Counts the stored jobs (any status, at most limit + 1) of one workspace, or of those whose count could reach their stored_jobs limit (collab.reap), and sets workspaces.stored_jobs_full, which enqueue refuses on (PT429 quota_exceeded stored_jobs). Returns the number of workspaces counted.';
 
 -- >>> functions/collab.current_workspace.sql
 -- The one place that decides which workspace a caller acts for.
@@ -2054,7 +2724,7 @@ begin
     if not exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = uid) then
       perform collab.raise_error('PT403', 'workspace_forbidden',
         format('workspace %s does not exist or is not yours', ws), 'workspace_id',
-        'ask an admin of that workspace to add you (api.add_member)');
+        'ask an admin of that workspace to invite you (api.add_member), then accept (api.accept_invitation)');
     end if;
     return ws;
   end if;
@@ -2063,7 +2733,7 @@ begin
   if found_count = 0 then
     perform collab.raise_error('PT403', 'workspace_forbidden',
       'you are not a member of any workspace', 'workspace_id',
-      'create one with api.create_workspace or ask an admin to add you');
+      'create one with api.create_workspace, or accept an invitation (api.list_invitations, api.accept_invitation)');
   elsif found_count > 1 then
     perform collab.raise_error('PT400', 'invalid_workspace',
       format('you are a member of %s workspaces: name one in the workspace_id claim', found_count),
@@ -2712,8 +3382,8 @@ comment on function collab.metrics_round_ms(double precision) is
 
 -- >>> functions/collab.metrics_schedule_rollup.sql
 -- Schedule collab.metrics_rollup() every minute with pg_cron where pg_cron can run in this
--- database (as collab.schedule_reaper does). Elsewhere api.metrics_summary rolls up on
--- demand. Returns whether scheduled.
+-- database (as collab.schedule_reaper does). Elsewhere the reaper (`collab reap`, api.reap)
+-- rolls up; api.metrics_summary never does. Returns whether scheduled.
 create or replace function collab.metrics_schedule_rollup()
 returns boolean
 language plpgsql
@@ -2975,6 +3645,12 @@ comment on function collab.queue_row(collab.queues) is 'Converts a collab.queues
 -- >>> functions/collab.raise_error.sql
 -- Raise a client error with a stable SQLSTATE (PTxxx -> HTTP status through PostgREST) and
 -- a machine-readable DETAIL: {"reason": ..., "field": ...} plus any extra keys.
+-- Through PostgREST (a request of its login role `authenticator`), a PT429 is raised instead
+-- as SQLSTATE 'PGRST' with the same code, message, details and hint plus a `Retry-After`
+-- header (whole seconds: ceil(retry_after), 1 when the DETAIL has none): PostgREST (12 to 14)
+-- applies that status and header itself, so a 429 carries Retry-After on a real Supabase
+-- project too, with no gateway of ours. Everywhere else (psql, the Python client, pgTAP) it
+-- is the plain PTxxx error.
 create or replace function collab.raise_error(
   code text,
   reason text,
@@ -2987,12 +3663,25 @@ returns void
 language plpgsql
 volatile
 as $$
+declare
+  details text := (jsonb_build_object('reason', raise_error.reason, 'field', raise_error.field)
+                   || coalesce(raise_error.extra, '{}'::jsonb))::text;
+  -- PostgREST 12 sends a PTxxx message as the HTTP reason phrase: a control character that a
+  -- caller put in a name (CR LF: response splitting) must never reach the status line.
+  safe_message text := pg_catalog.regexp_replace(raise_error.message, '[[:cntrl:]]', '?', 'g');
 begin
+  if raise_error.code = 'PT429' and session_user = 'authenticator'
+     and coalesce(pg_catalog.current_setting('request.method', true), '') <> '' then
+    raise sqlstate 'PGRST' using
+      message = jsonb_build_object('code', raise_error.code, 'message', safe_message,
+                                   'details', details, 'hint', raise_error.hint)::text,
+      detail = jsonb_build_object('status', 429, 'headers', jsonb_build_object('Retry-After',
+                 greatest(1, ceil(coalesce((raise_error.extra ->> 'retry_after')::numeric, 1)))::bigint::text))::text;
+  end if;
   raise exception using
     errcode = raise_error.code,
-    message = raise_error.message,
-    detail = (jsonb_build_object('reason', raise_error.reason, 'field', raise_error.field)
-              || coalesce(raise_error.extra, '{}'::jsonb))::text,
+    message = safe_message,
+    detail = details,
     hint = coalesce(raise_error.hint, '');
 end
 $$;
@@ -3003,7 +3692,12 @@ comment on function collab.raise_error(text, text, text, text, text, jsonb) is
 -- Periodic housekeeping (pg_cron every minute where installed; `collab reap` otherwise):
 -- expires overdue leases everywhere, marks executors silent for 3 heartbeat intervals
 -- offline (an `executor_offline` event each) and releases their leases at once
--- (`lease_released`). Claims never depend on it.
+-- (`lease_released`), rolls the metrics up (collab.metrics_rollup: api.metrics_summary
+-- only reads), and last counts the stored jobs of the workspaces that could be at their
+-- stored_jobs limit (collab.count_stored_jobs, bounded index-only counts): enqueue refuses
+-- while a count finds a workspace at it, and accepts again at the first reap after purges
+-- bring it under, so the limit is overshot by at most what a workspace enqueues between two
+-- reaps. Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -3041,12 +3735,16 @@ begin
       perform collab.release_jobs(held, 'lease_released');
     end if;
   end if;
+  -- The metrics rollup runs here (and from its own pg_cron job), never in a reader's call.
+  perform collab.metrics_rollup();
+  -- Last: the workspace rows it updates stay locked only until the reap commits.
+  perform collab.count_stored_jobs();
   return jsonb_build_object('expired', expired, 'offline', coalesce(cardinality(gone), 0),
                             'released', coalesce(cardinality(held), 0));
 end
 $$;
 comment on function collab.reap() is
-  'Expires overdue leases, marks silent executors offline and releases their jobs. Returns the counts.';
+  'Expires overdue leases, marks silent executors offline and releases their jobs, then rolls the metrics up and counts stored jobs against the stored_jobs limit (collab.count_stored_jobs). Returns the counts.';
 
 -- >>> functions/collab.record_presence.sql
 -- Writes one presence event (executor_online or executor_offline) into the stream, in the
@@ -3133,6 +3831,42 @@ as $$
 $$;
 comment on function collab.release_jobs(bigint[], collab.job_event_type) is
   'Ends the attempt of running jobs without a result (lease_expired or lease_released): retry, dead or cancelled.';
+
+-- >>> functions/collab.require_another_owner.sql
+-- A workspace that has an owner keeps one: before `leaving` stops being an owner of `ws`
+-- (demoted, removed, leaving), raise PT409 last_owner when they are its only owner.
+-- The owner rows are locked (in user_id order, so concurrent callers queue instead of
+-- deadlocking) before they are counted: of two concurrent transactions taking the last two
+-- owners away, the second waits for the first, then counts without the row the first changed
+-- (re-checked after the wait) and is refused. Callers take no other member row lock before
+-- this one. A user who is not (or no longer) an owner passes.
+create or replace function collab.require_another_owner(ws uuid, leaving uuid)
+returns void
+language plpgsql
+volatile
+as $$
+declare
+  is_owner boolean;
+  others integer;
+begin
+  select coalesce(bool_or(o.user_id = require_another_owner.leaving), false),
+         count(*) filter (where o.user_id <> require_another_owner.leaving)
+    into is_owner, others
+    from (select m.user_id from collab.members m
+           where m.workspace_id = require_another_owner.ws and m.role = 'owner'
+           order by m.user_id
+             for update) o;
+  if is_owner and others = 0 then
+    perform collab.raise_error('PT409', 'last_owner',
+      format('user %s is the last owner of workspace %s, which would be left without one',
+             require_another_owner.leaving, require_another_owner.ws),
+      'user_id', 'make another member an owner first (api.add_member with role owner)',
+      jsonb_build_object('workspace_id', require_another_owner.ws));
+  end if;
+end
+$$;
+comment on function collab.require_another_owner(uuid, uuid) is
+  'PT409 last_owner when leaving is the only owner of workspace ws; locks the owner rows first, so concurrent demotions, removals and leaves of the last owners serialize.';
 
 -- >>> functions/collab.require_executor.sql
 -- The executor a call acts as: it must exist in the caller's workspace and, for a signed-in
@@ -3395,6 +4129,38 @@ end
 $$;
 comment on function collab.unschedule_reaper() is 'Removes the collab-reap pg_cron job when present.';
 
+-- >>> functions/collab.workspace_limits.sql
+-- The limits in force for a workspace: the operator's (collab.platform_limits, overridden by
+-- the workspace's limit_* columns) and its admins' quotas, as one JSON object. Null
+-- workspace_id: the platform defaults only.
+create or replace function collab.workspace_limits(workspace_id uuid)
+returns jsonb
+language sql
+stable
+as $$
+  select jsonb_build_object(
+           'workspaces_per_user', p.workspaces_per_user,
+           'queues', coalesce(w.limit_queues, p.queues_per_workspace),
+           'executors', coalesce(w.limit_executors, p.executors_per_workspace),
+           'stored_jobs', coalesce(w.limit_stored_jobs, p.stored_jobs_per_workspace),
+           'payload_ceiling_bytes', coalesce(w.limit_payload_bytes, p.payload_ceiling_bytes))
+         || case when w.id is null then '{}'::jsonb
+                 else jsonb_build_object('workspace_id', w.id,
+                                         'max_payload_bytes', w.max_payload_bytes,
+                                         'max_queued_jobs', w.max_queued_jobs) end
+    from collab.platform_limits p
+    left join collab.workspaces w on w.id = workspace_limits.workspace_id
+$$;
+comment on function collab.workspace_limits(uuid) is
+  'Effective limits of a workspace (operator limits with its overrides, and its admins'' quotas) as JSON; null: the platform defaults.';
+
+-- >>> triggers/collab.executors.executors_limit.sql
+-- New executors stay within the operator's executors limit of their workspace.
+create trigger executors_limit
+after insert on collab.executors
+referencing new table as new_rows
+for each statement execute function collab.check_created_limit('executors');
+
 -- >>> triggers/collab.job_events.job_events_broadcast.sql
 -- On Supabase (realtime.send exists), state changes are also broadcast per workspace; plain
 -- Postgres gets neither the trigger nor its function. See collab.enable_realtime_broadcast.
@@ -3414,6 +4180,13 @@ after update on collab.jobs
 referencing old table as old_jobs new table as new_jobs
 for each statement execute function collab.jobs_after_update();
 
+-- >>> triggers/collab.queues.queues_limit.sql
+-- New queues stay within the operator's queues limit of their workspace.
+create trigger queues_limit
+after insert on collab.queues
+referencing new table as new_rows
+for each statement execute function collab.check_created_limit('queues');
+
 -- >>> policies/executors.executors_select_member.sql
 -- A signed-in user sees the executors rows of the workspaces they are a member of; no policy
 -- allows writes (they go through the api functions).
@@ -3421,6 +4194,14 @@ drop policy if exists executors_select_member on collab.executors;
 create policy executors_select_member on collab.executors
   for select to authenticated
   using (workspace_id in (select m.workspace_id from collab.members m where m.user_id = (select auth.uid())));
+
+-- >>> policies/invitations.invitations_select_own.sql
+-- A signed-in user sees the invitations addressed to them (as members_select_own). Defence in
+-- depth: nothing in collab is granted to authenticated; api.list_invitations is the way in.
+drop policy if exists invitations_select_own on collab.invitations;
+create policy invitations_select_own on collab.invitations
+  for select to authenticated
+  using (user_id = (select auth.uid()));
 
 -- >>> policies/job_events.job_events_select_member.sql
 -- A signed-in user sees the job_events rows of the workspaces they are a member of; no policy

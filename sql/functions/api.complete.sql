@@ -1,6 +1,7 @@
 -- Finish a job with its result. Fenced: only the current lease token of a running job
 -- counts; anything else is PT409 lease_lost and changes nothing. Repeating a complete that
--- succeeded, with the same token, returns the same job and writes nothing.
+-- succeeded, with the same token, returns the same job and writes nothing. A result larger
+-- than the workspace's max_payload_bytes (JSON text) is PT400 invalid_input naming result.
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -16,6 +17,14 @@ declare
   ws uuid := collab.require_role('member');
   j collab.jobs;
 begin
+  -- The result is capped like a payload: its JSON text may not exceed max_payload_bytes.
+  if complete.result is not null and octet_length(complete.result::text)
+     > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('result is larger than %s bytes (the workspace''s max_payload_bytes)',
+             (select w.max_payload_bytes from collab.workspaces w where w.id = ws)),
+      'result', 'store a large result elsewhere and return a reference to it; the job is still running');
+  end if;
   perform collab.require_job_owner(array[complete.job_id], ws);
   update collab.jobs x set
     status = 'succeeded', last_event = 'succeeded', result = complete.result,
@@ -38,6 +47,6 @@ begin
 end
 $$;
 comment on function api.complete(bigint, uuid, jsonb) is
-  'Complete a running job with its result, presenting its current lease_token (else PT409 lease_lost). Idempotent for the same token.';
+  'Complete a running job with its result, presenting its current lease_token (else PT409 lease_lost). Idempotent for the same token. result: at most the workspace''s max_payload_bytes of JSON text (else PT400 invalid_input).';
 revoke all on function api.complete(bigint, uuid, jsonb) from public;
 grant execute on function api.complete(bigint, uuid, jsonb) to authenticated, service_role;

@@ -1,6 +1,7 @@
 -- Complete many jobs in one statement (the worker's hot path). items: a JSON array of
 -- {"job_id": n, "lease_token": "uuid", "result": any}. Each item is fenced like
--- api.complete and reported on its own: a stale token fails only its item (lease_lost).
+-- api.complete and reported on its own: a stale token fails only its item (lease_lost). A
+-- result larger than max_payload_bytes is PT400 invalid_input naming its index (nothing done).
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -19,6 +20,7 @@ set plan_cache_mode = force_generic_plan
 as $$
 declare
   ws uuid := collab.require_role('member');
+  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
   now_ timestamptz := collab.clock();
   bad record;
   outcomes api.completion[];
@@ -38,7 +40,10 @@ begin
                     or (t.e ->> 'job_id') !~ '^[0-9]{1,18}$', 'job_id must be a positive integer'),
       (2, 'lease_token', coalesce(jsonb_typeof(t.e -> 'lease_token'), '') <> 'string'
                          or (t.e ->> 'lease_token') !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
-          'lease_token must be a uuid')
+          'lease_token must be a uuid'),
+      -- Capped like a payload (only items that carry a result pay for its text).
+      (3, 'result', t.e -> 'result' is not null and octet_length((t.e -> 'result')::text) > max_payload,
+          format('result is larger than %s bytes (the workspace''s max_payload_bytes)', max_payload))
     ) c(n, field, failed, message)
    where c.failed
    order by t.ord, c.n
@@ -100,6 +105,6 @@ begin
 end
 $$;
 comment on function api.complete_batch(jsonb) is
-  'Complete many jobs at once. items: [{"job_id", "lease_token", "result"}]. Returns one row per item in order: ok, or reason lease_lost / job_not_found (other items still complete).';
+  'Complete many jobs at once. items: [{"job_id", "lease_token", "result"}]. Returns one row per item in order: ok, or reason lease_lost / job_not_found (other items still complete). A result over the workspace''s max_payload_bytes (JSON text) is PT400 invalid_input naming its index; nothing is completed.';
 revoke all on function api.complete_batch(jsonb) from public;
 grant execute on function api.complete_batch(jsonb) to authenticated, service_role;

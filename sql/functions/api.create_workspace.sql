@@ -1,4 +1,6 @@
--- Create a workspace; a signed-in caller becomes its owner. Names are unique.
+-- Create a workspace; a signed-in caller becomes its owner. Names are unique. A user may own
+-- at most the operator's workspaces_per_user (PT429 quota_exceeded); the service role is not
+-- counted.
 create or replace function api.create_workspace(name text)
 returns jsonb
 language plpgsql
@@ -18,6 +20,14 @@ begin
   if create_workspace.name is null or length(create_workspace.name) not between 1 and 200 then
     perform collab.raise_error('PT400', 'invalid_input', 'name must be 1-200 characters', 'name');
   end if;
+  if uid is not null then
+    -- The operator's workspaces_per_user limit: the workspaces the caller owns. Calls of one
+    -- user are serialized (a transaction lock on the user id) so that they count in turn.
+    perform pg_advisory_xact_lock(hashtextextended('collab.create_workspace:' || uid::text, 0));
+    perform collab.check_limit('workspaces_per_user',
+      (select count(*) + 1 from collab.members m where m.user_id = uid and m.role = 'owner'),
+      collab.workspace_limits(null), 'name');
+  end if;
   insert into collab.workspaces as w (name) values (create_workspace.name)
   on conflict on constraint workspaces_name_unique do nothing
   returning w.* into ws;
@@ -34,6 +44,6 @@ begin
 end
 $$;
 comment on function api.create_workspace(text) is
-  'Create a workspace called name (unique, 1-200 characters); the signed-in caller becomes its owner. Returns {workspace_id, name, role}. Name it in the workspace_id JWT claim to act in it.';
+  'Create a workspace called name (unique, 1-200 characters); the signed-in caller becomes its owner. Returns {workspace_id, name, role}. Name it in the workspace_id JWT claim to act in it. A user owning the operator''s workspaces_per_user limit (10 by default) gets PT429 quota_exceeded.';
 revoke all on function api.create_workspace(text) from public;
 grant execute on function api.create_workspace(text) to authenticated, service_role;

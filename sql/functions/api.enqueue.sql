@@ -3,7 +3,8 @@
 -- one-element batch (docs/architecture.md). Every other call, including every invalid one,
 -- goes through api.enqueue_batch, which holds the validation, the error messages and the
 -- idempotency rules; the direct path's condition below only admits what that path accepts
--- (tests/sql/105 holds the two paths to the same answers).
+-- (tests/sql/105 holds the two paths to the same answers). A workspace at its stored_jobs
+-- limit goes through api.enqueue_batch too, which refuses it.
 create or replace function api.enqueue(
   queue text,
   type text,
@@ -30,8 +31,10 @@ begin
      or enqueue.priority is null or enqueue.priority not between -1000000 and 1000000
      or enqueue.max_attempts not between 1 and 1000
      or not coalesce(collab.is_name(enqueue.queue) and collab.is_name(enqueue.type), false)
-     or octet_length(enqueue.payload::text)
-        > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+     -- One read of the workspace row: its payload cap, and the stored_jobs flag the reaper sets
+     -- (collab.count_stored_jobs; api.enqueue_batch raises the PT429).
+     or (select w.stored_jobs_full or octet_length(enqueue.payload::text) > w.max_payload_bytes
+           from collab.workspaces w where w.id = ws) then
     -- Absent arguments are left out (jsonb_strip_nulls); the payload is added afterwards, so
     -- the nulls inside it are kept.
     return (select b from api.enqueue_batch(jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(

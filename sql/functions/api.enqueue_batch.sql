@@ -1,7 +1,11 @@
 -- Enqueue many jobs in one call and one INSERT: the result is in input order, one
 -- `enqueued` event per new job. Every element is validated first; a bad element raises
 -- PT400 naming its index and nothing is written. Idempotency as in api.enqueue, also
--- between elements of the same batch.
+-- between elements of the same batch. While the reaper has found the workspace at its
+-- stored_jobs limit (workspaces.stored_jobs_full, collab.count_stored_jobs), PT429
+-- quota_exceeded {quota: stored_jobs, limit, stored}: the flag is read with max_payload_bytes,
+-- so the limit costs enqueue nothing, and a workspace can go over it by what it enqueues
+-- between two reaps (one minute with pg_cron).
 create or replace function api.enqueue_batch(jobs jsonb)
 returns setof api.job
 language plpgsql
@@ -11,7 +15,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   ws uuid := collab.require_role('member');
-  max_payload integer := (select w.max_payload_bytes from collab.workspaces w where w.id = ws);
+  max_payload integer;
+  stored_full boolean;
   now_ timestamptz := collab.clock();
   bad record;
   fresh_rows collab.jobs[];
@@ -25,8 +30,22 @@ begin
     perform collab.raise_error('PT400', 'invalid_input',
       format('jobs holds %s elements; at most 10000 per call', jsonb_array_length(enqueue_batch.jobs)), 'jobs');
   end if;
+  select w.max_payload_bytes, w.stored_jobs_full into max_payload, stored_full
+    from collab.workspaces w where w.id = ws;
   perform collab.take_tokens(ws, 'enqueue', null, jsonb_array_length(enqueue_batch.jobs));
   perform collab.check_queued_quota(ws, jsonb_array_length(enqueue_batch.jobs));
+  if stored_full then
+    select w.stored_jobs, w.stored_jobs_counted_at, coalesce(w.limit_stored_jobs, p.stored_jobs_per_workspace) as cap
+      into bad
+      from collab.workspaces w cross join collab.platform_limits p
+     where w.id = ws;
+    perform collab.raise_error('PT429', 'quota_exceeded',
+      format('the workspace may store at most %s jobs (%s%s stored when counted at %s)', bad.cap,
+             case when bad.stored_jobs > bad.cap then 'more than ' else '' end,
+             least(bad.stored_jobs, bad.cap), bad.stored_jobs_counted_at),
+      'jobs', 'purge jobs (api.purge_dead) or ask the operator to raise the stored_jobs limit; enqueues are accepted again once a reap counts fewer',
+      jsonb_build_object('quota', 'stored_jobs', 'limit', bad.cap, 'stored', bad.stored_jobs));
+  end if;
 
   -- 1. Shape and ranges, set-based, one pass: the first bad element (by index) is reported,
   -- with its first bad field (in the order of the CASE).

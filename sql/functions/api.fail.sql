@@ -1,6 +1,7 @@
 -- A failed attempt. Fenced like api.complete. Retryable with attempts left: back to queued
 -- after retry_in or the queue's backoff (`retry_scheduled`); otherwise dead, with the error
--- kept (`dead`). A job with a pending cancel is cancelled instead.
+-- kept (`dead`). A job with a pending cancel is cancelled instead. An error larger than the
+-- workspace's max_payload_bytes (JSON text) is PT400 invalid_input naming error.
 -- "Running" is tested as lease_expires_at is not null (the same thing: CHECK
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
@@ -23,6 +24,14 @@ declare
   now_ timestamptz := collab.clock();
   j collab.jobs;
 begin
+  -- The error is capped like a payload (it is also copied into the job's events).
+  if fail.error is not null and octet_length(fail.error::text)
+     > (select w.max_payload_bytes from collab.workspaces w where w.id = ws) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('error is larger than %s bytes (the workspace''s max_payload_bytes)',
+             (select w.max_payload_bytes from collab.workspaces w where w.id = ws)),
+      'error', 'report a shorter error; the job is still running');
+  end if;
   perform collab.require_job_owner(array[fail.job_id], ws);
   if fail.retry_in is not null and (fail.retry_in < interval '0' or fail.retry_in > interval '30 days') then
     perform collab.raise_error('PT400', 'invalid_input', 'retry_in must be between 0 and 30 days', 'retry_in');
@@ -59,6 +68,6 @@ begin
 end
 $$;
 comment on function api.fail(bigint, uuid, jsonb, boolean, interval) is
-  'Report a failed attempt, presenting the current lease_token (else PT409 lease_lost). retryable=false sends the job to the dead-letter queue; retry_in overrides the backoff.';
+  'Report a failed attempt, presenting the current lease_token (else PT409 lease_lost). retryable=false sends the job to the dead-letter queue; retry_in overrides the backoff. error: at most the workspace''s max_payload_bytes of JSON text (else PT400 invalid_input).';
 revoke all on function api.fail(bigint, uuid, jsonb, boolean, interval) from public;
 grant execute on function api.fail(bigint, uuid, jsonb, boolean, interval) to authenticated, service_role;

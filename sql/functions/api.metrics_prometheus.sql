@@ -2,11 +2,12 @@
 -- all `collab_` prefixed: counters since the first event (`collab_jobs_<counter>_total`
 -- {queue, type}), gauges now, and the three phase latencies as histograms
 -- (`_bucket{le=…}`, `_sum`, `_count`, in seconds). The same numbers as
--- api.metrics_summary(since => 'all'). Served at /metrics by `collab metrics serve`.
+-- api.metrics_summary(since => 'all'), so read-only and bounded as it is (at most 1,000
+-- queue/type series and 1,000 queues). Served at /metrics by `collab metrics serve`.
 create or replace function api.metrics_prometheus()
 returns text
 language plpgsql
-volatile
+stable
 security definer
 set search_path = pg_catalog, pg_temp
 as $$

@@ -2,19 +2,27 @@
 -- counters and phase latencies (p50/p95/p99) per queue and job type over the window
 -- `since` (an interval such as '15m', '24 hours', a timestamp, or 'all'; the window starts at the
 -- beginning of that minute), and gauges now: jobs per state per queue, oldest due queued
--- job age, executors online/stale/offline, DLQ size. Rolls up closed minutes first when
--- no other rollup is running (on demand where pg_cron does not), so it is volatile.
+-- job age, executors online/stale/offline, DLQ size. It only reads (stable): the rollup
+-- runs from the reaper (collab.reap, pg_cron), and everything above its horizon is read live,
+-- so a viewer's call takes no transaction id and cannot hold back anyone's events_since.
+-- Bounded output: at most 1,000 queue/type series (by_queue_type) and 1,000 queues (gauges),
+-- the first by name; `truncated` says whether any were left out (totals and dlq_size still
+-- count everything).
 create or replace function api.metrics_summary(since text default '15 minutes', queue text default null)
 returns jsonb
 language plpgsql
-volatile
+stable
 security definer
 set search_path = pg_catalog, pg_temp
 set jit = off  -- small, frequent queries: compiling them costs more than it saves
 as $$
 declare
   ws uuid := collab.require_role('viewer');
+  series_cap constant integer := 1000;
   now_ timestamptz := collab.clock();
+  truncated boolean;
+  truncated_queues boolean;
+  dlq_size bigint;
   start_ timestamptz;
   counters jsonb;
   queues jsonb;
@@ -39,8 +47,14 @@ begin
   end if;
   start_ := date_trunc('minute', start_);
 
-  perform collab.metrics_rollup();
   counters := collab.metrics_window(ws, start_, metrics_summary.queue);
+  truncated := jsonb_array_length(counters -> 'by_queue_type') > series_cap;
+  if truncated then
+    counters := jsonb_set(counters, '{by_queue_type}', (
+      select jsonb_agg(e.value order by e.ord)
+        from jsonb_array_elements(counters -> 'by_queue_type') with ordinality e(value, ord)
+       where e.ord <= series_cap));
+  end if;
 
   -- One grouped pass over the workspace's jobs (no join: the aggregate runs on the scan),
   -- and the oldest due queued job from the queued rows only (partial claim index).
@@ -65,10 +79,17 @@ begin
            'dead', coalesce((select c.n from counts c where c.queue = q.name and c.status = 'dead'), 0),
            'oldest_queued_age_seconds',
              coalesce((select extract(epoch from now_ - o.run_at) from oldest o where o.queue = q.name), 0),
-           'paused', q.paused) order by q.name), '{}'::jsonb)
-    into queues
-    from collab.queues q
-   where q.workspace_id = ws and (metrics_summary.queue is null or q.name = metrics_summary.queue);
+           'paused', q.paused) order by q.name) filter (where q.rank <= series_cap), '{}'::jsonb),
+         coalesce(max(q.rank) > series_cap, false),
+         (select count(*) from collab.jobs j
+           where j.workspace_id = ws and j.status = 'dead'
+             and (metrics_summary.queue is null or j.queue = metrics_summary.queue))
+    into queues, truncated_queues, dlq_size
+    from (select x.name, x.paused, row_number() over (order by x.name) as rank
+            from collab.queues x
+           where x.workspace_id = ws and (metrics_summary.queue is null or x.name = metrics_summary.queue)
+           order by x.name
+           limit series_cap + 1) q;
 
   select jsonb_build_object(
            'online', count(*) filter (where e.online and e.last_seen_at >= now_ - make_interval(secs => 2 * e.heartbeat_seconds)),
@@ -82,15 +103,16 @@ begin
     'since', start_,
     'until', now_,
     'queue', metrics_summary.queue,
+    'truncated', truncated or truncated_queues,
     'totals', counters -> 'totals',
     'by_queue_type', counters -> 'by_queue_type',
     'gauges', jsonb_build_object(
       'queues', queues,
       'executors', executors,
-      'dlq_size', (select coalesce(sum((v ->> 'dead')::bigint), 0) from jsonb_each(queues) q(k, v))));
+      'dlq_size', dlq_size));
 end
 $$;
 comment on function api.metrics_summary(text, text) is
-  'Metrics of the caller''s workspace as JSON: counters and phase latencies (p50/p95/p99, seconds) per queue and job type since `since` (interval like 15m or 24 hours, or a timestamp), and gauges now (jobs per state, oldest queued age, executors, DLQ size). queue: only that queue. Definitions: docs/metrics.md.';
+  'Metrics of the caller''s workspace as JSON: counters and phase latencies (p50/p95/p99, seconds) per queue and job type since `since` (interval like 15m or 24 hours, or a timestamp), and gauges now (jobs per state, oldest queued age, executors, DLQ size). queue: only that queue. At most 1000 queue/type series and 1000 queues (first by name); truncated: true when some were left out. Read-only: rollups are made by the reaper. Definitions: docs/metrics.md.';
 revoke all on function api.metrics_summary(text, text) from public;
 grant execute on function api.metrics_summary(text, text) to authenticated, service_role;

@@ -9,6 +9,6 @@ as $$
   select collab.reap()
 $$;
 comment on function api.reap() is
-  'Expire overdue leases everywhere and mark silent executors offline, releasing their jobs. Service role only. Returns the counts.';
+  'Expire overdue leases everywhere and mark silent executors offline, releasing their jobs; roll the metrics up; count stored jobs against the stored_jobs limit (enqueue refuses while a workspace is at it, until a reap finds it under). Service role only. Returns the counts.';
 revoke all on function api.reap() from public;
 grant execute on function api.reap() to service_role;

@@ -1,6 +1,7 @@
 -- Replay dead jobs from the dead-letter queue: dead -> queued now, with a fresh budget of
 -- the queue's max_attempts on top of the attempts made. All or nothing: an unknown id is
--- PT404 job_not_found, a job that is not dead PT409 not_dead, and then nothing changes.
+-- PT404 job_not_found, a job that is not dead PT409 not_dead, more than the max_queued_jobs
+-- quota allows PT429 quota_exceeded, and then nothing changes.
 create or replace function api.requeue(job_ids bigint[])
 returns setof api.job
 language plpgsql
@@ -29,6 +30,8 @@ begin
       'job_ids', 'only dead jobs can be requeued; nothing was requeued',
       jsonb_build_object('job_id', bad.id, 'status', bad.status));
   end if;
+  -- Requeued jobs count against the max_queued_jobs quota like new ones.
+  perform collab.check_queued_quota(ws, (select count(distinct i)::integer from unnest(requeue.job_ids) i));
   return query
   with done as (
   update collab.jobs x set
@@ -43,6 +46,6 @@ begin
 end
 $$;
 comment on function api.requeue(bigint[]) is
-  'Requeue dead jobs (the DLQ) now, with a new budget of the queue''s max_attempts. All or nothing.';
+  'Requeue dead jobs (the DLQ) now, with a new budget of the queue''s max_attempts. All or nothing; counts against max_queued_jobs (PT429 quota_exceeded).';
 revoke all on function api.requeue(bigint[]) from public;
 grant execute on function api.requeue(bigint[]) to authenticated, service_role;

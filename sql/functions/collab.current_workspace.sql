@@ -45,7 +45,7 @@ begin
     if not exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = uid) then
       perform collab.raise_error('PT403', 'workspace_forbidden',
         format('workspace %s does not exist or is not yours', ws), 'workspace_id',
-        'ask an admin of that workspace to add you (api.add_member)');
+        'ask an admin of that workspace to invite you (api.add_member), then accept (api.accept_invitation)');
     end if;
     return ws;
   end if;
@@ -54,7 +54,7 @@ begin
   if found_count = 0 then
     perform collab.raise_error('PT403', 'workspace_forbidden',
       'you are not a member of any workspace', 'workspace_id',
-      'create one with api.create_workspace or ask an admin to add you');
+      'create one with api.create_workspace, or accept an invitation (api.list_invitations, api.accept_invitation)');
   elsif found_count > 1 then
     perform collab.raise_error('PT400', 'invalid_workspace',
       format('you are a member of %s workspaces: name one in the workspace_id claim', found_count),

@@ -1,6 +1,6 @@
 -- Schedule collab.metrics_rollup() every minute with pg_cron where pg_cron can run in this
--- database (as collab.schedule_reaper does). Elsewhere api.metrics_summary rolls up on
--- demand. Returns whether scheduled.
+-- database (as collab.schedule_reaper does). Elsewhere the reaper (`collab reap`, api.reap)
+-- rolls up; api.metrics_summary never does. Returns whether scheduled.
 create or replace function collab.metrics_schedule_rollup()
 returns boolean
 language plpgsql

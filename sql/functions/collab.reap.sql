@@ -1,7 +1,12 @@
 -- Periodic housekeeping (pg_cron every minute where installed; `collab reap` otherwise):
 -- expires overdue leases everywhere, marks executors silent for 3 heartbeat intervals
 -- offline (an `executor_offline` event each) and releases their leases at once
--- (`lease_released`). Claims never depend on it.
+-- (`lease_released`), rolls the metrics up (collab.metrics_rollup: api.metrics_summary
+-- only reads), and last counts the stored jobs of the workspaces that could be at their
+-- stored_jobs limit (collab.count_stored_jobs, bounded index-only counts): enqueue refuses
+-- while a count finds a workspace at it, and accepts again at the first reap after purges
+-- bring it under, so the limit is overshot by at most what a workspace enqueues between two
+-- reaps. Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -39,9 +44,13 @@ begin
       perform collab.release_jobs(held, 'lease_released');
     end if;
   end if;
+  -- The metrics rollup runs here (and from its own pg_cron job), never in a reader's call.
+  perform collab.metrics_rollup();
+  -- Last: the workspace rows it updates stay locked only until the reap commits.
+  perform collab.count_stored_jobs();
   return jsonb_build_object('expired', expired, 'offline', coalesce(cardinality(gone), 0),
                             'released', coalesce(cardinality(held), 0));
 end
 $$;
 comment on function collab.reap() is
-  'Expires overdue leases, marks silent executors offline and releases their jobs. Returns the counts.';
+  'Expires overdue leases, marks silent executors offline and releases their jobs, then rolls the metrics up and counts stored jobs against the stored_jobs limit (collab.count_stored_jobs). Returns the counts.';

@@ -24,28 +24,38 @@ DEFAULT_OUTPUT = REPO / "docs" / "openapi" / "collab.yaml"
 
 # HTTP statuses each function can answer besides 200, 400, 401 and 403 (see docs/errors.md).
 EXTRA_STATUSES: dict[str, list[str]] = {
+    "accept_invitation": ["404", "410"],
+    "add_member": ["409"],
     "cancel": ["404", "409"],
     "claim": ["404", "429"],
     "complete": ["404", "409"],
-    "create_workspace": ["409"],
+    "configure_queue": ["429"],
+    "configure_workspace": ["429"],
+    "create_workspace": ["409", "429"],
+    "decline_invitation": ["404"],
     "enqueue": ["409", "429"],
     "enqueue_batch": ["409", "429"],
     "events_since": ["410"],
     "fail": ["404", "409"],
     "get_job": ["404"],
     "heartbeat": ["404"],
+    "leave_workspace": ["409"],
+    "pause_queue": ["429"],
     "progress": ["404", "409"],
-    "requeue": ["404", "409"],
+    "register_executor": ["429"],
+    "remove_member": ["404", "409"],
+    "requeue": ["404", "409", "429"],
+    "resume_queue": ["429"],
 }
 
 ERROR_TEXT = {
     "400": "Invalid input (`invalid_input`, `invalid_workspace`): DETAIL names the field.",
     "401": "No or an invalid JWT, or the anon role: nothing in api is granted to anon.",
     "403": "`forbidden` (role too low, another user's executor or job; DETAIL names `required_role`), `workspace_forbidden`, or a function granted to service_role only.",
-    "404": "`job_not_found` or `executor_not_found` in the caller's workspace.",
-    "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`.",
-    "410": "`cursor_expired`: the events after this cursor were purged.",
-    "429": "`rate_limited` (token bucket; DETAIL has `retry_after` seconds) or `quota_exceeded` (max_queued_jobs).",
+    "404": "`PGRST202` (PostgREST): the body's keys are not the function's parameters (a required one missing, an unknown one sent); `job_not_found` or `executor_not_found` in the caller's workspace; `invitation_not_found` (accept or decline), `member_not_found` (remove_member).",
+    "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`, `last_owner` (a workspace keeps an owner).",
+    "410": "`cursor_expired`: the events after this cursor were purged; `invitation_expired`: ask for a new invitation.",
+    "429": "`rate_limited` (token bucket; DETAIL has `retry_after` seconds) or `quota_exceeded` (DETAIL `quota`: max_queued_jobs, or an operator limit: queues, executors, stored_jobs, workspaces_per_user, payload_ceiling_bytes; and `limit`).",
 }
 
 SCALARS: dict[str, dict[str, Any]] = {
@@ -79,6 +89,19 @@ select p.proname::text, p.oid, coalesce(obj_description(p.oid, 'pg_proc'), '') a
 """
 
 
+def nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` that also admits JSON null (what PostgREST sends for an SQL null)."""
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    if "type" not in schema:  # any JSON value (json, jsonb): null included
+        return schema
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    out = {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
+    if "enum" in out:
+        out["enum"] = [*out["enum"], None]
+    return out
+
+
 def schema_of(
     conn: psycopg.Connection[Any], type_oid: int, components: dict[str, Any]
 ) -> dict[str, Any]:
@@ -96,12 +119,14 @@ def schema_of(
         if short not in components:
             components[short] = {}
             props: dict[str, Any] = {}
-            for attname, atttypid in conn.execute(
-                "select attname::text, atttypid from pg_attribute"
+            for attname, atttypid, notnull in conn.execute(
+                "select attname::text, atttypid, attnotnull from pg_attribute"
                 " where attrelid = %s and attnum > 0 and not attisdropped order by attnum",
                 (relid,),
             ):
-                props[attname] = schema_of(conn, atttypid, components)
+                prop = schema_of(conn, atttypid, components)
+                # a composite type's attribute may be null (only a table's column promises)
+                props[attname] = prop if notnull else nullable(prop)
             components[short] = {"type": "object", "properties": props}
             if comment:
                 components[short]["description"] = comment
@@ -157,7 +182,8 @@ def build(url: str) -> dict[str, Any]:
                 result = schema_of(conn, rettype, components)
             if retset:
                 result = {"type": "array", "items": result}
-            statuses = ["400", "401", "403", *EXTRA_STATUSES.get(name, [])]
+            # 404 for every function: PostgREST's PGRST202 when the body's keys name no function
+            statuses = sorted({"400", "401", "403", "404", *EXTRA_STATUSES.get(name, [])})
             responses: dict[str, Any] = {
                 "200": {
                     "description": "The result.",

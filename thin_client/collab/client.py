@@ -7,12 +7,10 @@ an ``api`` function becomes the exception class of its reason (``LeaseLost``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -21,267 +19,66 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from collab import queries
-from collab.errors import CollabError
-
-if TYPE_CHECKING:
-    from collab.subscribe import AsyncSubscription, Subscription
-
-# -- rows ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    queue: str
-    type: str
-    status: str
-    payload: Any
-    priority: int
-    attempt: int
-    max_attempts: int
-    run_at: datetime
-    idempotency_key: str | None
-    executor_id: UUID | None
-    lease_expires_at: datetime | None
-    cancel_requested: bool
-    progress: Any
-    progress_message: str | None
-    result: Any
-    last_error: Any
-    created_at: datetime
-    claimed_at: datetime | None
-    finished_at: datetime | None
-    duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    id: int
-    queue: str
-    type: str
-    payload: Any
-    priority: int
-    attempt: int
-    max_attempts: int
-    lease_token: UUID
-    lease_expires_at: datetime
-    run_at: datetime
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class HeartbeatResult:
-    executor_id: UUID
-    cancelled: list[int]
-    lost: list[int]
-    extended: int
-    heartbeat_seconds: int
-
-
-@dataclass(frozen=True)
-class Completion:
-    job_id: int
-    ok: bool
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class Queue:
-    name: str
-    paused: bool
-    concurrency_limit: int | None
-    lease_seconds: int
-    max_attempts: int
-    backoff_base_seconds: float
-    backoff_max_seconds: float
-    backoff_jitter: float
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class QueueStats:
-    queue: Queue
-    queued: int
-    running: int
-    succeeded: int
-    cancelled: int
-    dead: int
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    job_id: int | None  # None for presence events (executor_online, executor_offline)
-    type: str
-    queue: str | None
-    job_type: str | None
-    attempt: int | None
-    executor_id: UUID | None
-    data: Any
-    created_at: datetime
-    cursor: str
-
-
-@dataclass(frozen=True)
-class Executor:
-    id: UUID
-    name: str
-    queues: list[str]
-    heartbeat_seconds: int
-    status: str  # online | stale | offline
-    last_seen_at: datetime
-    silent_seconds: float
-    running_jobs: int
-    created_at: datetime
-
-
-T = TypeVar("T")
-
-
-def _row(cls: type[T], row: Mapping[str, Any]) -> T:
-    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in row.items() if k in names})
-
-
-# -- errors -------------------------------------------------------------------------------
-
-
-class ApiError(CollabError):
-    """An error raised by an ``api`` function, with its stable SQLSTATE and reason."""
-
-    status = 500
-
-    def __init__(self, sqlstate: str, reason: str, message: str, detail: dict[str, Any], hint: str):
-        super().__init__(message)
-        self.sqlstate = sqlstate
-        self.reason = reason
-        self.message = message
-        self.detail = detail
-        self.hint = hint
-        self.field: str | None = detail.get("field")
-
-
-class InvalidInput(ApiError):
-    status = 400
-
-
-class Forbidden(ApiError):
-    status = 403
-
-
-class NotFound(ApiError):
-    status = 404
-
-
-class Conflict(ApiError):
-    status = 409
-
-
-class LeaseLost(Conflict):
-    """The lease token is not the job's current one: stop; the result is discarded."""
-
-
-class IdempotencyConflict(Conflict):
-    """The idempotency key already names a different job."""
-
-
-class IllegalTransition(Conflict):
-    pass
-
-
-class NotCancellable(Conflict):
-    pass
-
-
-class NotDead(Conflict):
-    pass
-
-
-class Gone(ApiError):
-    status = 410
-
-
-class RateLimited(ApiError):
-    status = 429
-
-    @property
-    def retry_after(self) -> float:
-        """Seconds to wait before the call can succeed (``retry_after`` in DETAIL)."""
-        return float(self.detail.get("retry_after", 0))
-
-
-_BY_REASON: dict[str, type[ApiError]] = {
-    "lease_lost": LeaseLost,
-    "idempotency_conflict": IdempotencyConflict,
-    "illegal_transition": IllegalTransition,
-    "not_cancellable": NotCancellable,
-    "not_dead": NotDead,
-}
-_BY_STATE: dict[str, type[ApiError]] = {
-    "PT400": InvalidInput,
-    "PT403": Forbidden,
-    "PT404": NotFound,
-    "PT409": Conflict,
-    "PT410": Gone,
-    "PT429": RateLimited,
-}
-
-
-def translate(exc: psycopg.Error) -> Exception:
-    """The typed error for a database error (the original one when it is not an api error)."""
-    diag = exc.diag
-    state = diag.sqlstate or ""
-    if not state.startswith("PT"):
-        return exc
-    try:
-        detail = json.loads(diag.message_detail or "{}")
-    except ValueError:
-        detail = {}
-    reason = str(detail.get("reason", "error"))
-    cls = _BY_REASON.get(reason) or _BY_STATE.get(state, ApiError)
-    return cls(state, reason, diag.message_primary or str(exc), detail, diag.message_hint or "")
-
-
-def _json(value: Any) -> Jsonb | None:
-    return None if value is None else Jsonb(value)
-
-
-def claims_json(claims: Mapping[str, Any] | None) -> str | None:
-    """The ``request.jwt.claims`` text of ``claims`` (None: no claims, empty ones included)."""
-    return json.dumps(dict(claims)) if claims else None
-
-
-def execute_as(
-    cur: psycopg.Cursor[Any], sql: str, params: Mapping[str, Any], claims: str | None
-) -> None:
-    """Execute one api call on ``cur`` as the caller ``claims`` names (None: the session's).
-
-    With claims, ``request.jwt.claims`` is set transaction-locally in the same transaction as
-    the call, both sent in one pipeline: one round trip, and the connection (pooled, or shared
-    by a transaction-mode pooler) keeps no claims afterwards. The connection is in autocommit,
-    so the statements up to the pipeline's Sync are one implicit transaction: the claims end
-    with it, committed or rolled back. Without claims this is a plain execute.
-    """
-    if claims is None:
-        cur.execute(sql, params)
-        return
-    conn = cur.connection
-    with conn.pipeline():
-        conn.execute(queries.SET_CLAIMS, [claims])
-        cur.execute(sql, params)
-
-
-async def aexecute_as(
-    cur: psycopg.AsyncCursor[Any], sql: str, params: Mapping[str, Any], claims: str | None
-) -> None:
-    """The asyncio form of :func:`execute_as`."""
-    if claims is None:
-        await cur.execute(sql, params)
-        return
-    conn = cur.connection
-    async with conn.pipeline():
-        await conn.execute(queries.SET_CLAIMS, [claims])
-        await cur.execute(sql, params)
+from collab.api_core import (
+    ApiError,
+    ClaimedJob,
+    Completion,
+    Conflict,
+    Event,
+    Executor,
+    Forbidden,
+    Gone,
+    HeartbeatResult,
+    IdempotencyConflict,
+    IllegalTransition,
+    InvalidInput,
+    Invitation,
+    Job,
+    LeaseLost,
+    NotCancellable,
+    NotDead,
+    NotFound,
+    Queue,
+    QueueStats,
+    RateLimited,
+    _json,
+    _row,
+    aexecute_as,
+    claims_json,
+    execute_as,
+    translate,
+)
+from collab.subscribe import AsyncSubscription, Subscription
+
+# Re-exported: import rows and errors from here (or from ``collab``).
+__all__ = [
+    "ApiError",
+    "ClaimedJob",
+    "Client",
+    "Completion",
+    "Conflict",
+    "Event",
+    "Executor",
+    "Forbidden",
+    "Gone",
+    "HeartbeatResult",
+    "IdempotencyConflict",
+    "IllegalTransition",
+    "InvalidInput",
+    "Invitation",
+    "Job",
+    "LeaseLost",
+    "NotCancellable",
+    "NotDead",
+    "NotFound",
+    "Queue",
+    "QueueStats",
+    "RateLimited",
+    "aexecute_as",
+    "claims_json",
+    "execute_as",
+    "translate",
+]
 
 
 # -- the client ---------------------------------------------------------------------------
@@ -552,9 +349,11 @@ class Client:
         )
         return _row(Queue, row)
 
-    def list_queues(self) -> list[QueueStats]:
+    def list_queues(self, limit: int = 100, after: str | None = None) -> list[QueueStats]:
+        """One page of the workspace's queues by name: at most ``limit`` (1-1000) after the
+        name ``after`` (the last queue of the previous page)."""
         out = []
-        for r in self._all(queries.LIST_QUEUES, {}):
+        for r in self._all(queries.LIST_QUEUES, {"limit": limit, "after": after}):
             out.append(
                 QueueStats(
                     queue=_row(Queue, r),
@@ -606,8 +405,6 @@ class Client:
         poll_seconds: float = 2.0,
     ) -> Subscription:
         """Events from ``cursor`` on (catch up, then follow live); see ``collab.subscribe``."""
-        from collab.subscribe import Subscription
-
         return Subscription(
             self.dsn,
             cursor=cursor,
@@ -630,8 +427,6 @@ class Client:
         poll_seconds: float = 2.0,
     ) -> AsyncSubscription:
         """The asyncio form of ``subscribe``: ``async for event in client.asubscribe()``."""
-        from collab.subscribe import AsyncSubscription
-
         return AsyncSubscription(
             self.dsn,
             cursor=cursor,
@@ -670,9 +465,34 @@ class Client:
         return dict(self._one(queries.CREATE_WORKSPACE, {"name": name})["workspace"])
 
     def add_member(self, user_id: UUID, role: str = "member") -> dict[str, Any]:
-        """Adds (or changes the role of) a member of the caller's workspace (admin)."""
+        """Changes the role of a member of the caller's workspace, or invites a user who is
+        not one (admin): ``status`` is ``member`` or ``invited`` (the user then calls
+        :meth:`accept_invitation`). The service role adds members directly."""
         row = self._one(queries.ADD_MEMBER, {"user_id": user_id, "role": role})
         return dict(row["member"])
+
+    def remove_member(self, user_id: UUID) -> dict[str, Any]:
+        """Removes a member of the caller's workspace and cancels their pending invitation
+        (admin; never someone above the caller, nor the last owner)."""
+        return dict(self._one(queries.REMOVE_MEMBER, {"user_id": user_id})["member"])
+
+    def leave_workspace(self) -> dict[str, Any]:
+        """Leaves the workspace the caller acts in (the last owner cannot: Conflict)."""
+        return dict(self._one(queries.LEAVE_WORKSPACE, {})["membership"])
+
+    def list_invitations(self) -> list[Invitation]:
+        """The signed-in caller's pending invitations (works with no workspace yet)."""
+        return [_row(Invitation, r) for r in self._all(queries.LIST_INVITATIONS, {})]
+
+    def accept_invitation(self, workspace_id: UUID | str) -> dict[str, Any]:
+        """Joins ``workspace_id`` with the invited role (NotFound, or Gone when expired)."""
+        row = self._one(queries.ACCEPT_INVITATION, {"workspace_id": workspace_id})
+        return dict(row["membership"])
+
+    def decline_invitation(self, workspace_id: UUID | str) -> dict[str, Any]:
+        """Refuses the pending invitation to ``workspace_id`` (NotFound when there is none)."""
+        row = self._one(queries.DECLINE_INVITATION, {"workspace_id": workspace_id})
+        return dict(row["invitation"])
 
     def configure_workspace(
         self, *, max_payload_bytes: int | None = None, max_queued_jobs: int | None = None
@@ -684,6 +504,38 @@ class Client:
             {"max_payload_bytes": max_payload_bytes, "max_queued_jobs": max_queued_jobs},
         )
         return dict(row["workspace"])
+
+    def configure_limits(
+        self,
+        workspace_id: UUID | str | None = None,
+        *,
+        workspaces_per_user: int | None = None,
+        queues: int | None = None,
+        executors: int | None = None,
+        stored_jobs: int | None = None,
+        payload_ceiling_bytes: int | None = None,
+    ) -> dict[str, Any]:
+        """Sets the operator's limits (service role only): the platform defaults, or with
+        ``workspace_id`` that workspace's overrides (0 removes one). None leaves a value as it
+        is. Returns the limits in force. Over a limit a call raises :class:`RateLimited`
+        (quota_exceeded)."""
+        row = self._one(
+            queries.CONFIGURE_LIMITS,
+            {
+                "workspace_id": workspace_id,
+                "workspaces_per_user": workspaces_per_user,
+                "queues": queues,
+                "executors": executors,
+                "stored_jobs": stored_jobs,
+                "payload_ceiling_bytes": payload_ceiling_bytes,
+            },
+        )
+        return dict(row["limits"])
+
+    def get_limits(self) -> dict[str, Any]:
+        """The limits in force in the caller's workspace (operator limits and admin quotas)
+        and its usage (queues, executors, stored_jobs)."""
+        return dict(self._one(queries.GET_LIMITS, {})["limits"])
 
     def configure_rate_limit(
         self,

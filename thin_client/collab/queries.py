@@ -68,7 +68,8 @@ select (l.job).*, l.cursor from api.list_jobs(status => %(status)s, type => %(ty
 """
 
 LIST_QUEUES = """
-select (l.queue).*, l.queued, l.running, l.succeeded, l.cancelled, l.dead from api.list_queues() l
+select (l.queue).*, l.queued, l.running, l.succeeded, l.cancelled, l.dead
+  from api.list_queues("limit" => %(limit)s, after => %(after)s) l
 """
 
 EVENTS_SINCE = """
@@ -106,10 +107,24 @@ METRICS_PROMETHEUS = "select api.metrics_prometheus() as exposition"
 # -- tenancy (docs/architecture.md) ---------------------------------------------------------
 CREATE_WORKSPACE = "select api.create_workspace(name => %(name)s) as workspace"
 ADD_MEMBER = "select api.add_member(user_id => %(user_id)s, role => %(role)s) as member"
+# Invitations (finding 3): an admin's add_member of a non-member invites; the invitee accepts.
+REMOVE_MEMBER = "select api.remove_member(user_id => %(user_id)s) as member"
+LEAVE_WORKSPACE = "select api.leave_workspace() as membership"
+LIST_INVITATIONS = "select * from api.list_invitations()"
+ACCEPT_INVITATION = "select api.accept_invitation(workspace_id => %(workspace_id)s) as membership"
+DECLINE_INVITATION = "select api.decline_invitation(workspace_id => %(workspace_id)s) as invitation"
 CONFIGURE_WORKSPACE = """
 select api.configure_workspace(max_payload_bytes => %(max_payload_bytes)s,
   max_queued_jobs => %(max_queued_jobs)s) as workspace
 """
+# Operator limits (service role) and the limits in force in the caller's workspace.
+CONFIGURE_LIMITS = """
+select api.configure_limits(workspace_id => %(workspace_id)s,
+  workspaces_per_user => %(workspaces_per_user)s, queues => %(queues)s,
+  executors => %(executors)s, stored_jobs => %(stored_jobs)s,
+  payload_ceiling_bytes => %(payload_ceiling_bytes)s) as limits
+"""
+GET_LIMITS = "select api.get_limits() as limits"
 CONFIGURE_RATE_LIMIT = """
 select api.configure_rate_limit(action => %(action)s, scope => %(scope)s,
   rate_per_second => %(rate_per_second)s, burst => %(burst)s, shards => %(shards)s) as rate_limit
