@@ -19,15 +19,10 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := collab.caller_id();
+  uid uuid := collab.require_user('accepting an invitation');
   invitation collab.invitations;
   held text;
 begin
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'accepting an invitation needs the invited signed-in user (a JWT with a sub claim)', null,
-      'sign in as the invited user', jsonb_build_object('required_role', 'authenticated'));
-  end if;
   if accept_invitation.workspace_id is null then
     perform collab.raise_error('PT400', 'invalid_input', 'workspace_id is required', 'workspace_id');
   end if;
@@ -861,14 +856,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := collab.caller_id();
+  uid uuid := collab.require_user('declining an invitation');
   invitation collab.invitations;
 begin
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'declining an invitation needs the invited signed-in user (a JWT with a sub claim)', null,
-      'sign in as the invited user', jsonb_build_object('required_role', 'authenticated'));
-  end if;
   if decline_invitation.workspace_id is null then
     perform collab.raise_error('PT400', 'invalid_input', 'workspace_id is required', 'workspace_id');
   end if;
@@ -1562,14 +1552,8 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := collab.caller_id();
+  uid uuid := collab.require_user('listing invitations');
 begin
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'listing invitations needs a signed-in user (a JWT with a sub claim)', null,
-      'sign in and send the access token as Authorization: Bearer <jwt>',
-      jsonb_build_object('required_role', 'authenticated'));
-  end if;
   return query
     select i.workspace_id, w.name, i.role, i.created_at, i.expires_at
       from collab.invitations i
@@ -2713,13 +2697,7 @@ begin
     end if;
     return ws;
   end if;
-  uid := collab.caller_id();
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'this call needs a signed-in user (a JWT with a sub claim)', null,
-      'sign in and send the access token as Authorization: Bearer <jwt>',
-      jsonb_build_object('required_role', 'viewer'));
-  end if;
+  uid := collab.require_user('this call', 'viewer');
   if ws is not null then
     if not exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = uid) then
       perform collab.raise_error('PT403', 'workspace_forbidden',
@@ -3964,6 +3942,30 @@ end
 $$;
 comment on function collab.require_role(text) is
   'Returns the caller''s workspace if the caller holds at least the given role there (service callers hold all), else raises PT403 forbidden with required_role in DETAIL.';
+
+-- >>> functions/collab.require_user.sql
+-- The signed-in caller's user id (collab.caller_id), or PT403 forbidden for anon and for a
+-- caller without a `sub` claim. `what` names the call in the message ("this call",
+-- "accepting an invitation"); required_role goes to the DETAIL.
+create or replace function collab.require_user(what text, required_role text default 'authenticated')
+returns uuid
+language plpgsql
+stable
+as $$
+declare
+  uid uuid := collab.caller_id();
+begin
+  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
+    perform collab.raise_error('PT403', 'forbidden',
+      format('%s needs a signed-in user (a JWT with a sub claim)', require_user.what), null,
+      'sign in and send the access token as Authorization: Bearer <jwt>',
+      jsonb_build_object('required_role', require_user.required_role));
+  end if;
+  return uid;
+end
+$$;
+comment on function collab.require_user(text, text) is
+  'The caller''s user id; PT403 forbidden (required_role in DETAIL) for anon or a caller without a sub claim.';
 
 -- >>> functions/collab.role_rank.sql
 -- Roles in a workspace, weakest first: viewer < member < admin < owner (0 for none).

@@ -9,14 +9,9 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := collab.caller_id();
+  uid uuid := collab.require_user('declining an invitation');
   invitation collab.invitations;
 begin
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'declining an invitation needs the invited signed-in user (a JWT with a sub claim)', null,
-      'sign in as the invited user', jsonb_build_object('required_role', 'authenticated'));
-  end if;
   if decline_invitation.workspace_id is null then
     perform collab.raise_error('PT400', 'invalid_input', 'workspace_id is required', 'workspace_id');
   end if;

@@ -16,14 +16,8 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  uid uuid := collab.caller_id();
+  uid uuid := collab.require_user('listing invitations');
 begin
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'listing invitations needs a signed-in user (a JWT with a sub claim)', null,
-      'sign in and send the access token as Authorization: Bearer <jwt>',
-      jsonb_build_object('required_role', 'authenticated'));
-  end if;
   return query
     select i.workspace_id, w.name, i.role, i.created_at, i.expires_at
       from collab.invitations i

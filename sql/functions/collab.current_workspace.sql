@@ -34,13 +34,7 @@ begin
     end if;
     return ws;
   end if;
-  uid := collab.caller_id();
-  if uid is null or coalesce(current_setting('role', true), 'none') = 'anon' then
-    perform collab.raise_error('PT403', 'forbidden',
-      'this call needs a signed-in user (a JWT with a sub claim)', null,
-      'sign in and send the access token as Authorization: Bearer <jwt>',
-      jsonb_build_object('required_role', 'viewer'));
-  end if;
+  uid := collab.require_user('this call', 'viewer');
   if ws is not null then
     if not exists (select 1 from collab.members m where m.workspace_id = ws and m.user_id = uid) then
       perform collab.raise_error('PT403', 'workspace_forbidden',
