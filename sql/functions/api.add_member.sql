@@ -72,7 +72,17 @@ begin
       end if;
       -- They left meanwhile: no longer a member, so they are invited like anyone else.
     end if;
-    -- Not a member: an invitation the user accepts (or not), never a membership.
+    -- Not a member: an invitation the user accepts (or not), never a membership. At most
+    -- 1,000 pending a workspace, so nobody floods other users' list_invitations.
+    if not exists (select 1 from collab.invitations i where i.workspace_id = ws and i.user_id = add_member.user_id)
+       and (select count(*) from (select 1 from collab.invitations i
+                                   where i.workspace_id = ws and i.expires_at > collab.clock()
+                                   limit 1000) x) >= 1000 then
+      perform collab.raise_error('PT429', 'quota_exceeded',
+        'the workspace has 1000 pending invitations, the most it may have', 'user_id',
+        'wait for invitees to accept or decline, or cancel invitations with api.remove_member',
+        jsonb_build_object('quota', 'invitations', 'limit', 1000));
+    end if;
     insert into collab.invitations as i (workspace_id, user_id, role, invited_by, created_at, expires_at)
     values (ws, add_member.user_id, add_member.role, uid, collab.clock(), collab.clock() + interval '7 days')
     on conflict on constraint invitations_pkey do update
@@ -99,6 +109,6 @@ begin
 end
 $$;
 comment on function api.add_member(uuid, text) is
-  'Give user_id a role (owner, admin, member, viewer; default member) in the caller''s workspace. Needs admin; nobody grants a role above their own or changes the role of someone above them, and only an owner changes another admin''s role. An existing member''s role is changed at once (status member). Since revision 0007 a user who is not a member is only invited (status invited, with expires_at, 7 days): they join with accept_invitation. Service callers add members directly. Demoting the last owner is PT409 last_owner; invitations a demoted member sent to a role above their new one are cancelled. Returns {workspace_id, user_id, role, status}.';
+  'Give user_id a role (owner, admin, member, viewer; default member) in the caller''s workspace. Needs admin; nobody grants a role above their own or changes the role of someone above them, and only an owner changes another admin''s role. An existing member''s role is changed at once (status member). Since revision 0007 a user who is not a member is only invited (status invited, with expires_at, 7 days; at most 1000 pending a workspace, PT429 quota_exceeded): they join with accept_invitation. Service callers add members directly. Demoting the last owner is PT409 last_owner; invitations a demoted member sent to a role above their new one are cancelled. Returns {workspace_id, user_id, role, status}.';
 revoke all on function api.add_member(uuid, text) from public;
 grant execute on function api.add_member(uuid, text) to authenticated, service_role;

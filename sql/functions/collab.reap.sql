@@ -6,7 +6,7 @@
 -- stored_jobs limit (collab.count_stored_jobs, bounded index-only counts): enqueue refuses
 -- while a count finds a workspace at it, and accepts again at the first reap after purges
 -- bring it under, so the limit is overshot by at most what a workspace enqueues between two
--- reaps. Claims never depend on it.
+-- reaps. Invitations that expired over a week ago are deleted. Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -46,6 +46,8 @@ begin
   end if;
   -- The metrics rollup runs here (and from its own pg_cron job), never in a reader's call.
   perform collab.metrics_rollup();
+  -- Invitations expired a week ago: refused since (PT410), now forgotten.
+  delete from collab.invitations i where i.expires_at < now_ - interval '7 days';
   -- Last: the workspace rows it updates stay locked only until the reap commits.
   perform collab.count_stored_jobs();
   return jsonb_build_object('expired', expired, 'offline', coalesce(cardinality(gone), 0),
