@@ -826,6 +826,12 @@ begin
   if create_workspace.name is null or length(create_workspace.name) not between 1 and 200 then
     perform collab.raise_error('PT400', 'invalid_input', 'name must be 1-200 characters', 'name');
   end if;
+  -- Control characters and bidirectional overrides make a name display as another one.
+  if create_workspace.name ~ E'[\\x01-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]'
+     or create_workspace.name <> btrim(create_workspace.name) then
+    perform collab.raise_error('PT400', 'invalid_input',
+      'name must not hold control or bidirectional-override characters, nor start or end with a space', 'name');
+  end if;
   if uid is not null then
     -- The operator's workspaces_per_user limit: the workspaces the caller owns. Calls of one
     -- user are serialized (a transaction lock on the user id) so that they count in turn.
