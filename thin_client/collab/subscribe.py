@@ -19,7 +19,7 @@ Errors raised by the database that are not about the connection (for example PT4
 ``cursor_expired``, PT400 ``invalid_input``) are raised to the caller, typed as the client
 types them (``collab.client.Gone``, ...).
 
-Claims are sent with every call, transaction-locally (``collab.client.execute_as``): the
+Claims are sent with every call, transaction-locally (``collab.api_core.execute_as``): the
 subscription's connection never holds them at session level.
 """
 
@@ -37,7 +37,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from collab import queries
-from collab.client import Event, _row, aexecute_as, claims_json, execute_as, translate
+from collab.api_core import Event, _row, aexecute_as, claims_json, execute_as, translate
 
 # How long after activity a subscription keeps re-reading without a wake-up (longer than the
 # 50 ms notification window of collab.notify_events), and how often it does meanwhile.
