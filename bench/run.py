@@ -1181,6 +1181,49 @@ def latest_full_run() -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def rest_section() -> list[str]:
+    """The latest run of bench/rest_overhead.py (issue 13: the REST path), when there is one."""
+    found = sorted((RESULTS / "rest").glob("*.json"), reverse=True)
+    if not found:
+        return []
+    r = json.loads(found[0].read_text())
+    med, runs, lat = r["medians"], r["runs"], r["latency_ms"]
+    ratio, added = r["ratio_rest_to_direct"], r["gateway_added_p50_ms"]
+    names = {
+        "direct": "psycopg, direct (as the Python worker)",
+        "rest": "REST through the gateway (supabase-py/-js path)",
+        "postgrest": "REST straight to PostgREST (no gateway)",
+    }
+    lines = [
+        "",
+        "## 8. REST: claim + complete through the gateway and PostgREST vs psycopg",
+        "",
+        f"`bench/rest_overhead.py`, {r['started_at']} UTC (`bench/results/rest/{found[0].name}`): "
+        f"{r['clients']} concurrent clients (asyncio, one connection and one executor each), "
+        f"{r['seconds']:.0f} s per run, {r['rounds']} rounds in rotating order, medians; "
+        f"{r['postgrest_version']} with `db-pool = 10`; load average "
+        f"{r['load_average_at_start'][0]:.1f} at start, {r['load_average_at_end'][0]:.1f} at end. "
+        "Postgres, PostgREST, the gateway and the clients share the machine's cores.",
+        "",
+        "| path | median | runs |",
+        "| --- | ---: | --- |",
+    ]
+    for mode in ("direct", "rest", "postgrest"):
+        shown = ", ".join(f"{x:,.0f}" for x in runs[mode])
+        lines.append(f"| {names[mode]} | {med[mode]:,.0f} claim+complete/s | {shown} |")
+    lines += [
+        "",
+        "| target | measured | verdict |",
+        "| --- | --- | --- |",
+        f"| REST >= 0.5x direct ({r['clients']} clients) | {med['rest']:,.0f} vs "
+        f"{med['direct']:,.0f} = {ratio:.2f}x | {'holds' if ratio >= 0.5 else 'does not hold'} |",
+        f"| gateway adds <= 1 ms at p50 over PostgREST alone | {lat['p50']['rest']:.2f} vs "
+        f"{lat['p50']['postgrest']:.2f} ms = +{added:.2f} ms (p99 {lat['p99']['rest']:.2f} vs "
+        f"{lat['p99']['postgrest']:.2f} ms) | {'holds' if added <= 1 else 'does not hold'} |",
+    ]
+    return lines
+
+
 def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> None:
     r = b.results
     lines = [
@@ -1276,6 +1319,7 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
             lines.append(
                 f"| {p['total_ms']:,.1f} | {p['calls']:,} | {p['mean_ms']:.3f} | {plans} | `{q}` |"
             )
+    lines += rest_section()
     if png_name:
         lines += [
             "",

@@ -6,56 +6,34 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import timedelta
-from functools import wraps
-from typing import Any, TypeVar
 
 import click
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from collab import embedded, logs, migrate, tasks
+from collab import cli_common, cli_events, cli_metrics, cli_stack, embedded, logs, migrate, tasks
 from collab.client import Client, Job
 from collab.errors import CollabError
 from collab.worker import Worker
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def one_line_errors(fn: F) -> F:
-    """Turn every Collab error into one clear line on stderr and exit code 1."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CollabError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except psycopg.OperationalError as exc:
-            first = (str(exc).strip().splitlines() or ["connection failed"])[0]
-            click.echo(f"error: cannot reach the database: {first}", err=True)
-            sys.exit(1)
-        except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            hint = (
-                " (is the database migrated? run `collab migrate up`)"
-                if isinstance(exc, psycopg.errors.UndefinedFunction | psycopg.errors.UndefinedTable)
-                else ""
-            )
-            click.echo(f"error: {first}{hint}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+# Shared by every subcommand module (collab.cli_common): no module imports this one back.
+one_line_errors = cli_common.one_line_errors
+_client = cli_common.client
+_print_json = cli_common.print_json
 
 
 @click.group()
 @click.version_option(package_name="collab")
 def main() -> None:
     """Collab: a Postgres-native orchestration core for fleets of AI agents."""
+
+
+main.add_command(cli_stack.stack)  # collab stack up | down | status | env
+main.add_command(cli_stack.token)  # collab token
+main.add_command(cli_events.events)  # collab events tail
+main.add_command(cli_metrics.metrics_group)  # collab metrics [serve]
 
 
 # -- collab db --------------------------------------------------------------------------------
@@ -158,14 +136,6 @@ def migrate_new(message: str) -> None:
 
 
 # -- jobs, workers, queues, DLQ ---------------------------------------------------------------
-def _client() -> Client:
-    return Client(embedded.database_url(), max_size=4)
-
-
-def _print_json(value: Any) -> None:
-    click.echo(json.dumps(value, default=str, indent=2))
-
-
 def _jobs_table(jobs: list[Job], title: str) -> None:
     table = Table(title=title)
     for col in ("id", "queue", "type", "status", "attempt", "priority", "run_at", "last error"):
@@ -369,7 +339,12 @@ def queues() -> None:
 def queues_list(as_json: bool) -> None:
     """Queues with their settings and depth per state."""
     with _client() as client:
-        stats = client.list_queues()
+        stats = client.list_queues(1000)
+        while len(stats) % 1000 == 0 and stats:  # every page, 1,000 queues at a time
+            page = client.list_queues(1000, after=stats[-1].queue.name)
+            if not page:
+                break
+            stats += page
     if as_json:
         _print_json([asdict(s) for s in stats])
         return
@@ -434,5 +409,3 @@ def doctor_cmd() -> None:
 
 if __name__ == "__main__":
     main()
-from collab import cli_events as _cli_events  # noqa: E402,F401  (registers `collab events`)
-from collab import cli_metrics as _cli_metrics  # noqa: E402,F401  (registers `collab metrics`)

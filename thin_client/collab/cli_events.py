@@ -7,11 +7,11 @@ from dataclasses import asdict
 
 import click
 
-from collab.cli import _client, main, one_line_errors
+from collab.cli_common import client, one_line_errors
 from collab.client import Event
 
 
-@main.group()
+@click.group()
 def events() -> None:
     """The job event stream: every state change and presence change, in cursor order."""
 
@@ -44,8 +44,8 @@ def events_tail(
     """Print events after CURSOR (all retained ones by default); with --follow, wait for more.
 
     Each event is printed once, in cursor order, even across database restarts."""
-    with _client() as client:
-        subscription = client.subscribe(
+    with client() as the_client:
+        subscription = the_client.subscribe(
             cursor=cursor, queue=queue, job_id=job_id, types=list(types) or None, follow=follow
         )
         try:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from collab import logs
 from collab import metrics as metrics_server
-from collab.cli import _client, _print_json, main, one_line_errors
+from collab.cli_common import client, one_line_errors, print_json
 
 COUNTERS = (
     ("enqueued", "enq"),
@@ -85,7 +85,7 @@ def render(summary: dict[str, Any], console: Console | None = None) -> None:
     )
 
 
-@main.group("metrics", invoke_without_command=True)
+@click.group("metrics", invoke_without_command=True)
 @click.option(
     "--since", default="15m", show_default=True, help="Window: 15m, 24h, 7d or a timestamp."
 )
@@ -102,13 +102,13 @@ def metrics_group(
         return
     if as_json and prometheus:
         raise click.UsageError("choose one of --json and --prometheus")
-    with _client() as client:
+    with client() as the_client:
         if prometheus:
-            click.echo(client.metrics_prometheus(), nl=False)
+            click.echo(the_client.metrics_prometheus(), nl=False)
         elif as_json:
-            _print_json(client.metrics_summary(since, queue))
+            print_json(the_client.metrics_summary(since, queue))
         else:
-            render(client.metrics_summary(since, queue))
+            render(the_client.metrics_summary(since, queue))
 
 
 @metrics_group.command("serve")
@@ -119,5 +119,6 @@ def metrics_group(
 def metrics_serve(port: int, host: str, log_format: str | None) -> None:
     """Serve /metrics for a Prometheus scrape."""
     logs.setup(log_format)
-    with _client() as client, contextlib.suppress(KeyboardInterrupt):
-        metrics_server.serve(client, host, port)
+    with client() as the_client, contextlib.suppress(KeyboardInterrupt):
+        the_client.whoami()  # an unmigrated database fails here, in one line, not at each scrape
+        metrics_server.serve(the_client, host, port)

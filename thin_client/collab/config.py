@@ -8,6 +8,12 @@
 | COLLAB_PG_PORT | embedded cluster TCP port on 127.0.0.1 (`auto`: a free one) | 54322 |
 | COLLAB_PG_BIN | folder of the PostgreSQL server binaries | PostgreSQL 15's |
 | COLLAB_PG_OS_USER | OS user the cluster runs as when started by root | postgres |
+| COLLAB_STACK_DIR | `collab stack` folder (pid files, logs, secrets) | `$COLLAB_HOME/.collab/stack` |
+| COLLAB_API_PORT | the stack's gateway port on 127.0.0.1 (`auto`: a free one) | 54321 |
+| COLLAB_POSTGREST_PORT | the stack's PostgREST port on 127.0.0.1 (`auto`: a free one) | auto |
+| COLLAB_POSTGREST | the PostgREST binary the stack runs | `stack/`'s, else `postgrest` on PATH |
+| COLLAB_AUTHENTICATOR_PASSWORD | password PostgREST logs in with (never changed when set) | `postgres` |
+| COLLAB_JWT_SECRET | what `collab token` signs with (a real project's secret) | the stack's |
 """
 
 from __future__ import annotations
@@ -38,3 +44,28 @@ def pg_os_user() -> str:
 
 def database_url_override() -> str | None:
     return os.environ.get("COLLAB_DATABASE_URL") or None
+
+
+def stack_dir() -> Path:
+    configured = os.environ.get("COLLAB_STACK_DIR")
+    return Path(configured).resolve() if configured else home() / ".collab" / "stack"
+
+
+def api_port_setting() -> str:
+    return os.environ.get("COLLAB_API_PORT") or "54321"
+
+
+def postgrest_port_setting() -> str:
+    return os.environ.get("COLLAB_POSTGREST_PORT") or "auto"
+
+
+def postgrest_binary() -> str | None:
+    return os.environ.get("COLLAB_POSTGREST") or None
+
+
+def authenticator_password() -> str | None:
+    return os.environ.get("COLLAB_AUTHENTICATOR_PASSWORD") or None
+
+
+def jwt_secret_override() -> str | None:
+    return os.environ.get("COLLAB_JWT_SECRET") or None

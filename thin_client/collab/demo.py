@@ -1,9 +1,13 @@
 """`make demo`: ~1,000 agent jobs drained by 4 worker processes, watched through the event stream.
 
 Runs on a fresh database ``collab_demo`` of the embedded cluster (or of the server named by
-COLLAB_DATABASE_URL): enqueues jobs of three types, some failing transiently (they retry with
-backoff) and some for good (they land in the dead-letter queue), starts 4 `collab worker`
-processes, shows live counts per state fed by ``api.events_since``, then a summary.
+COLLAB_DATABASE_URL), never on the default one, so that a demo never touches your data; it
+prints the line that points the CLI at it afterwards. It starts a ``collab stack`` of its own
+(the real PostgREST and the gateway, on free ports, under ``.collab/demo-stack``) and the
+producers enqueue through it as Supabase users do, with supabase-py over REST; the 4 `collab
+worker` processes keep their direct Postgres connection. Jobs are of three types, some failing
+transiently (they retry with backoff) and some for good (they land in the dead-letter queue);
+live counts per state come from ``api.events_since``, then a summary.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +32,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from collab import embedded, migrate
+from collab import embedded, migrate, stack
 from collab.client import Client, Event
 
 QUEUE = "agents"
@@ -99,19 +104,53 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def enqueue_over_rest(api_url: str, service_role_key: str, jobs: list[dict[str, Any]]) -> int:
+    """Enqueue ``jobs`` as a Supabase producer does: supabase-py, ``api.enqueue_batch`` over the
+    gateway and PostgREST, 250 a call. Returns the number of calls."""
+    from supabase import ClientOptions, create_client
+
+    # supabase-py 2.34 passes its own deprecated arguments to postgrest-py: not ours to fix
+    warnings.filterwarnings("ignore", "The '(timeout|verify)' parameter", DeprecationWarning)
+    options = ClientOptions(schema="api", auto_refresh_token=False, persist_session=False)
+    rest = create_client(api_url, service_role_key, options=options)
+    calls = 0
+    for i in range(0, len(jobs), 250):
+        rest.rpc("enqueue_batch", {"jobs": jobs[i : i + 250]}).execute()
+        calls += 1
+    return calls
+
+
 def main() -> int:
     console = Console()
     started = time.monotonic()
     server = embedded.database_url()
+    home = Path(os.environ.get("COLLAB_HOME", os.getcwd()))
+    rest_stack = stack.Stack(home / ".collab" / "demo-stack")
+    rest_stack.down(
+        stop_db=False
+    )  # a stack left over from an earlier demo served a dropped database
     dsn = fresh_database(server)
     migrate.up(dsn)
     console.print(f"[bold]Collab demo[/] on a fresh database [cyan]{DATABASE}[/]")
+    try:
+        return run(console, started, dsn, rest_stack, home)
+    finally:
+        rest_stack.down(stop_db=False)
+
+
+def run(console: Console, started: float, dsn: str, rest_stack: stack.Stack, home: Path) -> int:
+    state_of_stack = rest_stack.up(dsn, api_port="auto", postgrest_port="auto")
+    keys = rest_stack.secrets()
+    assert keys is not None
+    console.print(
+        f"REST: gateway [cyan]{state_of_stack.api_url}[/] -> {state_of_stack.postgrest_version}"
+    )
 
     client = Client(dsn, max_size=2)
     client.configure_queue(
         QUEUE, max_attempts=3, backoff_base_seconds=0.2, backoff_max_seconds=1.0, backoff_jitter=0.2
     )
-    log_dir = Path(os.environ.get("COLLAB_HOME", os.getcwd())) / ".collab" / "demo-logs"
+    log_dir = home / ".collab" / "demo-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "COLLAB_DATABASE_URL": dsn}
     workers = []
@@ -142,10 +181,12 @@ def main() -> int:
         )
 
     jobs = demo_jobs()
-    for i in range(0, len(jobs), 250):
-        client.enqueue_batch(jobs[i : i + 250])
+    rest_calls = enqueue_over_rest(state_of_stack.api_url, keys.service_role_key, jobs)
     total = len(jobs)
-    console.print(f"enqueued {total} jobs: {dict(Counter(j['type'] for j in jobs))}")
+    console.print(
+        f"enqueued {total} jobs over REST (supabase-py, {rest_calls} calls of enqueue_batch): "
+        f"{dict(Counter(j['type'] for j in jobs))}"
+    )
 
     state: dict[int, str] = {}
     counts: Counter[str] = Counter()
@@ -231,6 +272,10 @@ def main() -> int:
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("jobs", str(total))
+    table.add_row(
+        "enqueued through", f"REST: supabase-py -> gateway -> PostgREST ({rest_calls} calls)"
+    )
+    table.add_row("workers", "4 processes, direct Postgres connection (psycopg)")
     table.add_row("succeeded", str(final["succeeded"]))
     table.add_row("retried (jobs)", str(len(retried)))
     table.add_row("dead (DLQ)", str(final["dead"]))
@@ -253,6 +298,10 @@ def main() -> int:
             f"after {job.attempt} attempt(s)"
         )
     client.close()
+    console.print(
+        f"Explore it: [bold]export COLLAB_DATABASE_URL={dsn}[/], then `collab jobs list`, "
+        "`collab dlq list`, `collab metrics`."
+    )
     ok = final["succeeded"] + final["dead"] == total
     return 0 if ok else 1
 

@@ -1,0 +1,1 @@
+"""The REST suite: supabase-py through the gateway to the real PostgREST (issue 13)."""
