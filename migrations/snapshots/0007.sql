@@ -102,8 +102,7 @@ begin
     select m.role into mine from collab.members m
      where m.workspace_id = ws and m.user_id = uid;
     if collab.role_rank(add_member.role) > collab.role_rank(mine)
-       or collab.role_rank(theirs) > collab.role_rank(mine)
-       or (theirs = 'admin' and mine = 'admin' and add_member.user_id <> uid) then
+       or not collab.may_manage(mine, theirs, add_member.user_id = uid) then
       perform collab.raise_error('PT403', 'forbidden',
         format('a %s cannot grant the %s role or change the role of %s', mine, add_member.role,
                case when theirs is null then 'a non-member'
@@ -118,8 +117,7 @@ begin
       -- The rank rules again on the row as it is when updated (a concurrent change waits or wins).
       update collab.members m set role = add_member.role
        where m.workspace_id = ws and m.user_id = add_member.user_id
-         and collab.role_rank(m.role) <= collab.role_rank(mine)
-         and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid);
+         and collab.may_manage(mine, m.role, m.user_id = uid);
       if found then
         delete from collab.invitations i where i.workspace_id = ws and i.user_id = add_member.user_id;
         -- Invitations they sent to a role above their new one lapse.
@@ -2183,9 +2181,8 @@ begin
   if not service then
     select m.role into mine from collab.members m
      where m.workspace_id = ws and m.user_id = uid;
-    if collab.role_rank(theirs) > collab.role_rank(mine)
-       or collab.role_rank(invited) > collab.role_rank(mine)
-       or (theirs = 'admin' and mine = 'admin' and remove_member.user_id <> uid) then
+    if not collab.may_manage(mine, theirs, remove_member.user_id = uid)
+       or collab.role_rank(invited) > collab.role_rank(mine) then
       perform collab.raise_error('PT403', 'forbidden',
         format('a %s cannot remove a %s (an admin is removed by an owner)', mine, coalesce(theirs, 'invited ' || invited)),
         'user_id', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
@@ -2195,9 +2192,7 @@ begin
   -- The rank rules again on the row as it is when deleted (a concurrent promotion waits or wins).
   delete from collab.members m
    where m.workspace_id = ws and m.user_id = remove_member.user_id
-     and (service
-          or (collab.role_rank(m.role) <= collab.role_rank(mine)
-              and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid)))
+     and (service or collab.may_manage(mine, m.role, m.user_id = uid))
   returning m.role into theirs;
   if not found and exists (select 1 from collab.members m
                             where m.workspace_id = ws and m.user_id = remove_member.user_id) then
@@ -3124,6 +3119,23 @@ end
 $$;
 comment on function collab.list_jobs_query(boolean, boolean, boolean, boolean, boolean, boolean, boolean) is
   'The SQL text api.list_jobs executes for the given filters (parameters $1-$10).';
+
+-- >>> functions/collab.may_manage.sql
+-- The rank rule of add_member and remove_member in one place: a caller holding role `mine` may
+-- change or remove a member holding `theirs` when theirs ranks no higher than mine, except
+-- that only an owner touches another admin (an admin may change or remove themselves). A
+-- one-line SQL function, so the planner inlines it into the DML that re-checks it.
+create or replace function collab.may_manage(mine text, theirs text, is_self boolean)
+returns boolean
+language sql
+immutable
+parallel safe
+as $$
+  select collab.role_rank(theirs) <= collab.role_rank(mine)
+     and not coalesce(theirs = 'admin' and mine = 'admin' and not is_self, false)
+$$;
+comment on function collab.may_manage(text, text, boolean) is
+  'True when a caller with role mine may change or remove a member with role theirs (no higher rank; only an owner touches another admin; is_self: the member is the caller).';
 
 -- >>> functions/collab.metrics_facts.sql
 -- Counters and latency histograms per workspace, queue, job type and minute, computed from

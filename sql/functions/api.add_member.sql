@@ -38,8 +38,7 @@ begin
     select m.role into mine from collab.members m
      where m.workspace_id = ws and m.user_id = uid;
     if collab.role_rank(add_member.role) > collab.role_rank(mine)
-       or collab.role_rank(theirs) > collab.role_rank(mine)
-       or (theirs = 'admin' and mine = 'admin' and add_member.user_id <> uid) then
+       or not collab.may_manage(mine, theirs, add_member.user_id = uid) then
       perform collab.raise_error('PT403', 'forbidden',
         format('a %s cannot grant the %s role or change the role of %s', mine, add_member.role,
                case when theirs is null then 'a non-member'
@@ -54,8 +53,7 @@ begin
       -- The rank rules again on the row as it is when updated (a concurrent change waits or wins).
       update collab.members m set role = add_member.role
        where m.workspace_id = ws and m.user_id = add_member.user_id
-         and collab.role_rank(m.role) <= collab.role_rank(mine)
-         and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid);
+         and collab.may_manage(mine, m.role, m.user_id = uid);
       if found then
         delete from collab.invitations i where i.workspace_id = ws and i.user_id = add_member.user_id;
         -- Invitations they sent to a role above their new one lapse.

@@ -38,9 +38,8 @@ begin
   if not service then
     select m.role into mine from collab.members m
      where m.workspace_id = ws and m.user_id = uid;
-    if collab.role_rank(theirs) > collab.role_rank(mine)
-       or collab.role_rank(invited) > collab.role_rank(mine)
-       or (theirs = 'admin' and mine = 'admin' and remove_member.user_id <> uid) then
+    if not collab.may_manage(mine, theirs, remove_member.user_id = uid)
+       or collab.role_rank(invited) > collab.role_rank(mine) then
       perform collab.raise_error('PT403', 'forbidden',
         format('a %s cannot remove a %s (an admin is removed by an owner)', mine, coalesce(theirs, 'invited ' || invited)),
         'user_id', 'ask an owner', jsonb_build_object('required_role', 'owner', 'role', mine));
@@ -50,9 +49,7 @@ begin
   -- The rank rules again on the row as it is when deleted (a concurrent promotion waits or wins).
   delete from collab.members m
    where m.workspace_id = ws and m.user_id = remove_member.user_id
-     and (service
-          or (collab.role_rank(m.role) <= collab.role_rank(mine)
-              and not (m.role = 'admin' and mine = 'admin' and m.user_id <> uid)))
+     and (service or collab.may_manage(mine, m.role, m.user_id = uid))
   returning m.role into theirs;
   if not found and exists (select 1 from collab.members m
                             where m.workspace_id = ws and m.user_id = remove_member.user_id) then
