@@ -1,42 +1,23 @@
 """``collab stack up | down | status | env`` and ``collab token``: Supabase's shape, locally.
 
-Registered by ``collab.cli`` (``main.add_command``); this module imports nothing of the CLI, so
-it adds no import cycle.
+Registered by ``collab.cli`` (``main.add_command``); of the CLI it imports only
+``collab.cli_common`` (which imports no command module), so it adds no import cycle.
 """
 
 from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
-import psycopg
 
-from collab import config, embedded, migrate
+from collab import cli_common, config, embedded, migrate
 from collab import stack as stack_mod
 from collab.errors import CollabError
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line(fn: F) -> F:
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CollabError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except psycopg.Error as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"error: {first}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+# Every Collab error as one line on stderr, exit 1: the same rule as every other command.
+_one_line = cli_common.one_line_errors
 
 
 @click.group("stack")
