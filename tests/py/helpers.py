@@ -3,10 +3,11 @@ sys.path). Databases are created and dropped on the test server the session fixt
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -14,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from collab import embedded
+from collab import Client, embedded
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -99,3 +100,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str | No
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+
+
+def service_workspaces(
+    db_url: str, prefix: str, names: tuple[str, ...] = ("a", "b")
+) -> dict[str, str]:
+    """Workspaces ``<prefix>-<name>`` created by the service role: name -> workspace id."""
+    with Client(db_url, max_size=1) as service:
+        return {
+            name: str(service.create_workspace(f"{prefix}-{name}")["workspace_id"])
+            for name in names
+        }
+
+
+@contextlib.contextmanager
+def acting_in(db_url: str, workspace_id: str, max_size: int = 2) -> Iterator[Client]:
+    """A client of the service role acting in one workspace (a worker with a service key)."""
+    claims = {"role": "service_role", "workspace_id": workspace_id}
+    with Client(db_url, max_size=max_size, claims=claims) as c:
+        yield c

@@ -9,31 +9,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 import pytest
-
-from collab import Client
+from helpers import acting_in, service_workspaces
 
 HOLD_SECONDS = 3.0
 
 
 @pytest.fixture(scope="module")
 def workspaces(db_url: str) -> dict[str, str]:
-    with Client(db_url, max_size=1) as service:
-        return {
-            name: str(service.create_workspace(f"finding5-{name}")["workspace_id"])
-            for name in ("a", "b")
-        }
-
-
-@contextmanager
-def acting_in(db_url: str, workspace_id: str) -> Iterator[Client]:
-    claims = {"role": "service_role", "workspace_id": workspace_id}
-    with Client(db_url, max_size=1, claims=claims) as c:
-        yield c
+    return service_workspaces(db_url, "finding5")
 
 
 def test_a_viewers_metrics_read_does_not_hold_back_another_tenants_stream(
@@ -45,7 +31,10 @@ def test_a_viewers_metrics_read_does_not_hold_back_another_tenants_stream(
             "insert into collab.members (workspace_id, user_id, role) values (%s, %s, 'viewer')",
             (workspaces["a"], viewer),
         )
-    with acting_in(db_url, workspaces["a"]) as a, acting_in(db_url, workspaces["b"]) as b:
+    with (
+        acting_in(db_url, workspaces["a"], max_size=1) as a,
+        acting_in(db_url, workspaces["b"], max_size=1) as b,
+    ):
         a.enqueue("f5", "t")  # something for a rollup to fold in
         b.enqueue("f5", "t")
         cursor = b.events_since(None, 10000)[-1].cursor

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from helpers import wait_for
+from helpers import acting_in, service_workspaces, wait_for
 from psycopg import sql
 
 from collab import Client, Worker
@@ -27,19 +27,7 @@ Notes = list[tuple[str, str]]
 
 @pytest.fixture(scope="module")
 def workspaces(db_url: str) -> dict[str, str]:
-    with Client(db_url, max_size=1) as service:
-        return {
-            name: str(service.create_workspace(f"finding8-{name}")["workspace_id"])
-            for name in ("a", "b")
-        }
-
-
-@contextmanager
-def acting_in(db_url: str, workspace_id: str) -> Iterator[Client]:
-    """A client of the service role acting in one workspace (a worker with a service key)."""
-    claims = {"role": "service_role", "workspace_id": workspace_id}
-    with Client(db_url, max_size=2, claims=claims) as c:
-        yield c
+    return service_workspaces(db_url, "finding8")
 
 
 @contextmanager
