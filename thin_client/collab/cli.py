@@ -130,9 +130,9 @@ def migrate_status() -> None:
 @click.argument("message")
 @one_line_errors
 def migrate_new(message: str) -> None:
-    """Create the next revision, with a snapshot of the sql/ code objects."""
+    """Create the next revision, recording the sql/ code objects it changes."""
     rev = migrate.new(message)
-    click.echo(f"created revision {rev} and migrations/snapshots/{rev}.sql")
+    click.echo(f"created revision {rev} and its code in migrations/code/{rev}/")
 
 
 # -- jobs, workers, queues, DLQ ---------------------------------------------------------------

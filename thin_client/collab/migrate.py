@@ -116,7 +116,7 @@ def _ancestors(script: ScriptDirectory, revision: str) -> set[str]:
 
 
 def new(message: str) -> str:
-    """Create the next numbered revision and store the snapshot of the current sql/ files."""
+    """Create the next numbered revision and record the current sql/ code objects as its code."""
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     script = ScriptDirectory.from_config(cfg)
@@ -134,7 +134,9 @@ def new(message: str) -> str:
     return rev_id
 
 
-def write_snapshot(revision: str) -> None:
-    path = sqlsource.snapshot_path(revision)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(sqlsource.render_snapshot())
+def write_snapshot(revision: str) -> list[str]:
+    """Record the current sql/ code objects as ``revision``'s code: its manifest, and copies of
+    the objects that differ from the previous revision's rebuilt code (``migrations/code/``).
+    Run it again while the revision is the newest; a revision that a later one builds on is
+    frozen. Returns the names of the objects the revision stores."""
+    return list(sqlsource.write_code(revision, sqlsource.current_code()))

@@ -1,4 +1,4 @@
-"""Operations the alembic revisions use to apply code snapshots."""
+"""Operations the alembic revisions use to apply the code of a revision."""
 
 from __future__ import annotations
 
@@ -25,9 +25,8 @@ def reset_code() -> None:
 
 
 def apply_snapshot(revision: str | None) -> None:
-    """Create the code objects stored with ``revision`` (nothing for None or a missing file)."""
+    """Create the code objects of ``revision``, rebuilt from ``migrations/code/`` (nothing for
+    None)."""
     if revision is None:
         return
-    path = sqlsource.snapshot_path(revision)
-    if path.exists():
-        execute_script(path.read_text())
+    execute_script(sqlsource.read_snapshot(revision))

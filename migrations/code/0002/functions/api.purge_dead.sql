@@ -1,0 +1,35 @@
+-- Delete dead jobs (and their events) for good: all of the workspace's, or one queue's,
+-- optionally only those dead for longer than older_than. Returns how many.
+create or replace function api.purge_dead(queue text default null, older_than interval default null)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ws uuid := collab.current_workspace();
+  purged bigint[];
+begin
+  if purge_dead.older_than is not null and purge_dead.older_than < interval '0' then
+    perform collab.raise_error('PT400', 'invalid_input', 'older_than must not be negative', 'older_than');
+  end if;
+  with gone as (
+    delete from collab.jobs x
+     where x.workspace_id = ws and x.status = 'dead'
+       and (purge_dead.queue is null or x.queue = purge_dead.queue)
+       and (purge_dead.older_than is null or x.finished_at < collab.clock() - purge_dead.older_than)
+    returning x.id
+  )
+  select array_agg(gone.id) into purged from gone;
+  if purged is null then
+    return 0;
+  end if;
+  delete from collab.job_events e where e.job_id = any(purged);
+  return cardinality(purged);
+end
+$$;
+comment on function api.purge_dead(text, interval) is
+  'Delete dead jobs and their events: all, or one queue''s, or those dead for longer than older_than. Returns the count.';
+revoke all on function api.purge_dead(text, interval) from public;
+grant execute on function api.purge_dead(text, interval) to authenticated, service_role;

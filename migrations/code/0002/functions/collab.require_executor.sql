@@ -1,0 +1,25 @@
+-- The executor a call acts as: it must exist in the caller's workspace.
+create or replace function collab.require_executor(executor_id uuid, workspace_id uuid)
+returns collab.executors
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  ex collab.executors;
+begin
+  if require_executor.executor_id is null then
+    perform collab.raise_error('PT400', 'invalid_input', 'executor_id is required', 'executor_id');
+  end if;
+  select * into ex from collab.executors e
+   where e.id = require_executor.executor_id and e.workspace_id = require_executor.workspace_id;
+  if not found then
+    perform collab.raise_error('PT404', 'executor_not_found',
+      format('executor %s not found', require_executor.executor_id), 'executor_id',
+      'register with api.register_executor first');
+  end if;
+  return ex;
+end
+$$;
+comment on function collab.require_executor(uuid, uuid) is
+  'Returns the executor if it belongs to the workspace, else raises PT404 executor_not_found.';

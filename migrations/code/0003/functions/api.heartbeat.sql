@@ -1,0 +1,56 @@
+-- The executor is alive: record its presence, extend the lease of every job it holds, and
+-- tell it which jobs to stop: cancelled (a cancel was asked; the job is now cancelled) and
+-- lost (of the job_ids it believes it holds, those it no longer holds). An executor that was
+-- marked offline is online again and gets an `executor_online` event.
+create or replace function api.heartbeat(executor_id uuid, job_ids bigint[] default null)
+returns api.heartbeat_result
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  ws uuid := collab.current_workspace();
+  now_ timestamptz := collab.clock();
+  ex collab.executors;
+  cancelled_ids bigint[];
+  lost_ids bigint[];
+  extended integer;
+  was_online boolean;
+begin
+  ex := collab.require_executor(heartbeat.executor_id, ws);
+  -- The old presence comes from a locked read of the current row (not ex, read unlocked).
+  update collab.executors e set last_seen_at = now_, online = true
+    from (select o.id, o.online from collab.executors o where o.id = ex.id for update) old
+   where e.id = old.id
+  returning old.online into was_online;
+  if not was_online then
+    select * into ex from collab.executors e where e.id = ex.id;
+    perform collab.record_presence(ex, 'executor_online');
+  end if;
+
+  with stopped as (
+    update collab.jobs j set
+      status = 'cancelled', last_event = 'cancelled', lease_expires_at = null, finished_at = now_
+     where j.executor_id = ex.id and j.status = 'running' and j.cancel_requested
+    returning j.id
+  )
+  select coalesce(array_agg(stopped.id order by stopped.id), '{}') into cancelled_ids from stopped;
+
+  update collab.jobs j set lease_expires_at = now_ + make_interval(secs => j.lease_seconds)
+   where j.executor_id = ex.id and j.status = 'running';
+  get diagnostics extended = row_count;
+
+  select coalesce(array_agg(h.id order by h.id), '{}') into lost_ids
+    from unnest(coalesce(heartbeat.job_ids, '{}')) h(id)
+   where not (h.id = any(cancelled_ids))
+     and not exists (select 1 from collab.jobs j
+                      where j.id = h.id and j.executor_id = ex.id and j.status = 'running');
+
+  return row(ex.id, cancelled_ids, lost_ids, extended, ex.heartbeat_seconds)::api.heartbeat_result;
+end
+$$;
+comment on function api.heartbeat(uuid, bigint[]) is
+  'Executor presence (call every heartbeat_seconds): extends the leases it holds (an offline executor comes back online: executor_online); returns the jobs it must stop: cancelled, and lost (of job_ids, those whose lease it no longer holds).';
+revoke all on function api.heartbeat(uuid, bigint[]) from public;
+grant execute on function api.heartbeat(uuid, bigint[]) to authenticated, service_role;

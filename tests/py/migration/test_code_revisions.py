@@ -1,0 +1,88 @@
+"""The code each revision records (``migrations/code/<rev>/``): a manifest of every object
+present and copies of only the objects it changed, from which its complete code is rebuilt.
+
+No database needed: these check the stored files. ``test_drift.py`` and ``test_down_up.py``
+check what the rebuilt code does to a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from collab import sqlsource
+from collab.resources import migrations_dir
+
+# sha256 of each revision's complete code script as the full snapshot of the revision held it
+# (migrations/snapshots/<rev>.sql, before the code was stored as per-revision changes).
+# A revision's code never changes once a later revision builds on it.
+FROZEN = {
+    "0002": "99b7ac61cff151e0144ac8a6c387657592f11c02a356140c9b9b67bb2fb4650d",
+    "0003": "9b3c22202253a2cadcd91c9f58ea036cb934164b124b26cb99d3f6b584e4260e",
+    "0004": "f76c2515a7f5ba97b00ff58f9fb86d87d1db90dccb549ddbb6ca776abd3b727c",
+    "0005": "5325acd5bbfc0653701561dc0cd76c5d17797e2a1a2608ec4b4552f4f89b4199",
+    "0006": "01957a0d2c038d3a9c13e9603831d342f30c2c9003ed5e382495bdbf13472e72",
+    "0007": "d219cc560eb3c6ec762e3b20a0f32ee20f523bdcdb101e1f884b0c3a080750b7",
+}
+
+
+def alembic_revisions() -> list[str]:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    script = ScriptDirectory.from_config(cfg)
+    return [rev.revision for rev in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def canonical_order(names: list[str]) -> list[str]:
+    """The order ``sqlsource.current_code`` applies: prologue, objects by kind then name,
+    epilogue."""
+    objects = [n for n in names if n not in (sqlsource.PROLOGUE, sqlsource.EPILOGUE)]
+    kinds = sqlsource.OBJECT_KINDS
+    ordered = sorted(objects, key=lambda n: (kinds.index(n.split("/")[0]), n))
+    return [sqlsource.PROLOGUE, *ordered, sqlsource.EPILOGUE]
+
+
+@pytest.mark.parametrize("revision", sorted(FROZEN))
+def test_a_frozen_revision_rebuilds_the_code_its_full_snapshot_held(revision: str) -> None:
+    script = sqlsource.rebuild_snapshot(revision)
+    assert script is not None, f"revision {revision} records no code"
+    assert hashlib.sha256(script.encode()).hexdigest() == FROZEN[revision]
+
+
+def test_every_revision_after_the_first_records_code_and_nothing_else_does() -> None:
+    revisions = alembic_revisions()
+    recorded = sqlsource.code_revisions()
+    assert recorded, "no revision records code"
+    assert recorded == revisions[revisions.index(recorded[0]) :]
+    assert set(FROZEN) < set(recorded)
+
+
+def test_the_head_rebuilds_exactly_the_sql_sources() -> None:
+    head = alembic_revisions()[-1]
+    assert sqlsource.rebuild_snapshot(head) == sqlsource.render_snapshot(), (
+        f"sql/ differs from the code of revision {head}: run "
+        f"`python -c \"from collab.migrate import write_snapshot; write_snapshot('{head}')\"`"
+    )
+
+
+@pytest.mark.parametrize("revision", sqlsource.code_revisions())
+def test_a_revision_stores_exactly_the_objects_it_changed(revision: str) -> None:
+    code = sqlsource.rebuild_code(revision)
+    assert code is not None
+    previous = sqlsource.previous_code(revision)
+    stored = sqlsource.stored_files(revision)
+    assert set(stored) <= set(code), "a stored file missing from the manifest"
+    redundant = sorted(n for n in stored if previous.get(n) == stored[n])
+    assert not redundant, f"stored although unchanged since the previous revision: {redundant}"
+    assert stored == sqlsource.delta(previous, code)
+
+
+@pytest.mark.parametrize("revision", sqlsource.code_revisions())
+def test_a_manifest_lists_its_objects_once_in_the_order_applied(revision: str) -> None:
+    names = sqlsource.read_manifest(revision)
+    assert names is not None
+    assert len(set(names)) == len(names)
+    assert names == canonical_order(names)
