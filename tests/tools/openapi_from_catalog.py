@@ -46,6 +46,8 @@ EXTRA_STATUSES: dict[str, list[str]] = {
     "remove_member": ["404", "409"],
     "requeue": ["404", "409", "429"],
     "resume_queue": ["429"],
+    "search": ["404"],  # collection_not_found (issue 16)
+    "drop_collection": ["404"],
 }
 
 ERROR_TEXT = {
