@@ -1,9 +1,10 @@
 -- Search a collection of the caller's workspace: the top k documents for a natural-language or
 -- code query, best first, with BM25 scores (collab.search_rank) and, when highlights is true,
 -- a highlight of the body (ts_headline, matches between <mark> and </mark>, over the first
--- 64 KiB). Documents indexed earlier in the same transaction are found. filters: a JSON object
--- with any of path_prefix (a string the path starts with), metadata (a JSON object the
--- document's metadata contains) and keys (an array of at most 10000 keys to search within).
+-- 16 KiB, for the returned hits only). Documents indexed earlier in the same transaction are
+-- found. filters: a JSON object with any of path_prefix (a string the path starts with),
+-- metadata (a JSON object the document's metadata contains) and keys (an array of at most
+-- 10000 keys to search within).
 create or replace function api.search(collection text, query text, k integer default 10,
                                       filters jsonb default '{}', highlights boolean default true)
 returns table (rank integer, key text, title text, path text, score double precision,
@@ -59,7 +60,7 @@ begin
   return query
   select (row_number() over (order by r.score desc, r.document_id))::integer, d.key, d.title, d.path, r.score,
          case when marks is not null
-              then ts_headline('pg_catalog.english'::regconfig, left(d.body, 65536), marks,
+              then ts_headline('pg_catalog.english'::regconfig, left(d.body, 16384), marks,
                                'StartSel=<mark>, StopSel=</mark>, MaxFragments=2, MaxWords=24, MinWords=8')
          end,
          d.metadata

@@ -101,6 +101,18 @@ begin
    where c.workspace_id = search_index.ws and c.name = search_index.collection
   returning c.document_count into total;
 
+  -- Tables never analyzed (a new database) have no statistics, and plans made without them
+  -- read a whole collection for each query term (collab.search_rank): gather them once, here,
+  -- on the first batch; autovacuum keeps them from then on, and the planner scales them to the
+  -- tables' current size.
+  if exists (select 1 from pg_catalog.pg_class r
+              where r.oid in ('collab.search_postings'::pg_catalog.regclass,
+                              'collab.search_vocabulary'::pg_catalog.regclass,
+                              'collab.search_documents'::pg_catalog.regclass)
+                and r.reltuples < 0) then
+    analyze collab.search_postings, collab.search_vocabulary, collab.search_documents;
+  end if;
+
   return pg_catalog.jsonb_build_object('collection', search_index.collection, 'indexed', added_count,
                                        'replaced', replaced_count, 'document_count', total);
 end

@@ -54,6 +54,8 @@ begin
     into queues, truncated
     from q left join queued qd on qd.queue = q.name left join running r on r.queue = q.name;
 
+  -- The DLQ size: the dead rows only (an index on workspace_id and status, or jobs_dead_idx),
+  -- one statement on its own, to point at wherever finished jobs are kept.
   select count(*) into dlq from collab.jobs j where j.workspace_id = ws and j.status = 'dead';
 
   select jsonb_build_object(

@@ -1,8 +1,8 @@
 -- The terms of a document or query: English lexemes (stemmed, stop words dropped) of the
 -- code-aware text (collab.search_prepare) of each field, with field-weighted frequencies
--- (BM25F): a term in the title (a page's or function's name) counts 5 times, in the path or the
--- body once. A
--- programming abbreviation (collab.search_expansions: buf, dir, len, ...) also counts, as
+-- (BM25F): a term in the title (a page's or function's name) counts 5 times (a weight chosen
+-- on dev queries only, bench/search/tune.py), in the path or the body once. A programming
+-- abbreviation (collab.search_expansions: buf, dir, len, ...) also counts, as
 -- often, for the lexemes of the words it stands for.
 create or replace function collab.search_terms(title text, path text, body text)
 returns table (term text, frequency real)
