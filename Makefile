@@ -15,14 +15,14 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: help setup system-packages stack-binaries js-test-binaries dashboard db migrate demo test pgtap pytest lint bench bench-quick search-eval clean chaos fuzz
+.PHONY: screenshots help setup system-packages stack-binaries js-test-binaries dashboard db migrate demo test pgtap pytest lint bench bench-quick search-eval clean chaos fuzz
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
 	@echo "make demo     the main job on the embedded Postgres"
 	@echo "make test     lint + pgTAP (pg_prove) + pytest"
 	@echo "make bench    Collab against its peers (bench-quick: under 3 minutes)"
-	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | clean"
+	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | screenshots | clean"
 	@echo "make search-eval  the search evaluation sets (reports/search/*.json)"
 
 setup: system-packages $(STAMP) stack-binaries js-test-binaries dashboard
@@ -91,6 +91,10 @@ pgtap: setup
 
 pytest: setup
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Retake the dashboard screenshots in docs/ (a real run of the browser tests).
+screenshots: setup
+	$(TEST_ENV) COLLAB_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/py/dashboard/test_screenshots.py
 
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)

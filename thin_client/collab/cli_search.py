@@ -64,6 +64,7 @@ def search_query(
 def search_index(collection: str, jsonl: Path) -> None:
     """Index the documents of JSONL (one {key, title, path, body, metadata} a line, or BEIR's
     {_id, title, text}) into COLLECTION, 500 a call."""
+    cli_common.require_schema()  # before reading a corpus that could not be stored
     docs = []
     for line in jsonl.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -118,6 +119,7 @@ def search_eval(
     """Run a BEIR-format test collection through api.search and a BM25 baseline; write the report."""
     from collab import search_eval as evaluation
 
+    cli_common.require_schema()
     with cli_common.client() as c:
         report = evaluation.evaluate(
             c,

@@ -10,7 +10,7 @@ from datetime import datetime
 import click
 
 from collab import embedded
-from collab.cli_common import client, one_line_errors, print_json
+from collab.cli_common import client, one_line_errors, print_json, require_schema
 from collab.vault import KeyVaultClient, install_master_key
 
 
@@ -50,6 +50,7 @@ def secrets_put(
     description: str | None,
 ) -> None:
     """Store a new version of NAME."""
+    require_schema()  # nobody types a secret for a database that cannot store it
     value = _value(from_stdin)
     with client() as c:
         print_json(
@@ -66,6 +67,7 @@ def secrets_put(
 @one_line_errors
 def secrets_rotate(name: str, from_stdin: bool, expires_at: datetime | None) -> None:
     """A new current version of NAME (the old one stays readable as previous)."""
+    require_schema()
     value = _value(from_stdin)
     with client() as c:
         print_json(KeyVaultClient(c).rotate(name, value, expires_at=expires_at))

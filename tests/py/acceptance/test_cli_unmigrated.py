@@ -30,7 +30,7 @@ EXTRA_ARGS = {("dlq", "requeue"): ["--all"], ("worker",): ["--queue", "q"]}
 
 def commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     for name, command in sorted(group.commands.items()):
-        if not path and name in NEEDS_NO_SCHEMA or (*path, name) in SUBCOMMANDS_WITHOUT_SCHEMA:
+        if (not path and name in NEEDS_NO_SCHEMA) or (*path, name) in SUBCOMMANDS_WITHOUT_SCHEMA:
             continue
         if isinstance(command, click.Group):
             if command.invoke_without_command:

@@ -1,8 +1,11 @@
 """A busy workspace in the dashboard: a burst of events must not freeze the page, and the
-screenshots in docs/ (shown in the README) are taken here, of a real run."""
+screenshots in docs/ (shown in the README) are taken here, of a real run. They are written
+to docs/ only with COLLAB_UPDATE_SCREENSHOTS=1 (`make screenshots`); otherwise to
+.collab/screenshots, so that a test run leaves the checkout as it found it."""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -12,7 +15,11 @@ from playwright.sync_api import Page, expect
 
 from .conftest import REPO, Api, DashStack, Workspace, sign_in
 
-DOCS = REPO / "docs"
+DOCS = (
+    REPO / "docs"
+    if os.environ.get("COLLAB_UPDATE_SCREENSHOTS") == "1"
+    else REPO / ".collab" / "screenshots"
+)
 
 
 def test_a_burst_of_events_is_rendered_in_batches_and_the_page_stays_usable(
@@ -116,6 +123,7 @@ def test_screenshots_of_a_busy_workspace(
         "dashboard-dlq.png": ("#/dlq", "#dead-rows tr[data-job-id]"),
         "dashboard-executors.png": ("#/executors", "#executor-rows tr[data-executor]"),
     }
+    DOCS.mkdir(parents=True, exist_ok=True)
     for name, (hash_, ready) in shots.items():
         page.goto(f"{dash_stack.url}/dashboard/{hash_}")
         expect(page.locator(ready).first).to_be_visible()
