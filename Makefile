@@ -15,16 +15,17 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: help setup system-packages stack-binaries js-test-binaries db migrate demo test pgtap pytest lint bench bench-quick clean chaos fuzz
+.PHONY: screenshots help setup system-packages stack-binaries js-test-binaries dashboard db migrate demo test pgtap pytest lint bench bench-quick search-eval clean chaos fuzz
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
 	@echo "make demo     the main job on the embedded Postgres"
 	@echo "make test     lint + pgTAP (pg_prove) + pytest"
 	@echo "make bench    Collab against its peers (bench-quick: under 3 minutes)"
-	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | clean"
+	@echo "make db | migrate | pgtap | pytest | lint | bench-quick | screenshots | clean"
+	@echo "make search-eval  the search evaluation sets (reports/search/*.json)"
 
-setup: system-packages $(STAMP) stack-binaries js-test-binaries
+setup: system-packages $(STAMP) stack-binaries js-test-binaries dashboard
 
 system-packages: $(SYSTEM_STAMP)
 
@@ -36,6 +37,11 @@ stack-binaries:
 # cached in .collab/deno (pinned by tests/js/*/deno.lock) so that `make test` runs offline.
 js-test-binaries: stack-binaries
 	@bash tests/js/install.sh
+
+# The dashboard's static files (dashboard/package-lock.json, esbuild) in dashboard/dist, which
+# the gateway serves at /dashboard/; rebuilt only when its sources or lockfile changed.
+dashboard: stack-binaries
+	@bash dashboard/build.sh
 
 $(SYSTEM_STAMP): tests/tools/ensure_system_packages.sh
 	@bash tests/tools/ensure_system_packages.sh
@@ -73,6 +79,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy --strict thin_client/collab
 	MYPYPATH=thin_client:tests/py $(VENV)/bin/mypy --strict tests/py tests/tools
+	@# the Edge Functions (edge_functions/): type-check every entry point, lint and format-check
+	cd edge_functions && export DENO_DIR=$(CURDIR)/.collab/deno DENO_NO_UPDATE_CHECK=1 && \
+	  deno=$$(ls $(CURDIR)/tests/js/node_modules/@deno/*/deno | head -n 1) && \
+	  for f in _main/index.ts */index.ts; do $$deno check --quiet --config "$$(dirname $$f)/deno.json" "$$f"; done && \
+	  $$deno check --quiet --config tests/deno.json tests/*-test.ts && \
+	  $$deno lint --quiet . && $$deno fmt --check --quiet --line-width 100 .
 
 pgtap: setup
 	$(TEST_ENV) $(PY) tests/tools/prepare_test_db.py $(PGTAP_DB)
@@ -80,11 +92,20 @@ pgtap: setup
 pytest: setup
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# Retake the dashboard screenshots in docs/ (a real run of the browser tests).
+screenshots: setup
+	$(TEST_ENV) COLLAB_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q tests/py/dashboard/test_screenshots.py
+
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 bench-quick: setup
 	$(PY) bench/run.py --quick
+
+# Issue 16: the D-pg and C-stdlib sets from the installed Debian packages through api.search and
+# a BM25 baseline; writes reports/search/{docs,code}.json and fails when a target is missed.
+search-eval: setup
+	$(TEST_ENV) $(PY) bench/search/run_eval.py
 
 clean:
 	-@if [ -x $(COLLAB) ]; then $(TEST_ENV) $(COLLAB) db stop || true; fi

@@ -3,6 +3,10 @@
 //   node peer_graphile.cjs DSN migrate | enqueue-one N [REPS] | enqueue-batch N [REPS]
 //                              | drain N CONCURRENCY [LOCAL_QUEUE] (fills N, then times the drain)
 //                              | wake N RATE
+//                              | rate SECONDS RATE EVERY_MS WORK_MS CONCURRENCY
+//   (rate: a producer adds RATE jobs/s with addJobs, one batch every EVERY_MS, while
+//   CONCURRENCY workers run them, each taking WORK_MS; reports completions per second,
+//   every job's wait from enqueue to handler start, and the cumulative count sent per batch)
 // Prints one JSON object on stdout.
 const path = require("path");
 const base = path.join(process.env.PEERS_NODE, "node_modules");
@@ -98,6 +102,54 @@ async function main() {
       while (lat.length < n && now() < deadline) await sleep(10);
       await runner.stop();
       out = { latencies_ms: lat };
+    } else if (mode === "rate") {
+      const [seconds, rate, everyMs, workMs, concurrency] = args.map(Number);
+      const waits = [];
+      const perSecond = new Array(Math.ceil(seconds)).fill(0);
+      let t0 = now();
+      let done = 0;
+      const runner = await gw.run({
+        connectionString: dsn,
+        concurrency,
+        noHandleSignals: true,
+        pollInterval: 1000,
+        taskList: {
+          noop: async (payload) => {
+            waits.push(now() - payload.t);
+            await sleep(workMs);
+            const s = Math.floor((now() - t0) / 1000);
+            if (s < perSecond.length) perSecond[s]++;
+            done++;
+          },
+        },
+        logger: new gw.Logger(() => () => {}),
+      });
+      await sleep(500);
+      t0 = now();
+      done = 0;
+      let sent = 0;
+      const sends = [];
+      for (let tick = 0; ; tick++) {
+        const due = t0 + tick * everyMs;
+        if (due - t0 >= seconds * 1000) break;
+        const wait = due - now();
+        if (wait > 0) await sleep(wait);
+        const k = Math.floor((rate * (now() - t0)) / 1000) - sent;
+        if (k > 0) {
+          const t = now();
+          const specs = [];
+          for (let i = 0; i < k; i++) specs.push({ identifier: "noop", payload: { t } });
+          await utils.addJobs(specs);
+          sent += k;
+          sends.push([(t - t0) / 1000, sent]);
+        }
+      }
+      while (now() - t0 < seconds * 1000) await sleep(5);
+      const doneAtEnd = done;
+      const waitsAtEnd = waits.slice();
+      const end = (now() - t0) / 1000;
+      await runner.stop();
+      out = { seconds: end, sent, done: doneAtEnd, per_second: perSecond, waits_ms: waitsAtEnd, sends };
     }
   } finally {
     await utils.release();

@@ -4,7 +4,7 @@ Run from the repository root:
 
     .venv/bin/python bench/run.py            # full run (make bench)
     .venv/bin/python bench/run.py --quick    # under 3 minutes (make bench-quick)
-    .venv/bin/python bench/run.py --only sql # one workload
+    .venv/bin/python bench/run.py --only sql # one workload (or several: --only held,burst,wal)
     .venv/bin/python bench/run.py --soak     # adds the 10-minute soak
 
 Every workload is repeated 3 times and reported as the median. Peers are installed into
@@ -52,7 +52,20 @@ from collab.embedded import EmbeddedPostgres, find_bin_dir  # noqa: E402
 from collab.worker import Worker  # noqa: E402
 
 REPEATS = 3
-WORKLOADS = ("enqueue", "drain", "sql", "wake", "overhead", "growth", "soak")
+WORKLOADS = (
+    "enqueue",
+    "drain",
+    "sql",
+    "wake",
+    "overhead",
+    "growth",
+    "held",
+    "burst",
+    "wal",
+    "soak",
+)
+# Long (minutes each in the full run): out of --quick unless named with --only.
+NOT_QUICK = ("held", "burst", "wal")
 SETTINGS_SHOWN = (
     "server_version",
     "synchronous_commit",
@@ -84,6 +97,10 @@ class Sizes:
         self.pgbench_seconds = 1 if quick else 10
         self.wake_jobs = 60 if quick else 500
         self.growth = [10**4, 10**5] if quick else [10**4, 10**5, 10**6]
+        self.held_seconds = 30 if quick else 150
+        self.burst_seconds = 20 if quick else 80
+        self.wal_jobs = 3000 if quick else 10000
+        self.wal_slow = 300 if quick else 2000  # procrastinate
 
 
 # -- the cluster ---------------------------------------------------------------------------
@@ -959,6 +976,703 @@ def w_soak(b: Bench, peers: dict[str, Any], seconds: int = 600, rate: float | No
     b.record("soak", "collab worker concurrency 32, sustained", [done], "jobs/s")
 
 
+# -- 8-10. issue 18: a held snapshot, a burst on a fresh database, write amplification ---------
+#
+# These drive every system through its own API only (Collab through api.* and the Python
+# worker), so they keep working when the tables behind the API change; the tables are only
+# found at run time, in pg_stat_user_tables, to read their counters.
+
+HOT_SCHEMAS = {
+    "collab": ["collab"],
+    "collab-sql": ["collab"],
+    "plain": ["public"],
+    "pgmq": ["pgmq"],
+    "graphile": ["graphile_worker"],
+    "awa": ["awa"],
+    "procrastinate": ["public"],
+}
+
+COLLAB_ENQUEUE_T = (
+    "select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object("
+    "'queue', 'bench', 'type', 'noop', 'payload', jsonb_build_object('t', %s::float8)))"
+    " from generate_series(1, %s)))"
+)
+PLAIN_ENQUEUE_T = (
+    "insert into plain_jobs (queue, payload)"
+    " select 'bench', jsonb_build_object('t', %s::float8) from generate_series(1, %s)"
+)
+PGMQ_ENQUEUE_T = (
+    "select count(*) from pgmq.send_batch('bench',"
+    " array(select jsonb_build_object('t', %s::float8) from generate_series(1, %s)))"
+)
+PLAIN_CLAIM = (
+    "update plain_jobs set locked_at = now() where id = (select id from plain_jobs"
+    " where locked_at is null order by id limit 1 for update skip locked) returning id, payload"
+)
+PGMQ_CLAIM = "select msg_id, message from pgmq.read('bench', 60, 1)"
+
+
+def now_ms() -> float:
+    return time.time() * 1000
+
+
+class Driver:
+    """Consumers of one system, run in this process: 4 of them, one job per claim."""
+
+    kind = ""
+    enqueue_sql = ""
+
+    def __init__(self, consumers: int = 4) -> None:
+        self.consumers = consumers
+        self.waits: list[float] = []
+        self.count = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def note_claim(self, payload: Any) -> None:
+        t = payload.get("t") if isinstance(payload, dict) else None
+        if t is not None:
+            self.waits.append(now_ms() - float(t))
+
+    def done(self) -> int:
+        return self.count
+
+    def start(self, dsn: str, work: float) -> None:
+        for i in range(self.consumers):
+            th = threading.Thread(target=self.loop, args=(dsn, work), name=f"bench-c{i}")
+            th.daemon = True
+            th.start()
+            self.threads.append(th)
+
+    def loop(self, dsn: str, work: float) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for th in self.threads:
+            th.join(30)
+
+
+class SqlDriver(Driver):
+    """The SKIP LOCKED floor and pgmq: claim one, work, finish it, each in its own transaction;
+    an empty claim sleeps 5 ms (these have no wake-up channel)."""
+
+    def __init__(self, kind: str, claim: str, finish: str, enqueue: str) -> None:
+        super().__init__()
+        self.kind, self.claim, self.finish, self.enqueue_sql = kind, claim, finish, enqueue
+
+    def loop(self, dsn: str, work: float) -> None:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            while not self.stopping.is_set():
+                row = c.execute(self.claim).fetchone()
+                if row is None:
+                    time.sleep(0.005)
+                    continue
+                self.note_claim(row[1])
+                if work:
+                    time.sleep(work)
+                c.execute(self.finish, [row[0]])
+                with self.lock:
+                    self.count += 1
+
+
+def plain_driver() -> SqlDriver:
+    return SqlDriver("plain", PLAIN_CLAIM, "delete from plain_jobs where id = %s", PLAIN_ENQUEUE_T)
+
+
+def pgmq_driver() -> SqlDriver:
+    return SqlDriver("pgmq", PGMQ_CLAIM, "select pgmq.archive('bench', %s::bigint)", PGMQ_ENQUEUE_T)
+
+
+class CollabWorkerDriver(Driver):
+    """Collab's Python worker, concurrency 4, claims of one job (max_batch=1)."""
+
+    kind = "collab"
+    enqueue_sql = COLLAB_ENQUEUE_T
+
+    def start(self, dsn: str, work: float) -> None:
+        self.client = Client(dsn, max_size=4, application_name="bench-worker")
+        self.worker = Worker(
+            self.client, ["bench"], concurrency=self.consumers, max_batch=1, name="bench-hot"
+        )
+
+        @self.worker.task("noop")
+        def noop(ctx: Any) -> None:
+            self.note_claim(ctx.payload)
+            if work:
+                time.sleep(work)
+
+        th = threading.Thread(target=self.worker.run, daemon=True)
+        th.start()
+        self.threads.append(th)
+
+    def done(self) -> int:
+        return self.worker.processed
+
+    def stop(self) -> None:
+        self.worker.stop()
+        for th in self.threads:
+            th.join(30)
+        self.client.close()
+
+
+class CollabSqlDriver(Driver):
+    """api.claim of one job and api.complete, each its own transaction, 4 threads."""
+
+    kind = "collab"
+    enqueue_sql = COLLAB_ENQUEUE_T
+
+    def start(self, dsn: str, work: float) -> None:
+        self.client = Client(dsn, max_size=self.consumers, application_name="bench-sql")
+        self.executor = self.client.register_executor("bench-sql", ["bench"])
+        super().start(dsn, work)
+
+    def loop(self, dsn: str, work: float) -> None:
+        while not self.stopping.is_set():
+            jobs = self.client.claim(self.executor, ["bench"], 1)
+            if not jobs:
+                time.sleep(0.005)
+                continue
+            self.note_claim(jobs[0].payload)
+            if work:
+                time.sleep(work)
+            self.client.complete(jobs[0].id, jobs[0].lease_token)
+            with self.lock:
+                self.count += 1
+
+    def stop(self) -> None:
+        super().stop()
+        self.client.close()
+
+
+def table_stats(c: psycopg.Connection[Any], schemas: list[str]) -> dict[str, dict[str, int]]:
+    """pg_stat_user_tables of the tables the system has (found now, never named in advance)."""
+    rows = c.execute(
+        "select schemaname || '.' || relname, n_dead_tup, n_live_tup, autovacuum_count,"
+        " n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del,"
+        " (select count(*) from pg_index i where i.indrelid = s.relid)"
+        " from pg_stat_user_tables s where schemaname = any(%s) order by 1",
+        [schemas],
+    ).fetchall()
+    keys = ("dead", "live", "autovacuums", "ins", "upd", "hot_upd", "del", "indexes")
+    return {r[0]: dict(zip(keys, map(int, r[1:]), strict=True)) for r in rows}
+
+
+def hot_tables(stats: dict[str, dict[str, int]]) -> list[str]:
+    """The tables that took writes in the run (the others stay out of the report)."""
+    return [t for t, s in stats.items() if s["ins"] + s["upd"] + s["del"] > 0 or s["dead"] > 0]
+
+
+def wait_summary(waits: list[float], backlog_ages: list[float]) -> dict[str, float]:
+    """Waits of the jobs claimed, and with the jobs never claimed counted at their age at the
+    end (a lower bound of their wait): without them a queue that stops serving looks fine."""
+    every = waits + backlog_ages
+    return {
+        "p50_wait_ms": pct(waits, 50),
+        "p99_wait_ms": pct(waits, 99),
+        "p99_wait_incl_backlog_ms": pct(every, 99),
+        "max_backlog_age_ms": max(backlog_ages, default=0.0),
+    }
+
+
+def backlog_ages(sends: list[tuple[float, int]], backlog: int, end: float) -> list[float]:
+    """Ages (ms) at `end` of the last `backlog` jobs sent (claims go oldest first)."""
+    ages: list[float] = []
+    prev = [0] + [n for _, n in sends[:-1]]
+    for (t, cum), before in zip(reversed(sends), reversed(prev), strict=True):
+        take = min(cum - before, backlog - len(ages))
+        ages += [(end - t) * 1000] * take
+        if len(ages) >= backlog:
+            break
+    return ages
+
+
+def fixed_rate(
+    kind: str,
+    dsn: str,
+    seconds: float,
+    per_second: float,
+    hold: bool,
+    work: float = 0.001,
+    every: float = 0.025,
+) -> dict[str, Any]:
+    """Offer `per_second` jobs/s (a batch every `every` s) to 4 consumers for `seconds`;
+    sample completions and each hot table's dead tuples every second. hold: a connection sits
+    idle in a transaction that has an xid (begin; select txid_current()) for the whole run."""
+    schemas = HOT_SCHEMAS[kind]
+    driver: Driver | None = None
+    proc: subprocess.Popen[str] | None = None
+    if kind == "graphile":
+        env = dict(os.environ, PEERS_NODE=str(PEERS_NODE))
+        cmd = ["node", str(BENCH / "peer_graphile.cjs"), dsn, "rate"]
+        cmd += [str(x) for x in (seconds, per_second, every * 1000, work * 1000, 4)]
+    else:
+        makers: dict[str, Callable[[], Driver]] = {
+            "collab": CollabWorkerDriver,
+            "collab-sql": CollabSqlDriver,
+            "plain": plain_driver,
+            "pgmq": pgmq_driver,
+        }
+        driver = makers[kind]()
+    holder = psycopg.connect(dsn) if hold else None
+    sampler = psycopg.connect(dsn, autocommit=True)
+    samples: list[dict[str, Any]] = []
+    sends: list[tuple[float, int]] = []
+    state = {"sent": 0}
+    stop = threading.Event()
+    try:
+        if holder is not None:
+            xid = holder.execute("select txid_current()").fetchone()
+            say(f"  {kind}: holding xid {xid[0] if xid else '?'} idle in transaction")
+        if driver is not None:
+            driver.start(dsn, work)
+            time.sleep(0.5)
+        t0 = time.perf_counter()
+
+        def produce() -> None:
+            assert driver is not None
+            with psycopg.connect(dsn, autocommit=True) as pc:
+                tick = 0
+                while not stop.is_set():
+                    due = t0 + tick * every
+                    tick += 1
+                    if due - t0 >= seconds:
+                        break
+                    if (wait := due - time.perf_counter()) > 0:
+                        time.sleep(wait)
+                    k = int(per_second * (time.perf_counter() - t0)) - state["sent"]
+                    if k > 0:
+                        t = time.perf_counter() - t0
+                        pc.execute(driver.enqueue_sql, [now_ms(), k])
+                        state["sent"] += k
+                        sends.append((t, state["sent"]))
+
+        producer = threading.Thread(target=produce, daemon=True)
+        if driver is not None:
+            producer.start()
+        else:
+            proc = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
+        for i in range(int(seconds) + 1):
+            if (wait := t0 + i - time.perf_counter()) > 0:
+                time.sleep(wait)
+            st = table_stats(sampler, schemas)
+            samples.append(
+                {
+                    "t": round(time.perf_counter() - t0, 2),
+                    "done": driver.done() if driver else None,
+                    "sent": state["sent"] if driver else None,
+                    "dead": {k: v["dead"] for k, v in st.items()},
+                    "autovacuums": {k: v["autovacuums"] for k, v in st.items()},
+                }
+            )
+        end = time.perf_counter() - t0
+        final = table_stats(sampler, schemas)
+        if driver is not None:
+            stop.set()
+            producer.join(10)
+            done, sent, waits = driver.done(), state["sent"], list(driver.waits)
+            per_sec = [samples[i + 1]["done"] - samples[i]["done"] for i in range(len(samples) - 1)]
+        else:
+            assert proc is not None
+            out, err = proc.communicate(timeout=seconds + 120)
+            if proc.returncode != 0:
+                raise RuntimeError("graphile: " + ((err or out).strip().splitlines() or ["?"])[-1])
+            r = json.loads(out.strip().splitlines()[-1])
+            done, sent, waits = int(r["done"]), int(r["sent"]), list(r["waits_ms"])
+            sends = [(float(t), int(n)) for t, n in r["sends"]]
+            per_sec = list(r["per_second"])
+            end = float(r["seconds"])
+    finally:
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+        if driver is not None:
+            stop.set()
+            driver.stop()
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sampler.close()
+    backlog = max(0, sent - done)
+    tables = hot_tables(final)
+    for s in samples:
+        s["dead"] = {k: v for k, v in s["dead"].items() if k in tables}
+        s["autovacuums"] = {k: v for k, v in s["autovacuums"].items() if k in tables}
+    first_vacuum = next(
+        (
+            s["t"]
+            for s in samples
+            if any(
+                s["autovacuums"][k] > samples[0]["autovacuums"].get(k, 0) for k in s["autovacuums"]
+            )
+        ),
+        None,
+    )
+    return {
+        "seconds": round(end, 1),
+        "offered_per_s": per_second,
+        "sent": sent,
+        "done": done,
+        "completed_over_offered": done / max(sent, 1),
+        "backlog": backlog,
+        **wait_summary(waits, backlog_ages(sends, backlog, end)),
+        "per_second": per_sec,
+        "dead_tuples_end": {k: final[k]["dead"] for k in tables},
+        "autovacuums_in_run": {
+            k: final[k]["autovacuums"] - samples[0]["autovacuums"].get(k, 0) for k in tables
+        },
+        "first_autovacuum_s": first_vacuum,
+        "samples": samples,
+    }
+
+
+def hot_systems(b: Bench, peers: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, kind, template) of the systems the fixed-rate workloads can drive."""
+    out = [
+        ("collab worker, 4 slots, claims of 1", "collab", b.collab_template()),
+        ("collab api.claim+api.complete, 4 consumers", "collab-sql", b.collab_template()),
+        ("baseline SKIP LOCKED, 4 consumers", "plain", b.template("tpl_plain", build_plain)),
+    ]
+    if "pgmq" in peers:
+        out.append(("pgmq read+archive, 4 consumers", "pgmq", b.template("tpl_pgmq", build_pgmq)))
+    if "graphile-worker" in peers:
+        out.append(("graphile-worker -j 4", "graphile", b.template("tpl_graphile", build_graphile)))
+    return out
+
+
+def add_ratios(b: Bench, workload: str, keys: tuple[str, ...]) -> None:
+    """Collab's figures over each peer's, measured in this run, into Collab's entries."""
+    rows = b.results["workloads"].get(workload, {})
+    for name, e in rows.items():
+        if not name.startswith("collab"):
+            continue
+        e["ratios"] = {
+            peer: {k: e[k] / p[k] if p.get(k) else None for k in keys}
+            for peer, p in rows.items()
+            if not peer.startswith("collab")
+        }
+
+
+def w_held(b: Bench, peers: dict[str, Any]) -> None:
+    secs, offered = b.sizes.held_seconds, 300
+    say(
+        f"8. held snapshot: begin; select txid_current(); held idle {secs} s while {offered} jobs/s"
+        " are offered to 4 consumers (1 ms of work each)"
+    )
+    for label, kind, tpl in hot_systems(b, peers):
+        try:
+            r = fixed_rate(kind, b.fresh("b_held", tpl), secs, offered, hold=True)
+        except Exception as exc:
+            b.results["errors"][f"held {label}"] = f"{type(exc).__name__}: {exc}"
+            say(f"  error in held {label}: {type(exc).__name__}: {exc}")
+            continue
+        b.record("held", label, [r["completed_over_offered"]], "x offered", kind=kind, **r)
+        dead = ", ".join(f"{t} {n:,}" for t, n in r["dead_tuples_end"].items() if n)
+        say(
+            f"    backlog {r['backlog']:,}, p99 wait {r['p99_wait_ms']:,.0f} ms"
+            f" ({r['p99_wait_incl_backlog_ms']:,.0f} ms counting the backlog),"
+            f" dead tuples: {dead or 'none'}"
+        )
+    add_ratios(b, "held", ("completed_over_offered", "backlog", "p99_wait_ms"))
+
+
+def w_burst(b: Bench, peers: dict[str, Any]) -> None:
+    secs, offered = b.sizes.burst_seconds, 800
+    say(
+        f"9. burst on a fresh database: {offered} jobs/s (a batch every 25 ms) for {secs} s to 4"
+        " consumers claiming one job at a time, 1 ms of work; autovacuum as configured"
+    )
+    for label, kind, tpl in hot_systems(b, peers):
+        try:
+            r = fixed_rate(kind, b.fresh("b_burst", tpl), secs, offered, hold=False)
+        except Exception as exc:
+            b.results["errors"][f"burst {label}"] = f"{type(exc).__name__}: {exc}"
+            say(f"  error in burst {label}: {type(exc).__name__}: {exc}")
+            continue
+        per = [float(x) for x in r["per_second"][: int(secs)]] or [0.0]
+        steady = statistics.median(per)
+        r.update(
+            first_second=per[0],
+            steady=steady,
+            min_second=min(per),
+            min_over_steady=min(per) / steady if steady else 0.0,
+            min_over_offered=min(per) / offered,
+            last_quarter_over_offered=statistics.mean(per[-max(1, len(per) // 4) :]) / offered,
+            dead_tuples_max=max((sum(s["dead"].values()) for s in r["samples"]), default=0),
+        )
+        b.record("burst", label, [r["min_over_offered"]], "x offered", kind=kind, **r)
+        say(
+            f"    per second: first {per[0]:,.0f}, min {min(per):,.0f}, median {steady:,.0f},"
+            f" last quarter {r['last_quarter_over_offered'] * offered:,.0f};"
+            f" dead tuples up to {r['dead_tuples_max']:,}; first autovacuum at"
+            f" {r['first_autovacuum_s']} s"
+        )
+    add_ratios(b, "burst", ("min_over_offered", "min_over_steady", "first_second"))
+
+
+WAL_SQL = r"""
+with r as (
+  select resource_manager as rm, split_part(record_type, '+', 1) as rt, record_length as len,
+         fpi_length as fpi, description as d, xid,
+         regexp_match(block_ref, 'rel \d+/(\d+)/(\d+)') as ref
+    from pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn)),
+mine as (select * from r where ref[1] = %s),
+x as (select distinct xid from mine where xid <> '0'::xid),
+chosen as (
+  select * from mine
+  union all
+  select * from r where ref is null and xid <> '0'::xid and xid in (select xid from x))
+select rm, rt, coalesce(ref[2], ''), count(*)::bigint, sum(len)::bigint, sum(fpi)::bigint,
+       sum(case when rt = 'MULTI_INSERT'
+                  then coalesce((regexp_match(d, '^(\d+) tuples'))[1]::int, 1)
+                when rt in ('SPLIT_L', 'SPLIT_R') and d !~ 'level 0' then 0
+                else 1 end)::bigint
+  from chosen group by 1, 2, 3
+"""
+HEAP_VERSION_RECORDS = {("Heap", "INSERT"), ("Heap", "UPDATE"), ("Heap", "HOT_UPDATE")}
+HEAP_VERSION_RECORDS |= {("Heap2", "MULTI_INSERT")}
+INDEX_ENTRY_RECORDS = {
+    ("Btree", "INSERT_LEAF"),
+    ("Btree", "INSERT_POST"),
+    ("Btree", "SPLIT_L"),  # a leaf split carries the new entry (upper levels count 0 above)
+    ("Btree", "SPLIT_R"),
+    ("BRIN", "INSERT"),
+    ("BRIN", "UPDATE"),
+    ("BRIN", "SAMEPAGE_UPDATE"),
+    ("Gin", "INSERT"),
+    ("Hash", "INSERT"),
+    ("Gist", "PAGE_UPDATE"),
+    ("SPGist", "ADD_LEAF"),
+}
+
+
+def wal_between(b: Bench, db: str, lsn0: str, lsn1: str, jobs: int) -> dict[str, Any]:
+    """WAL records between two LSNs that touch database `db` (and those transactions' commit
+    records), read with pg_walinspect: bytes, heap row versions and index entries per job."""
+    with b.connect("postgres") as c:
+        c.execute("create extension if not exists pg_walinspect")
+        oid = c.execute("select oid from pg_database where datname = %s", [db]).fetchone()
+        assert oid is not None
+        rows = c.execute(WAL_SQL, [lsn0, lsn1, str(oid[0])]).fetchall()
+        lsn_bytes = c.execute("select %s::pg_lsn - %s::pg_lsn", [lsn1, lsn0]).fetchone()
+    names: dict[str, str] = {}
+    with b.connect(db) as c:
+        for fn in {r[2] for r in rows if r[2]}:
+            row = c.execute("select pg_filenode_relation(0, %s::oid)::regclass::text", [fn])
+            got = row.fetchone()
+            names[fn] = got[0] if got and got[0] else f"filenode {fn}"
+    per = float(max(jobs, 1))
+    by_type: dict[str, dict[str, float]] = {}
+    by_rel: dict[str, dict[str, float]] = {}
+    total = fpi = count = heap = index = 0
+    for rm, rt, fn, n, size, fpi_size, units in rows:
+        total, fpi, count = total + size, fpi + fpi_size, count + n
+        key = f"{rm}/{rt}"
+        t = by_type.setdefault(key, {"records": 0.0, "bytes": 0.0})
+        t["records"] += n / per
+        t["bytes"] += size / per
+        rel = by_rel.setdefault(
+            names.get(fn, "(no relation)"),
+            {"bytes": 0.0, "heap_versions": 0.0, "index_entries": 0.0},
+        )
+        rel["bytes"] += size / per
+        if (rm, rt) in HEAP_VERSION_RECORDS:
+            heap += units
+            rel["heap_versions"] += units / per
+        if (rm, rt) in INDEX_ENTRY_RECORDS:
+            index += units
+            rel["index_entries"] += units / per
+    return {
+        "jobs": jobs,
+        "wal_bytes_per_job": total / per,
+        "wal_lsn_bytes_per_job": float(lsn_bytes[0] if lsn_bytes else 0) / per,
+        "fpi_bytes_per_job": fpi / per,
+        "records_per_job": count / per,
+        "heap_versions_per_job": heap / per,
+        "index_entries_per_job": index / per,
+        "by_record_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1]["bytes"])),
+        "by_relation": dict(sorted(by_rel.items(), key=lambda kv: -kv[1]["bytes"])),
+    }
+
+
+def counter_estimate(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], jobs: int
+) -> dict[str, Any]:
+    """The same from pg_stat_user_tables: row versions = inserts + updates; index entries, an
+    upper bound, = (inserts + non-HOT updates) x the table's index count (a partial index
+    whose predicate the row does not meet takes no entry)."""
+    tables: dict[str, dict[str, float]] = {}
+    for t, s in after.items():
+        z = before.get(t, dict.fromkeys(s, 0))
+        d = {k: s[k] - z.get(k, 0) for k in ("ins", "upd", "hot_upd", "del")}
+        if not any(d.values()):
+            continue
+        tables[t] = {
+            **{k: v / jobs for k, v in d.items()},
+            "indexes": s["indexes"],
+            "index_entries_upper": (d["ins"] + d["upd"] - d["hot_upd"]) * s["indexes"] / jobs,
+        }
+    return {
+        "heap_versions_per_job": sum(v["ins"] + v["upd"] for v in tables.values()),
+        "index_entries_upper_per_job": sum(v["index_entries_upper"] for v in tables.values()),
+        "tables": tables,
+    }
+
+
+Runner = Callable[[str, Callable[[], None]], object]
+
+
+def wal_one(b: Bench, kind: str, tpl: str, jobs: int, run: Runner) -> dict[str, Any]:
+    """Checkpoint, then enqueue and drain `jobs` through `run`, and read what was written."""
+    db = "b_wal"
+    dsn = b.fresh(db, tpl)
+    schemas = HOT_SCHEMAS[kind]
+    with b.connect(db) as c:
+        c.execute("checkpoint")
+        before = table_stats(c, schemas)
+        lsn0 = str(c.execute("select pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+    marks: list[str] = []
+
+    def mark() -> None:
+        with b.connect(db) as c:
+            marks.append(str(c.execute("select pg_current_wal_lsn()").fetchone()[0]))  # type: ignore[index]
+
+    t0 = time.perf_counter()
+    run(dsn, mark)  # a runner that can calls mark() between enqueue and processing
+    seconds = time.perf_counter() - t0
+    time.sleep(0.7)  # let the finished backends' table counters reach pg_stat
+    with b.connect(db) as c:
+        c.execute("select pg_stat_clear_snapshot()")
+        after = table_stats(c, schemas)
+        lsn2 = str(c.execute("select pg_current_wal_lsn()").fetchone()[0])  # type: ignore[index]
+    out = wal_between(b, db, lsn0, lsn2, jobs)
+    out["seconds"] = round(seconds, 2)
+    if marks:
+        enq = wal_between(b, db, lsn0, marks[0], jobs)
+        out["enqueue_wal_bytes_per_job"] = enq["wal_bytes_per_job"]
+        out["enqueue_index_entries_per_job"] = enq["index_entries_per_job"]
+        out["process_wal_bytes_per_job"] = out["wal_bytes_per_job"] - enq["wal_bytes_per_job"]
+        out["process_index_entries_per_job"] = (
+            out["index_entries_per_job"] - enq["index_entries_per_job"]
+        )
+    out["counters"] = counter_estimate(before, after, jobs)
+    return out
+
+
+def drive_python(driver: Driver, jobs: int) -> Runner:
+    """Enqueue `jobs` (batches of 1,000), mark, then run the driver's 4 consumers to the end."""
+
+    def run(dsn: str, mark: Callable[[], None]) -> None:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            for start in range(0, jobs, 1000):
+                c.execute(driver.enqueue_sql, [now_ms(), min(1000, jobs - start)])
+        mark()
+        driver.start(dsn, 0.0)
+        deadline = time.time() + 600
+        try:
+            while driver.done() < jobs and time.time() < deadline:
+                time.sleep(0.02)
+        finally:
+            driver.stop()
+        if driver.done() < jobs:
+            raise RuntimeError(f"{driver.done()} of {jobs} jobs done")
+
+    return run
+
+
+def w_wal(b: Bench, peers: dict[str, Any]) -> None:
+    n = b.sizes.wal_jobs
+    say(
+        f"10. write amplification: enqueue (batches of 1,000) + claim + complete of {n:,} jobs,"
+        " 4 consumers; WAL records of the database (pg_walinspect) per job"
+    )
+    systems: list[tuple[str, str, str, int, Runner]] = [
+        (
+            "collab worker, 4 slots, claims of 1",
+            "collab",
+            b.collab_template(),
+            n,
+            drive_python(CollabWorkerDriver(), n),
+        ),
+        (
+            "collab api.claim+api.complete, 1 per tx",
+            "collab",
+            b.collab_template(),
+            n,
+            drive_python(CollabSqlDriver(), n),
+        ),
+        (
+            "baseline SKIP LOCKED claim tx + delete tx",
+            "plain",
+            b.template("tpl_plain", build_plain),
+            n,
+            drive_python(plain_driver(), n),
+        ),
+    ]
+    if "pgmq" in peers:
+        systems.append(
+            (
+                "pgmq read+archive, 1 per read",
+                "pgmq",
+                b.template("tpl_pgmq", build_pgmq),
+                n,
+                drive_python(pgmq_driver(), n),
+            )
+        )
+    if "graphile-worker" in peers:
+        systems.append(
+            (
+                "graphile-worker -j 4 (addJobs, then drain)",
+                "graphile",
+                b.template("tpl_graphile", build_graphile),
+                n,
+                lambda dsn, mark: graphile(dsn, "drain", n, 4),
+            )
+        )
+    if "awa-pg" in peers:
+        na = min(n, b.sizes.drain_awa)
+        systems.append(
+            (
+                f"awa-pg 4 workers (insert_many_copy, then drain; {na:,} jobs)",
+                "awa",
+                b.template("tpl_awa", build_awa),
+                na,
+                lambda dsn, mark: awa(dsn, "drain", na, 4),
+            )
+        )
+    if "procrastinate" in peers:
+        ns = min(n, b.sizes.wal_slow)
+        systems.append(
+            (
+                f"procrastinate concurrency 4 (batch_defer, then drain; {ns:,} jobs)",
+                "procrastinate",
+                b.template("tpl_procrastinate", build_procrastinate),
+                ns,
+                lambda dsn, mark: procrastinate(dsn, "drain", ns, 4),
+            )
+        )
+    for label, kind, tpl, jobs, run in systems:
+        try:
+            r = wal_one(b, kind, tpl, jobs, run)
+        except Exception as exc:
+            b.results["errors"][f"wal {label}"] = f"{type(exc).__name__}: {exc}"
+            say(f"  error in wal {label}: {type(exc).__name__}: {exc}")
+            continue
+        b.record("wal", label, [r["wal_bytes_per_job"]], "B/job", kind=kind, **r)
+        c = r["counters"]
+        say(
+            f"    {r['records_per_job']:.1f} WAL records/job, {r['heap_versions_per_job']:.2f} heap"
+            f" row versions/job, {r['index_entries_per_job']:.2f} index entries/job"
+            f" (counters: {c['heap_versions_per_job']:.2f} versions,"
+            f" <= {c['index_entries_upper_per_job']:.2f} entries); FPI"
+            f" {r['fpi_bytes_per_job']:.0f} B/job; cluster-wide {r['wal_lsn_bytes_per_job']:.0f} B/job"
+        )
+    add_ratios(b, "wal", ("wal_bytes_per_job", "index_entries_per_job", "heap_versions_per_job"))
+
+
 # -- profile ------------------------------------------------------------------------------------
 
 
@@ -1101,6 +1815,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             first["median"],
             0.8,
         )
+    out += hot_targets(b.results["workloads"])
     out.append(("no unbounded bloat in a 10-minute soak", "run with --soak", "not measured"))
     if "soak" in b.results and len(b.results["soak"].get("samples", [])) >= 3:
         # History is kept (every job stays), so the table grows with the jobs done; bloat is
@@ -1181,6 +1896,213 @@ def latest_full_run() -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+HOT_WORKLOADS = ("held", "burst", "wal")
+COLLAB_WORKER = "collab worker, 4 slots, claims of 1"
+
+
+def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Issue 18's held-snapshot and burst rows, when this run measured them."""
+    out: list[tuple[str, str, str]] = []
+    if (h := w.get("held", {}).get(COLLAB_WORKER)) is not None:
+        ok = h["completed_over_offered"] >= 0.95 and h["backlog"] < 1000
+        out.append(
+            (
+                f"held snapshot ({h['seconds']:.0f} s idle in transaction, {h['offered_per_s']:.0f}"
+                " jobs/s offered to 4 workers): completions >= 0.95x offered, backlog < 1,000",
+                f"{h['completed_over_offered']:.2f}x offered, backlog {h['backlog']:,},"
+                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s",
+                "holds" if ok else "does not hold",
+            )
+        )
+    if (u := w.get("burst", {}).get(COLLAB_WORKER)) is not None:
+        out.append(
+            (
+                f"burst on a fresh database ({u['offered_per_s']:.0f} jobs/s, 4 consumers,"
+                f" {u['seconds']:.0f} s): every second >= 0.8x the steady (offered) rate",
+                f"first second {u['first_second']:,.0f}/s, slowest {u['min_second']:,.0f}/s ="
+                f" {u['min_over_offered']:.2f}x offered ({u['min_over_steady']:.2f}x the run's"
+                f" median {u['steady']:,.0f}/s)",
+                "holds" if u["min_over_offered"] >= 0.8 else "does not hold",
+            )
+        )
+    return out
+
+
+def latest_with(workload: str) -> tuple[str, dict[str, Any]] | None:
+    for path in sorted(RESULTS.glob("*.json"), reverse=True):
+        with contextlib.suppress(OSError, ValueError):
+            saved = json.loads(path.read_text())
+            if saved.get("workloads", {}).get(workload):
+                return path.name, saved
+    return None
+
+
+def ratio_text(e: dict[str, Any], key: str) -> str:
+    return ", ".join(
+        f"{v[key]:.2f}x of {peer.split(',')[0].split(' (')[0]}"
+        for peer, v in e.get("ratios", {}).items()
+        if v.get(key) is not None
+    )
+
+
+def hot_sections(r: dict[str, Any]) -> list[str]:
+    """Sections 9-11 (issue 18), from this run or else from the latest run that had them."""
+    lines: list[str] = []
+    for w in HOT_WORKLOADS:
+        rows = r["workloads"].get(w)
+        note = ""
+        if not rows:
+            found = latest_with(w)
+            if found is None:
+                continue
+            name, saved = found
+            rows = saved["workloads"][w]
+            note = (
+                f"Figures from `bench/results/{name}` ({saved['started_at']} UTC, mode"
+                f" `{saved['mode']}`, `{saved.get('command', 'bench/run.py')}`, load average"
+                f" {saved['machine']['load_average_at_start'][0]:.1f} at start,"
+                f" {saved['machine'].get('load_average_at_end', [0])[0]:.1f} at end). "
+            )
+        lines += ["", *HOT_TEXT[w](rows, note)]
+    return lines
+
+
+def held_text(rows: dict[str, Any], note: str) -> list[str]:
+    any_row = next(iter(rows.values()))
+    out = [
+        "## 9. Held snapshot: a transaction with an xid left idle while jobs flow (issue 18)",
+        "",
+        note + "A connection runs `begin; select txid_current();` and stays idle in that "
+        f"transaction for the whole run ({any_row['seconds']:.0f} s) while one producer offers "
+        f"{any_row['offered_per_s']:.0f} jobs/s (a batch every 25 ms, each system's batch API) "
+        "to 4 consumers that claim one job at a time and work 1 ms on it, each system in a "
+        "fresh database. Collab runs its Python worker (`concurrency=4, max_batch=1`; one claim "
+        "loop, completions reported in batches) and, to separate the table from the worker, 4 "
+        "threads calling `api.claim` (1 job) and `api.complete`; the floor and pgmq run 4 such "
+        "threads on their own SQL (an empty claim sleeps 5 ms); graphile-worker runs `-j 4` "
+        "with `addJobs`. Wait is enqueue to claim (handler start); 'with backlog' also counts "
+        "every job still queued at the end at its age then (a lower bound). Dead tuples: "
+        "`pg_stat_user_tables.n_dead_tup` at the end, for every table of the system that took "
+        "writes. One run each.",
+        "",
+        "| system | completed / offered | backlog at end | p50 / p99 wait | p99 wait with "
+        "backlog | dead tuples at end | Collab / peer (completed ratio) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for s, e in rows.items():
+        dead = ", ".join(f"{t} {n:,}" for t, n in e["dead_tuples_end"].items() if n) or "0"
+        out.append(
+            f"| {s} | {e['completed_over_offered']:.2f} ({e['done']:,} of {e['sent']:,}) |"
+            f" {e['backlog']:,} | {e['p50_wait_ms']:,.0f} / {e['p99_wait_ms']:,.0f} ms |"
+            f" {e['p99_wait_incl_backlog_ms']:,.0f} ms | {dead} |"
+            f" {ratio_text(e, 'completed_over_offered')} |"
+        )
+    return out
+
+
+def burst_text(rows: dict[str, Any], note: str) -> list[str]:
+    any_row = next(iter(rows.values()))
+    out = [
+        "## 10. Burst on a fresh database (issue 18)",
+        "",
+        note + f"A producer offers {any_row['offered_per_s']:.0f} jobs/s (a batch every 25 ms) "
+        f"for {any_row['seconds']:.0f} s to 4 consumers that claim one job at a time and work "
+        "1 ms on it (the same drivers as section 9, no held transaction), each system in a "
+        "database freshly copied from its migrated template, autovacuum as configured "
+        "(`autovacuum_naptime` 60 s). Completions are counted per second; steady = the median "
+        "of the per-second counts over the run, and the verdict compares the slowest second "
+        "with the offered rate, which is the steady rate of a system that keeps up (a median "
+        "alone would call a run that collapses early and stays down steady). Dead tuples: "
+        "the sum of `n_dead_tup` over the system's tables, sampled every second; the first "
+        "autovacuum is the first sample in which `autovacuum_count` of one of them rose. The "
+        "per-second series are in the results file (`per_second`, `samples`). One run each.",
+        "",
+        "| system | first s | slowest s | median s | slowest / median | slowest / offered | "
+        "last quarter / offered | backlog at end | max dead tuples | first autovacuum | "
+        "Collab / peer (slowest second) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s, e in rows.items():
+        av = "none" if e["first_autovacuum_s"] is None else f"{e['first_autovacuum_s']:.0f} s"
+        out.append(
+            f"| {s} | {e['first_second']:,.0f} | {e['min_second']:,.0f} | {e['steady']:,.0f} |"
+            f" {e['min_over_steady']:.2f} | {e['min_over_offered']:.2f} |"
+            f" {e['last_quarter_over_offered']:.2f} | {e['backlog']:,} |"
+            f" {e['dead_tuples_max']:,} | {av} | {ratio_text(e, 'min_over_offered')} |"
+        )
+    out += ["", "Completions per second:", ""]
+    for s, e in rows.items():
+        out.append(f"- {s}: " + " ".join(str(int(x)) for x in e["per_second"]))
+    return out
+
+
+def wal_text(rows: dict[str, Any], note: str) -> list[str]:
+    out = [
+        "## 11. Write amplification: WAL, heap row versions and index entries per job (issue 18)",
+        "",
+        note + "Each system in a fresh database: `checkpoint`, then enqueue N jobs in batches "
+        "of 1,000 and run them to the end with 4 consumers claiming one at a time (no work), "
+        "through the same drivers as section 9 (graphile-worker, awa-pg and procrastinate: "
+        "their own batch enqueue and a 4-way drain). Method: the WAL between the LSN before "
+        "and after is read with `pg_walinspect.pg_get_wal_records_info`, keeping the records "
+        "whose block reference is a relation of that database plus the commit records of "
+        "those transactions (so other databases and other users of the cluster do not count; "
+        "the system's own autovacuum does). WAL bytes = the sum of their lengths (full-page "
+        "images included, shown apart); heap row versions = `Heap` INSERT, UPDATE and "
+        "HOT_UPDATE records plus the tuples of `Heap2` MULTI_INSERT; index entries = `Btree` "
+        "INSERT_LEAF, INSERT_POST and leaf-level SPLIT records (a split carries the entry "
+        "that caused it) plus BRIN/GIN/GiST/hash insert records (a BRIN record is written only "
+        "when a range summary changes). Cross-check from `pg_stat_user_tables` of the tables "
+        "found at run time: row versions = n_tup_ins + n_tup_upd, and an upper bound of index "
+        "entries = (n_tup_ins + n_tup_upd - n_tup_hot_upd) x the table's index count (partial "
+        "indexes skip rows outside their predicate, so the WAL count is the exact one). "
+        "`wal_level=logical` on this cluster, which adds old-key data to some records. "
+        "Cluster-wide = `pg_current_wal_lsn()` difference (includes page headers and "
+        "everything else the cluster wrote meanwhile). One run each.",
+        "",
+        "| system | jobs | WAL B/job | enqueue / rest B/job | FPI B/job | records/job | heap row "
+        "versions/job | index entries/job | counters: versions, entries <= | cluster-wide "
+        "B/job | Collab / peer (WAL bytes) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for s, e in rows.items():
+        split = (
+            f"{e['enqueue_wal_bytes_per_job']:,.0f} / {e['process_wal_bytes_per_job']:,.0f}"
+            if "enqueue_wal_bytes_per_job" in e
+            else "n/a"
+        )
+        c = e["counters"]
+        out.append(
+            f"| {s} | {e['jobs']:,} | {e['wal_bytes_per_job']:,.0f} | {split} |"
+            f" {e['fpi_bytes_per_job']:,.0f} | {e['records_per_job']:.1f} |"
+            f" {e['heap_versions_per_job']:.2f} | {e['index_entries_per_job']:.2f} |"
+            f" {c['heap_versions_per_job']:.2f}, {c['index_entries_upper_per_job']:.2f} |"
+            f" {e['wal_lsn_bytes_per_job']:,.0f} | {ratio_text(e, 'wal_bytes_per_job')} |"
+        )
+    if (cw := rows.get(COLLAB_WORKER)) is not None:
+        out += [
+            "",
+            f"Where Collab's WAL goes ({COLLAB_WORKER}), per job, by relation:",
+            "",
+            "| relation | WAL B/job | heap row versions/job | index entries/job |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for rel, v in cw["by_relation"].items():
+            if v["bytes"] >= 1:
+                out.append(
+                    f"| {rel} | {v['bytes']:,.0f} | {v['heap_versions']:.2f} |"
+                    f" {v['index_entries']:.2f} |"
+                )
+    return out
+
+
+HOT_TEXT: dict[str, Callable[[dict[str, Any], str], list[str]]] = {
+    "held": held_text,
+    "burst": burst_text,
+    "wal": wal_text,
+}
+
+
 def rest_section() -> list[str]:
     """The latest run of bench/rest_overhead.py (issue 13: the REST path), when there is one."""
     found = sorted((RESULTS / "rest").glob("*.json"), reverse=True)
@@ -1198,12 +2120,15 @@ def rest_section() -> list[str]:
         "",
         "## 8. REST: claim + complete through the gateway and PostgREST vs psycopg",
         "",
-        f"`bench/rest_overhead.py`, {r['started_at']} UTC (`bench/results/rest/{found[0].name}`): "
-        f"{r['clients']} concurrent clients (asyncio, one connection and one executor each), "
+        f"`.venv/bin/python {r.get('command', 'bench/rest_overhead.py')}`, {r['started_at']} UTC "
+        f"(`bench/results/rest/{found[0].name}`): {r['clients']} concurrent clients (one "
+        f"connection and one executor each; {r.get('client', 'httpx and psycopg, asyncio')}), "
         f"{r['seconds']:.0f} s per run, {r['rounds']} rounds in rotating order, medians; "
-        f"{r['postgrest_version']} with `db-pool = 10`; load average "
-        f"{r['load_average_at_start'][0]:.1f} at start, {r['load_average_at_end'][0]:.1f} at end. "
-        "Postgres, PostgREST, the gateway and the clients share the machine's cores.",
+        f"{r['postgrest_version']} with `db-pool = 10`, `jwt-cache-max-lifetime = 3600`, "
+        f"`GHCRTS={r.get('postgrest_rts', '-N')}`; load average "
+        f"{r['load_average_at_start'][0]:.1f} at start, {r['load_average_at_end'][0]:.1f} at end "
+        f"on {r.get('cores', '?')} cores. Postgres, PostgREST, the gateway and the clients share "
+        "the machine's cores (and with other programs' load).",
         "",
         "| path | median | runs |",
         "| --- | ---: | --- |",
@@ -1221,6 +2146,58 @@ def rest_section() -> list[str]:
         f"{lat['p50']['postgrest']:.2f} ms = +{added:.2f} ms (p99 {lat['p99']['rest']:.2f} vs "
         f"{lat['p99']['postgrest']:.2f} ms) | {'holds' if added <= 1 else 'does not hold'} |",
     ]
+    if "gateway_cpu_ms_per_request" in r:
+        lines += [
+            "",
+            f"The gateway's own CPU in that sequential run: {r['gateway_cpu_ms_per_request']:.2f} "
+            "ms per request; the rest of the added latency is waiting for a core (two more "
+            "processes to wake per request, on a machine whose cores were busy).",
+        ]
+    cpu = r.get("cpu_ms_per_cycle")
+    if cpu:
+        lines += [
+            "",
+            "Where the time goes: CPU milliseconds that each process spent per claim+complete "
+            "cycle (from /proc, medians of the rounds). When every arm keeps the free cores "
+            "busy, the rates are in the inverse ratio of the totals.",
+            "",
+            "| path | load generator | gateway | PostgREST | Postgres | total | cores busy |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for mode in ("direct", "rest", "postgrest"):
+            c = cpu[mode]
+            lines.append(
+                f"| {mode} | {c['client']:.2f} | {c['gateway']:.2f} | {c['postgrest']:.2f} | "
+                f"{c['postgres']:.2f} | {r['cpu_ms_per_cycle_total'][mode]:.2f} | "
+                f"{r['cores_busy'][mode]:.2f} |"
+            )
+        lines += [
+            "",
+            f"In CPU per cycle REST is {r['cpu_bound_ratio_rest_to_direct']:.2f}x direct.",
+        ]
+        if max(r["cores_busy"].values()) < 0.75 * (r.get("cores") or 2):
+            lines += [
+                "",
+                "No arm kept the cores busy: they waited for cores that other programs held "
+                "(see the load average), and direct's 32 backends suffer more from that than "
+                "PostgREST's pool of 10, so the measured throughput ratio flatters REST; the "
+                "CPU-per-cycle ratio above is what a machine saturated by these four processes "
+                "alone would give.",
+            ]
+        lines += [
+            "",
+            "What was measured on the way (2026-11-30, this 2-core machine): PostgREST's own "
+            "`Server-Timing` (server-timing-enabled) put its work at about 0.8 ms per RPC, of "
+            "which JWT decoding was 0.24 ms; `jwt-cache-max-lifetime` brings that to 0.015 ms. "
+            "Its GHC runtime with one capability (`GHCRTS=-N1`, what `collab stack` sets on 2 "
+            "cores) spends about 30% less CPU per request than with two. The gateway's "
+            "`/rest/v1` is plain ASGI (no router or Request/Response objects; small bodies in "
+            "one write each way), about 25% less CPU than the Starlette route. The load "
+            "generator was httpx, at 3.7 ms of CPU per request, more than PostgREST and the "
+            "gateway together: it is aiohttp now (about 0.9 ms), as light as psycopg. Latency "
+            "percentiles were taken at the 0.5th and 1st percentiles before (`pct` takes "
+            "percent), which made both p50s look lower.",
+        ]
     return lines
 
 
@@ -1294,6 +2271,8 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
         "soak": "7. Soak",
     }
     for w, rows in r["workloads"].items():
+        if w in HOT_WORKLOADS:
+            continue  # their own sections, below
         lines += [
             "",
             f"## {titles.get(w, w)}",
@@ -1320,6 +2299,7 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
                 f"| {p['total_ms']:,.1f} | {p['calls']:,} | {p['mean_ms']:.3f} | {plans} | `{q}` |"
             )
     lines += rest_section()
+    lines += hot_sections(r)
     if png_name:
         lines += [
             "",
@@ -1337,6 +2317,8 @@ def plot(b: Bench, path: Path) -> bool:
         b.skip("plot", f"matplotlib unavailable: {exc}")
         return False
     w = b.results["workloads"]
+    if not any(w.get(k) for k in ("drain", "sql", "growth")):
+        return False  # nothing this plot shows (e.g. --only held,burst,wal)
     fig_, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [2, 1]})
     bars = [(s, e["median"]) for s, e in w.get("drain", {}).items()]
     bars += [(f"SQL: {s}", e["median"]) for s, e in w.get("sql", {}).items()]
@@ -1379,12 +2361,26 @@ def machine(b: Bench) -> dict[str, Any]:
     }
 
 
+def only_workloads(text: str) -> list[str]:
+    names = [w.strip() for w in text.split(",") if w.strip()]
+    bad = [w for w in names if w not in WORKLOADS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown workload {', '.join(bad) or '(none)'}; choose from {', '.join(WORKLOADS)}"
+        )
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes; under 3 minutes")
-    parser.add_argument("--only", choices=WORKLOADS, help="run one workload")
+    parser.add_argument(
+        "--only",
+        type=only_workloads,
+        help="run only these workloads, comma-separated: " + ", ".join(WORKLOADS),
+    )
     parser.add_argument("--soak", action="store_true", help="add the 10-minute soak")
     parser.add_argument("--soak-seconds", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument(
@@ -1428,8 +2424,11 @@ def main() -> None:
         collab_commit=commit,
         mode="quick" if args.quick else "full",
         started_at=stamp,
+        command=" ".join([".venv/bin/python", "bench/run.py", *sys.argv[1:]]),
     )
-    chosen = [args.only] if args.only else [w for w in WORKLOADS if w != "soak" or args.soak]
+    chosen = args.only or [
+        w for w in WORKLOADS if (w != "soak" or args.soak) and not (args.quick and w in NOT_QUICK)
+    ]
     table: dict[str, Callable[[Bench, dict[str, Any]], None]] = {
         "enqueue": w_enqueue,
         "drain": w_drain,
@@ -1437,6 +2436,9 @@ def main() -> None:
         "wake": w_wake,
         "overhead": w_overhead,
         "growth": w_growth,
+        "held": w_held,
+        "burst": w_burst,
+        "wal": w_wal,
         "soak": lambda bb, pp: w_soak(bb, pp, args.soak_seconds, args.soak_rate),
     }
     for w in chosen:
@@ -1448,7 +2450,7 @@ def main() -> None:
             say(f"  error in {w}: {type(exc).__name__}: {exc}")
         b.results.setdefault("workload_seconds", {})[w] = round(time.perf_counter() - t_w, 1)
         say(f"  ({w}: {time.perf_counter() - t_w:.0f} s)")
-    if not args.only or args.only in ("sql", "overhead"):
+    if not args.only or {"sql", "overhead"} & set(args.only):
         try:
             profile(b)
         except Exception as exc:

@@ -15,13 +15,14 @@ as $$
 declare
   ws uuid := collab.require_role('admin');
 begin
-  if configure_rate_limit.action is null or configure_rate_limit.action not in ('enqueue', 'claim') then
-    perform collab.raise_error('PT400', 'invalid_input', 'action must be enqueue or claim', 'action');
+  if configure_rate_limit.action is null or configure_rate_limit.action not in ('enqueue', 'claim', 'functions') then
+    perform collab.raise_error('PT400', 'invalid_input', 'action must be enqueue, claim or functions', 'action');
   end if;
-  if configure_rate_limit.scope is null or configure_rate_limit.scope not in ('workspace', 'executor')
-     or (configure_rate_limit.scope = 'executor' and configure_rate_limit.action <> 'claim') then
+  if configure_rate_limit.scope is null or configure_rate_limit.scope not in ('workspace', 'executor', 'user')
+     or (configure_rate_limit.scope = 'executor' and configure_rate_limit.action <> 'claim')
+     or (configure_rate_limit.scope = 'user' and configure_rate_limit.action <> 'functions') then
     perform collab.raise_error('PT400', 'invalid_input',
-      'scope must be workspace, or executor for claim', 'scope');
+      'scope must be workspace, executor for claim, or user for functions', 'scope');
   end if;
   if configure_rate_limit.rate_per_second is null then
     delete from collab.rate_limits l
@@ -56,6 +57,6 @@ begin
 end
 $$;
 comment on function api.configure_rate_limit(text, text, double precision, double precision, integer) is
-  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job) or claim (one per call); scope workspace, or executor (claim only, one bucket per executor); rate_per_second refill (0.001-1000000), burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
+  'Token-bucket rate limit of the workspace (admin): action enqueue (one token per job), claim (one per call) or functions (one per Edge Function call, api.function_quota); scope workspace, executor (claim only, one bucket per executor) or user (functions only, one bucket per signed-in caller); rate_per_second refill (0.001-1000000), burst capacity (default: the rate), shards to spread a busy workspace bucket over rows. rate_per_second null removes the limit. Over the limit: PT429 rate_limited with retry_after seconds.';
 revoke all on function api.configure_rate_limit(text, text, double precision, double precision, integer) from public;
 grant execute on function api.configure_rate_limit(text, text, double precision, double precision, integer) to authenticated, service_role;

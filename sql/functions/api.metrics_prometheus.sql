@@ -95,6 +95,8 @@ begin
   out := out || '# HELP collab_dlq_size Jobs in the dead-letter queue, now.'::text
              || '# TYPE collab_dlq_size gauge'::text
              || format('collab_dlq_size %s', s -> 'gauges' ->> 'dlq_size');
+  -- LLM routing (issue 15): gauges of the latest snapshot of each service
+  out := out || collab.routing_prometheus(collab.current_workspace());
   return array_to_string(out, E'\n') || E'\n';
 end
 $$;

@@ -6,7 +6,9 @@
 -- stored_jobs limit (collab.count_stored_jobs, bounded index-only counts): enqueue refuses
 -- while a count finds a workspace at it, and accepts again at the first reap after purges
 -- bring it under, so the limit is overshot by at most what a workspace enqueues between two
--- reaps. Invitations that expired over a week ago are deleted. Claims never depend on it.
+-- reaps. Invitations that expired over a week ago are deleted, secrets soft-deleted past their
+-- recovery window are destroyed (audited), routing counters older than two hours are deleted.
+-- Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -48,6 +50,15 @@ begin
   perform collab.metrics_rollup();
   -- Invitations expired a week ago: refused since (PT410), now forgotten.
   delete from collab.invitations i where i.expires_at < now_ - interval '7 days';
+  -- Secrets soft-deleted longer ago than their recovery window: destroyed (every version),
+  -- one audit row each (destroy, reason recovery_window_passed).
+  with purged as (
+    delete from collab.secrets s where s.recoverable_until < now_ returning s.workspace_id, s.name, s.version)
+  insert into collab.secret_audit (workspace_id, name, version, action, outcome, reason, actor, created_at)
+  select p.workspace_id, p.name, p.version, 'destroy', 'ok', 'recovery_window_passed', 'collab.reap', now_
+    from purged p;
+  -- Routing counter buckets older than the longest window (error_window_seconds <= 1 hour).
+  delete from collab.route_counters c where c.bucket < now_ - interval '2 hours';
   -- Last: the workspace rows it updates stay locked only until the reap commits.
   perform collab.count_stored_jobs();
   return jsonb_build_object('expired', expired, 'offline', coalesce(cardinality(gone), 0),

@@ -1,6 +1,7 @@
 -- Token bucket: take `cost` tokens for `action` from each limit configured for the workspace
 -- (scope workspace: the fullest of its `shards` rows that no other transaction holds; scope
--- executor: the executor's own row). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
+-- executor: the executor's own row; scope user, action functions: the caller's own row, the
+-- caller's id passed as executor_id). The refill (collab.bucket_tokens) is computed on the row itself, so concurrent
 -- callers of one bucket serialize on that row only. Short of tokens: PT429 rate_limited with
 -- retry_after (seconds, at most a day: a batch dearer than the burst never fits) in DETAIL; the refused call rolls back, so it consumes nothing.
 -- Without a configured limit this is one primary-key probe of collab.rate_limits.
@@ -21,7 +22,7 @@ begin
      where l.workspace_id = take_tokens.workspace_id and l.action = take_tokens.action
   loop
     left_ := null;
-    if lim.scope = 'executor' then
+    if lim.scope in ('executor', 'user') then  -- executor_id: the executor, or the caller (user)
       continue when take_tokens.executor_id is null;
       subject_ := take_tokens.executor_id::text;
       shard_ := 0;
@@ -68,7 +69,7 @@ begin
       perform collab.raise_error('PT429', 'rate_limited',
         format('rate limit for %s (%s) exceeded: at most %s per second, bursts of %s',
                take_tokens.action, lim.scope, lim.rate_per_second, lim.burst),
-        case when take_tokens.action = 'enqueue' then 'jobs' else 'executor_id' end,
+        case take_tokens.action when 'enqueue' then 'jobs' when 'functions' then 'function' else 'executor_id' end,
         'wait retry_after seconds, then try again',
         jsonb_build_object('retry_after',
           least(ceil(-left_ / (lim.rate_per_second / lim.shards) * 1000) / 1000, 86400),

@@ -37,6 +37,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slow: takes more than a minute")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests (tests/py/dashboard) run last: Playwright's sync API keeps an event
+    loop running in the main thread for the rest of the session once its session fixtures
+    start, and a test after them that calls ``asyncio.run`` would fail for that alone."""
+    browser = [i for i in items if "dashboard" in Path(str(i.path)).parts]
+    if browser:
+        items[:] = [i for i in items if i not in browser] + browser
+
+
 def _docker_answers() -> bool:
     docker = shutil.which("docker")
     if docker is None:

@@ -4,7 +4,9 @@
 set -euo pipefail
 
 PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-          postgresql-15-plpgsql-check postgresql-15-cron)
+          postgresql-15-plpgsql-check postgresql-15-cron
+          postgresql-doc-15 python3.11-doc  # the search evaluation sets (make search-eval)
+          chromium fonts-dejavu-core)  # the dashboard's browser tests (tests/py/dashboard)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

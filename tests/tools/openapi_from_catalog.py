@@ -46,15 +46,20 @@ EXTRA_STATUSES: dict[str, list[str]] = {
     "remove_member": ["404", "409"],
     "requeue": ["404", "409", "429"],
     "resume_queue": ["429"],
+    "search": ["404"],  # collection_not_found (issue 16)
+    "drop_collection": ["404"],
 }
 
+# Every status a function can answer needs its text here (a missing one fails the build).
 ERROR_TEXT = {
     "400": "Invalid input (`invalid_input`, `invalid_workspace`): DETAIL names the field.",
     "401": "No or an invalid JWT, or the anon role: nothing in api is granted to anon.",
     "403": "`forbidden` (role too low, another user's executor or job; DETAIL names `required_role`), `workspace_forbidden`, or a function granted to service_role only.",
     "404": "`PGRST202` (PostgREST): the body's keys are not the function's parameters (a required one missing, an unknown one sent); `job_not_found` or `executor_not_found` in the caller's workspace; `invitation_not_found` (accept or decline), `member_not_found` (remove_member).",
-    "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `workspace_exists`, `last_owner` (a workspace keeps an owner).",
-    "410": "`cursor_expired`: the events after this cursor were purged; `invitation_expired`: ask for a new invitation.",
+    "409": "A conflict: `lease_lost`, `idempotency_conflict`, `not_cancellable`, `not_dead`, `illegal_transition`, `workspace_exists`, `last_owner` (a workspace keeps an owner); the vault's `version_conflict` (check-and-set), `secret_not_deleted`, `secret_tampered`, `vault_key_unavailable`.",
+    "410": "`cursor_expired`: the events after this cursor were purged; `invitation_expired`: ask for a new invitation; the vault's `secret_expired`, `secret_deleted`, `recovery_window_passed`.",
+    "413": "`artifact_too_large` or `storage_quota_exceeded` (DETAIL `limit`).",
+    "416": "`range_not_satisfiable`: the Range starts beyond the artifact's end.",
     "429": "`rate_limited` (token bucket; DETAIL has `retry_after` seconds) or `quota_exceeded` (DETAIL `quota`: max_queued_jobs, or an operator limit: queues, executors, stored_jobs, workspaces_per_user, payload_ceiling_bytes; and `limit`).",
 }
 
@@ -82,7 +87,9 @@ select p.proname::text, p.oid, coalesce(obj_description(p.oid, 'pg_proc'), '') a
        coalesce(p.proargmodes::text[], '{}') as argmodes,
        coalesce(p.proallargtypes, p.proargtypes::oid[]) as argtypes,
        p.pronargs, p.pronargdefaults,
-       has_function_privilege('authenticated', p.oid, 'execute') as for_users
+       has_function_privilege('authenticated', p.oid, 'execute') as for_users,
+       array(select distinct m[1] from regexp_matches(p.prosrc, 'PT(\\d{3})', 'g') m
+              order by 1) as raised
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
  where n.nspname = 'api'
  order by p.proname
@@ -151,7 +158,7 @@ def build(url: str) -> dict[str, Any]:
         revision = revision_row[0] if revision_row else "unversioned"
         for f in conn.execute(FUNCTIONS).fetchall():
             (name, _oid, comment, volatile, retset, rettype, rettype_name, argnames, argmodes,
-             argtypes, nargs, ndefaults, for_users) = f  # fmt: skip
+             argtypes, nargs, ndefaults, for_users, raised) = f  # fmt: skip
             modes = argmodes or ["i"] * len(argtypes)
             inputs = [
                 (n, t)
@@ -182,8 +189,12 @@ def build(url: str) -> dict[str, Any]:
                 result = schema_of(conn, rettype, components)
             if retset:
                 result = {"type": "array", "items": result}
-            # 404 for every function: PostgREST's PGRST202 when the body's keys name no function
-            statuses = sorted({"400", "401", "403", "404", *EXTRA_STATUSES.get(name, [])})
+            # 404 for every function: PostgREST's PGRST202 when the body's keys name no function;
+            # besides, what its own body raises and what the helpers it calls raise (the list)
+            statuses = sorted({"400", "401", "403", "404", *raised, *EXTRA_STATUSES.get(name, [])})
+            unknown = set(statuses) - ERROR_TEXT.keys()
+            if unknown:
+                raise SystemExit(f"api.{name} answers {sorted(unknown)}: add them to ERROR_TEXT")
             responses: dict[str, Any] = {
                 "200": {
                     "description": "The result.",

@@ -129,6 +129,21 @@ class Executor:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """An artifact's metadata (``api.artifact``); its bytes come through a signed URL."""
+
+    id: int
+    job_id: int | None
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    metadata: Any
+    created_by: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Invitation:
     """A pending invitation of the caller (api.list_invitations)."""
 
@@ -205,6 +220,18 @@ class Gone(ApiError):
     status = 410
 
 
+class TooLarge(ApiError):
+    """PT413: an artifact over max_artifact_bytes, or the workspace's storage quota full."""
+
+    status = 413
+
+
+class Unavailable(ApiError):
+    """PT503: the server cannot do it now (no URL signing key installed)."""
+
+    status = 503
+
+
 class RateLimited(ApiError):
     status = 429
 
@@ -227,6 +254,8 @@ _BY_STATE: dict[str, type[ApiError]] = {
     "PT404": NotFound,
     "PT409": Conflict,
     "PT410": Gone,
+    "PT413": TooLarge,
+    "PT503": Unavailable,
     "PT429": RateLimited,
 }
 
@@ -244,6 +273,19 @@ def translate(exc: psycopg.Error) -> Exception:
     reason = str(detail.get("reason", "error"))
     cls = _BY_REASON.get(reason) or _BY_STATE.get(state, ApiError)
     return cls(state, reason, diag.message_primary or str(exc), detail, diag.message_hint or "")
+
+
+def refusal(body: Mapping[str, Any]) -> ApiError:
+    """The typed error of a refusal returned in PostgREST's error shape (``code``, ``message``,
+    ``details`` with the reason, ``hint``), as ``api.read_secret`` returns its denials."""
+    try:
+        detail = json.loads(str(body.get("details") or "{}"))
+    except ValueError:
+        detail = {}
+    state = str(body.get("code", ""))
+    reason = str(detail.get("reason", "error"))
+    cls = _BY_REASON.get(reason) or _BY_STATE.get(state, ApiError)
+    return cls(state, reason, str(body.get("message", "")), detail, str(body.get("hint") or ""))
 
 
 def _json(value: Any) -> Jsonb | None:

@@ -13,7 +13,19 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from collab import cli_common, cli_events, cli_metrics, cli_stack, embedded, logs, migrate, tasks
+from collab import (
+    cli_common,
+    cli_events,
+    cli_metrics,
+    cli_routes,
+    cli_search,
+    cli_secrets,
+    cli_stack,
+    embedded,
+    logs,
+    migrate,
+    tasks,
+)
 from collab.client import Client, Job
 from collab.errors import CollabError
 from collab.worker import Worker
@@ -34,6 +46,9 @@ main.add_command(cli_stack.stack)  # collab stack up | down | status | env
 main.add_command(cli_stack.token)  # collab token
 main.add_command(cli_events.events)  # collab events tail
 main.add_command(cli_metrics.metrics_group)  # collab metrics [serve]
+main.add_command(cli_routes.routes)  # collab routes list | add | snapshot
+main.add_command(cli_secrets.secrets)  # collab secrets put | get | rotate | list | audit
+main.add_command(cli_search.search)  # collab search query | index | eval | build-sets
 
 
 # -- collab db --------------------------------------------------------------------------------

@@ -67,6 +67,14 @@ def unmigrated_message() -> str | None:
     )
 
 
+def require_schema() -> None:
+    """Stop before asking for input that could not be used: a database without the schema gets
+    the same one line as a failed call (``one_line_errors`` prints it)."""
+    unmigrated = unmigrated_message()
+    if unmigrated is not None:
+        raise CollabError(unmigrated)
+
+
 def one_line_errors(fn: F) -> F:
     """Turn every Collab error into one clear line on stderr and exit code 1."""
 

@@ -7,10 +7,12 @@ an ``api`` function becomes the exception class of its reason (``LeaseLost``,
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import psycopg
@@ -21,6 +23,7 @@ from psycopg_pool import ConnectionPool
 from collab import queries
 from collab.api_core import (
     ApiError,
+    Artifact,
     ClaimedJob,
     Completion,
     Conflict,
@@ -41,11 +44,14 @@ from collab.api_core import (
     Queue,
     QueueStats,
     RateLimited,
+    TooLarge,
+    Unavailable,
     _json,
     _row,
     aexecute_as,
     claims_json,
     execute_as,
+    refusal,
     translate,
 )
 from collab.subscribe import AsyncSubscription, Subscription
@@ -53,6 +59,7 @@ from collab.subscribe import AsyncSubscription, Subscription
 # Re-exported: import rows and errors from here (or from ``collab``).
 __all__ = [
     "ApiError",
+    "Artifact",
     "ClaimedJob",
     "Client",
     "Completion",
@@ -74,6 +81,8 @@ __all__ = [
     "Queue",
     "QueueStats",
     "RateLimited",
+    "TooLarge",
+    "Unavailable",
     "aexecute_as",
     "claims_json",
     "execute_as",
@@ -227,6 +236,89 @@ class Client:
     def purge_dead(self, queue: str | None = None, older_than: timedelta | None = None) -> int:
         row = self._one(queries.PURGE_DEAD, {"queue": queue, "older_than": older_than})
         return int(row["purge_dead"])
+
+    # artifacts (docs/artifacts.md) ----------------------------------------------------
+    def put_artifact(
+        self,
+        name: str,
+        data: bytes | str,
+        media_type: str = "application/octet-stream",
+        *,
+        job_id: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Artifact:
+        """Store ``data`` (str: its UTF-8) as an artifact, optionally of a job (which then
+        gets an ``artifact_created`` event). The bytes travel base64, as over REST; at most the
+        workspace's max_artifact_bytes (32 MiB by default): :class:`TooLarge` beyond."""
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        params = {
+            "name": name,
+            "data": base64.b64encode(raw).decode("ascii"),
+            "media_type": media_type,
+            "job_id": job_id,
+            "metadata": _json(dict(metadata) if metadata is not None else None),
+        }
+        return _row(Artifact, self._one(queries.PUT_ARTIFACT, params))
+
+    def get_artifact(self, artifact_id: int) -> Artifact:
+        return _row(Artifact, self._one(queries.GET_ARTIFACT, {"id": artifact_id}))
+
+    def list_artifacts(
+        self,
+        *,
+        job_id: int | None = None,
+        prefix: str | None = None,
+        media_type: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[Artifact], str | None]:
+        """One page of artifacts (newest first) and the cursor of the next (None at the end)."""
+        rows = self._all(
+            queries.LIST_ARTIFACTS,
+            {
+                "job_id": job_id,
+                "prefix": prefix,
+                "media_type": media_type,
+                "created_after": created_after,
+                "created_before": created_before,
+                "after": after,
+                "limit": limit,
+            },
+        )
+        cursor = rows[-1]["cursor"] if len(rows) == limit else None
+        return [_row(Artifact, r) for r in rows], cursor
+
+    def delete_artifact(self, artifact_id: int) -> Artifact:
+        return _row(Artifact, self._one(queries.DELETE_ARTIFACT, {"id": artifact_id}))
+
+    def sign_artifact(
+        self, artifact_id: int, expires_in: int = 3600, *, supabase_url: str | None = None
+    ) -> dict[str, Any]:
+        """A signed download URL (Supabase Storage's shape). With ``supabase_url`` (the stack's
+        or the project's URL) ``signedUrl`` is the full URL, as storage-js builds it."""
+        signed = dict(
+            self._one(queries.SIGN_ARTIFACT, {"id": artifact_id, "expires_in": expires_in})[
+                "signed"
+            ]
+        )
+        if supabase_url is not None:
+            relative = str(signed["signedURL"])
+            signed["signedUrl"] = (
+                supabase_url.rstrip("/")
+                + "/storage/v1"
+                + quote(relative, safe="/?=&;,:@+$-_.!~*'()#")
+            )
+        return signed
+
+    def metrics_overview(self, minutes: int = 15) -> dict[str, Any]:
+        """The dashboard's overview document (the Edge Function metrics-overview's answer)."""
+        return dict(self._one(queries.METRICS_OVERVIEW, {"minutes": minutes})["overview"])
+
+    def function_quota(self, name: str) -> dict[str, Any]:
+        """Take one token of the Edge Functions' quota for ``name`` (:class:`RateLimited`)."""
+        return dict(self._one(queries.FUNCTION_QUOTA, {"name": name})["quota"])
 
     # executors ------------------------------------------------------------------------
     def register_executor(
@@ -570,3 +662,211 @@ class Client:
     def metrics_prometheus(self) -> str:
         """The Prometheus text exposition of api.metrics_prometheus."""
         return str(self._one(queries.METRICS_PROMETHEUS, {})["exposition"])
+
+    # search (docs/search.md) ------------------------------------------------------------
+    def index_documents(
+        self, collection: str, documents: Sequence[Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Index up to 1000 documents ``{key, title, path, body, metadata}`` into a collection
+        (created on first use; a key already there is replaced); searchable at once."""
+        row = self._one(
+            queries.INDEX_DOCUMENTS,
+            {"collection": collection, "documents": Jsonb([dict(d) for d in documents])},
+        )
+        return dict(row["result"])
+
+    def search(
+        self,
+        collection: str,
+        query: str,
+        k: int = 10,
+        filters: Mapping[str, Any] | None = None,
+        highlights: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The top ``k`` documents for ``query``, best first: rank, key, title, path, score,
+        highlight, metadata. filters: ``path_prefix``, ``metadata`` (containment), ``keys``."""
+        return self._all(
+            queries.SEARCH,
+            {
+                "collection": collection,
+                "query": query,
+                "k": k,
+                "filters": Jsonb(dict(filters or {})),
+                "highlights": highlights,
+            },
+        )
+
+    def drop_collection(self, collection: str) -> int:
+        """Drop a collection with its documents; the number of documents dropped."""
+        return int(self._one(queries.DROP_COLLECTION, {"collection": collection})["dropped"])
+
+    # LLM routing (docs/routing.md) ------------------------------------------------------
+    def put_route(
+        self,
+        service: str,
+        name: str,
+        provider: str,
+        model: str,
+        *,
+        base_url: str | None = None,
+        input_price: float = 0,
+        output_price: float = 0,
+        context_window: int = 8192,
+        capabilities: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        region: str | None = None,
+        data_collection: str = "deny",
+        weight: float = 1,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        secret_name: str | None = None,
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        """Create or replace a route of ``service`` (admin); prices in USD per million tokens."""
+        row = self._one(
+            queries.PUT_ROUTE,
+            {
+                "service": service,
+                "name": name,
+                "provider": provider,
+                "model": model,
+                "base_url": base_url,
+                "input_price": input_price,
+                "output_price": output_price,
+                "context_window": context_window,
+                "capabilities": list(capabilities),
+                "tags": list(tags),
+                "region": region,
+                "data_collection": data_collection,
+                "weight": weight,
+                "rpm": rpm,
+                "tpm": tpm,
+                "secret_name": secret_name,
+                "enabled": enabled,
+            },
+        )
+        return dict(row["route"])
+
+    def list_routes(self, service: str | None = None) -> list[dict[str, Any]]:
+        return [dict(r["route"]) for r in self._all(queries.LIST_ROUTES, {"service": service})]
+
+    def configure_routing(
+        self,
+        service: str,
+        strategy: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Strategy (latency, cost, usage, weighted, price_weighted) and settings of a service."""
+        row = self._one(
+            queries.CONFIGURE_ROUTING,
+            {"service": service, "strategy": strategy, "settings": _json(settings)},
+        )
+        return dict(row["routing"])
+
+    def rank_routes(self, service: str, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Rank the routes of ``service`` for one call; the snapshot written (one per call)."""
+        row = self._one(
+            queries.RANK_ROUTES, {"service": service, "request": Jsonb(dict(request or {}))}
+        )
+        return dict(row["snapshot"])
+
+    def record_route_outcome(
+        self,
+        snapshot_id: int,
+        route: str,
+        status: int,
+        *,
+        latency_ms: float | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cost: float | None = None,
+        error: str | None = None,
+        retry_after: float | None = None,
+    ) -> dict[str, Any]:
+        """Record one call of ``route`` (status 0: no response); ``fallback``/``cooled`` back."""
+        row = self._one(
+            queries.RECORD_ROUTE_OUTCOME,
+            {
+                "snapshot_id": snapshot_id,
+                "route": route,
+                "status": status,
+                "latency_ms": latency_ms,
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cost": cost,
+                "error": error,
+                "retry_after": retry_after,
+            },
+        )
+        return dict(row["outcome"])
+
+    def routing_snapshot(self, service: str) -> dict[str, Any]:
+        """The latest snapshot of ``service`` (what ``/api/metrics/routing`` shows)."""
+        return dict(self._one(queries.ROUTING_SNAPSHOT, {"service": service})["snapshot"])
+
+    # the key vault (docs/vault.md; service role only) -----------------------------------
+    def put_secret(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires_at: datetime | None = None,
+        cas: int | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """Store a new version (current; the former current becomes previous)."""
+        row = self._one(
+            queries.PUT_SECRET,
+            {
+                "name": name,
+                "value": value,
+                "expires_at": expires_at,
+                "cas": cas,
+                "description": description,
+            },
+        )
+        return dict(row["secret"])
+
+    def read_secret(
+        self, name: str, label: str = "current", version: int | None = None
+    ) -> dict[str, Any]:
+        """Decrypt and verify a secret; a refusal (returned by the database so that its audit
+        row commits) is raised here as the typed error of its reason."""
+        result = dict(
+            self._one(queries.READ_SECRET, {"name": name, "label": label, "version": version})[
+                "secret"
+            ]
+        )
+        if "code" in result:
+            raise refusal(result)
+        return result
+
+    def delete_secret(self, name: str, destroy: bool = False) -> dict[str, Any]:
+        return dict(self._one(queries.DELETE_SECRET, {"name": name, "destroy": destroy})["secret"])
+
+    def restore_secret(self, name: str) -> dict[str, Any]:
+        return dict(self._one(queries.RESTORE_SECRET, {"name": name})["secret"])
+
+    def list_secrets(self, limit: int = 100, after: str | None = None) -> list[dict[str, Any]]:
+        return self._all(queries.LIST_SECRETS, {"limit": limit, "after": after})
+
+    def secret_audit(
+        self, name: str | None = None, limit: int = 100, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        return self._all(queries.SECRET_AUDIT, {"name": name, "limit": limit, "before": before})
+
+    def configure_vault(
+        self,
+        mode: str | None = None,
+        max_versions: int | None = None,
+        recovery_days: int | None = None,
+    ) -> dict[str, Any]:
+        row = self._one(
+            queries.CONFIGURE_VAULT,
+            {"mode": mode, "max_versions": max_versions, "recovery_days": recovery_days},
+        )
+        return dict(row["vault"])
+
+    def rewrap_secrets(self, limit: int = 1000) -> dict[str, Any]:
+        """Master key rotation: re-encrypt up to ``limit`` versions with the next key."""
+        return dict(self._one(queries.REWRAP_SECRETS, {"limit": limit})["rewrap"])

@@ -120,6 +120,22 @@ def enqueue_over_rest(api_url: str, service_role_key: str, jobs: list[dict[str, 
     return calls
 
 
+def dashboard_line(dsn: str) -> str:
+    """Where to watch the demo live: the dashboard of a `collab stack` serving its database."""
+    running = stack.Stack()
+    state = running.state()
+    if running.running() and state is not None and state.db_url == dsn:
+        return (
+            f"Dashboard (live, the next demo too): [bold]{state.api_url}/dashboard/[/] "
+            "(sign in as the operator of the default workspace)"
+        )
+    return (
+        f"Dashboard: [bold]COLLAB_DATABASE_URL={dsn} collab stack up[/], then open "
+        "[bold]http://127.0.0.1:54321/dashboard/[/] (operator of the default workspace); "
+        "run `make demo` again to watch it live"
+    )
+
+
 def main() -> int:
     console = Console()
     started = time.monotonic()
@@ -289,6 +305,8 @@ def run(console: Console, started: float, dsn: str, rest_stack: stack.Stack, hom
         f"{percentile(runs, 0.5) * 1000:.1f} / {percentile(runs, 0.99) * 1000:.1f} ms",
     )
     table.add_row("events streamed", str(len(events)))
+    artifacts, _ = client.list_artifacts(limit=1000)
+    table.add_row("artifacts left by jobs", str(len(artifacts)))
     table.add_row("wall time", f"{time.monotonic() - started:.1f} s")
     console.print(table)
     dead, _ = client.list_jobs(status="dead", limit=3)
@@ -297,11 +315,17 @@ def run(console: Console, started: float, dsn: str, rest_stack: stack.Stack, hom
             f"  dead job {job.id} ({job.type}): {job.last_error.get('reason')} "
             f"after {job.attempt} attempt(s)"
         )
+    # LLM routing (docs/routing.md): rank a route, call it, show the snapshot
+    from collab.cli_routes import render_snapshot
+    from collab.routing import demo_routing
+
+    render_snapshot(demo_routing(client, dsn), console)
     client.close()
     console.print(
         f"Explore it: [bold]export COLLAB_DATABASE_URL={dsn}[/], then `collab jobs list`, "
         "`collab dlq list`, `collab metrics`."
     )
+    console.print(dashboard_line(dsn))
     ok = final["succeeded"] + final["dead"] == total
     return 0 if ok else 1
 

@@ -14,6 +14,10 @@ from collab.worker import JobContext, NonRetryable
 def summarize(ctx: JobContext) -> dict[str, Any]:
     time.sleep(random.uniform(0.005, 0.03))
     text = str(ctx.payload.get("text", ""))
+    if ctx.job.id % 20 == 0:  # a few jobs leave their summary as an artifact (docs/artifacts.md)
+        ctx.put_artifact(
+            f"summaries/{ctx.job.id}.md", f"# Summary\n\n{text[:200]}\n", "text/markdown"
+        )
     return {"summary": text[:24], "words": len(text.split())}
 
 

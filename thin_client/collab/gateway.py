@@ -5,9 +5,12 @@ Paths (Supabase's, ``docs/openapi/collab.yaml``; research: ``supabase-surface.md
 | path | what |
 | --- | --- |
 | ``/rest/v1/*`` | needs ``apikey`` (header or ``?apikey=``, one of the stack's keys); ``Authorization: Bearer <apikey>`` when absent; the prefix and the key stripped; proxied to PostgREST, bodies streamed both ways |
-| ``/functions/v1/<name>`` | reserved for the Edge Functions: 501 for now |
+| ``/functions/v1/<name>`` | the Edge Functions (``edge_functions/``, one Deno process), JWT verified unless ``verify_jwt = false`` (``collab.gateway_functions``) |
+| ``/storage/v1/object/sign/<bucket>/<path>`` | a signed artifact URL redeemed: Storage's token checks, then the bytes with ``Range`` and ``ETag`` (``collab.gateway_storage``) |
 | ``/metrics`` | ``api.metrics_prometheus()`` of the caller's workspace as Prometheus text |
 | ``/api/metrics/summary`` | ``api.metrics_summary(since, queue)``: the RPC's JSON, status and errors |
+| ``/api/metrics/routing`` | ``api.routing_snapshot(service)``: the latest routing snapshot of ``?service=`` |
+| ``/dashboard/``, ``/api/events/stream`` | the dashboard and its server-sent event stream (``collab.gateway_dashboard``) |
 
 The gateway holds no logic of Collab: every answer is PostgREST's, under the caller's own key or
 JWT (``/metrics`` and ``/api/*`` accept a bare ``Authorization: Bearer`` too, as a Prometheus
@@ -17,30 +20,36 @@ on a real Supabase project too. CORS as Supabase: any origin, preflights answere
 
 Run by ``collab stack up`` as ``python -m collab.gateway --config gateway.json``. The upstream
 client is aiohttp (keep-alive pool to PostgREST) and uvicorn runs on uvloop and httptools: with
-httpx as the upstream client the gateway added about 5 ms per request, with these about 1
-(bench/rest_overhead.py, docs/bench.md).
+httpx as the upstream client the gateway added about 5 ms per request, with these about 1.
+``/rest/v1`` is served by plain ASGI (:meth:`Gateway.rest`), outside the router: about a
+quarter less CPU per request than as a Starlette route (bench/rest_overhead.py, docs/bench.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
 import aiohttp
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
+
+from collab.gateway_dashboard import Dashboard, DashboardConfig
+from collab.gateway_errors import UPSTREAM_ERRORS, error
+from collab.gateway_functions import FunctionsRoutes
+from collab.gateway_storage import StorageRoutes
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and what the proxy sets itself.
 HOP_BY_HOP = frozenset(
@@ -59,6 +68,9 @@ HOP_BY_HOP = frozenset(
 # Kong's key-auth with hide_credentials: the key never reaches PostgREST; CORS is ours.
 DROP_UPSTREAM = HOP_BY_HOP | {"apikey", "origin"}
 DROP_DOWNSTREAM = HOP_BY_HOP | {"server", "date"}
+# The same as ASGI spells header names (lower-case bytes), for the /rest/v1 fast path.
+DROP_UPSTREAM_RAW = frozenset(h.encode() for h in DROP_UPSTREAM | {"authorization"})
+DROP_DOWNSTREAM_RAW = frozenset(h.encode() for h in DROP_DOWNSTREAM | {"content-length"})
 CORS_EXPOSE = [
     "Content-Range",
     "Content-Type",
@@ -68,6 +80,13 @@ CORS_EXPOSE = [
     "Preference-Applied",
     "Content-Profile",
 ]
+CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_methods": ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+    "allow_headers": ["*"],
+    "expose_headers": CORS_EXPOSE,
+    "max_age": 86400,
+}
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -78,6 +97,15 @@ class GatewayConfig:
     service_role_key: str
     host: str = "127.0.0.1"
     port: int = 54321
+    # Signed URLs and the Edge Functions (issue 14): the project's JWT secret, the Deno runner
+    # of edge_functions/ (None: not started) and its config.toml (verify_jwt per function).
+    jwt_secret: str | None = None
+    functions_upstream: str | None = None
+    functions_config: str | None = None
+    # Signed URLs' bytes straight from Postgres (collab.gateway_storage): PostgREST's login
+    # (authenticator, which may only become anon, authenticated or service_role); None: via
+    # PostgREST.
+    storage_db_url: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> GatewayConfig:
@@ -88,20 +116,11 @@ class GatewayConfig:
             service_role_key=str(data["service_role_key"]),
             host=str(data.get("host", "127.0.0.1")),
             port=int(data.get("port", 54321)),
+            jwt_secret=data.get("jwt_secret"),
+            functions_upstream=data.get("functions_upstream"),
+            functions_config=data.get("functions_config"),
+            storage_db_url=data.get("storage_db_url") or None,
         )
-
-
-def error(status: int, reason: str, message: str, hint: str | None = None) -> JSONResponse:
-    """An error of the gateway itself, shaped as PostgREST's (supabase-py needs all four keys)."""
-    return JSONResponse(
-        {
-            "code": f"PT{status}",
-            "message": message,
-            "details": json.dumps({"reason": reason}),
-            "hint": hint,
-        },
-        status_code=status,
-    )
 
 
 def unreachable(exc: Exception) -> JSONResponse:
@@ -122,8 +141,13 @@ def _credentials(
     request: Request, cfg: GatewayConfig, bearer_suffices: bool
 ) -> tuple[dict[str, str], JSONResponse | None]:
     """The Authorization to send upstream, or the 401 to answer (Kong's key-auth)."""
-    key = _apikey(request)
-    authorization = request.headers.get("authorization")
+    return _authorize(_apikey(request), request.headers.get("authorization"), cfg, bearer_suffices)
+
+
+def _authorize(
+    key: str | None, authorization: str | None, cfg: GatewayConfig, bearer_suffices: bool
+) -> tuple[dict[str, str], JSONResponse | None]:
+    """:func:`_credentials` on the values themselves (the /rest/v1 fast path has no Request)."""
     if key is None:
         if bearer_suffices and authorization:
             return {"authorization": authorization}, None
@@ -143,19 +167,71 @@ def _credentials(
     return {"authorization": authorization or f"Bearer {key}"}, None
 
 
-def _query_without_key(request: Request) -> str:
-    pairs = [
-        part for part in request.url.query.split("&") if part and part.split("=", 1)[0] != "apikey"
-    ]
-    return "&".join(pairs)
+def _take_apikey(query: str) -> tuple[str, str | None]:
+    """The query string without its ``apikey`` parameters (PostgREST would read one as an
+    argument: PGRST202), exactly as the client encoded the rest, and the first key's value."""
+    kept: list[str] = []
+    key: str | None = None
+    for part in query.split("&"):
+        if not part:
+            continue
+        if part.split("=", 1)[0] == "apikey":
+            if key is None:
+                key = next((v for _, v in parse_qsl(part, keep_blank_values=True)), "") or None
+            continue
+        kept.append(part)
+    return "&".join(kept), key
+
+
+REST_PREFIX = "/rest/v1"
+
+
+def _upstream_path(scope: Scope) -> str:
+    """The path under /rest/v1 as the client encoded it (the ASGI ``raw_path``)."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is not None and raw.startswith(REST_PREFIX.encode()):
+        return raw[len(REST_PREFIX) :].decode("latin-1") or "/"
+    return quote(scope["path"][len(REST_PREFIX) :]) or "/"
+
+
+async def _request_body(receive: Receive, length: int) -> bytes | AsyncIterator[bytes] | None:
+    """The request body: bytes when it is at most BUFFERED long (one write upstream, with its
+    Content-Length), else a stream of its chunks; None when the client disconnected."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more and (length <= BUFFERED or not chunks) and size <= BUFFERED:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = bool(message.get("more_body", False))
+    if not more:
+        return b"".join(chunks)
+
+    async def rest_of_body() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionResetError("the client disconnected while sending its body")
+            yield message.get("body", b"")
+            if not message.get("more_body", False):
+                return
+
+    return rest_of_body()
 
 
 def _downstream_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An upstream answer's headers to send down (ASGI: lower-case names): not hop-by-hop, no
+    Content-Length (the sender sets it), no CORS (ours)."""
     return [
         (k, v)
-        for k, v in raw
-        if k.decode("latin-1").lower() not in DROP_DOWNSTREAM
-        and not k.decode("latin-1").lower().startswith("access-control-")
+        for k, v in ((k.lower(), v) for k, v in raw)
+        if k not in DROP_DOWNSTREAM_RAW and not k.startswith(b"access-control-")
     ]
 
 
@@ -163,8 +239,6 @@ def _downstream_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes,
 SKIP_AUTO_HEADERS = ("User-Agent", "Accept-Encoding", "Content-Type", "Accept")
 # Answers up to this size are sent down buffered (one write, Content-Length), longer streamed.
 BUFFERED = 256 * 1024
-# Transport failures of the upstream call (PostgREST down, reset, timed out).
-UPSTREAM_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -180,13 +254,22 @@ class Answer:
 
 
 class Gateway:
-    def __init__(self, cfg: GatewayConfig) -> None:
+    def __init__(self, cfg: GatewayConfig, dashboard: DashboardConfig | None = None) -> None:
         self.cfg = cfg
         self.session: aiohttp.ClientSession | None = None
+        self.dashboard = Dashboard(self, dashboard or DashboardConfig())
+        self.storage = StorageRoutes(self)
+        self.edge_functions = FunctionsRoutes(self)
 
     def http(self) -> aiohttp.ClientSession:
         assert self.session is not None, "the gateway is not started"
         return self.session
+
+    def credentials(
+        self, request: Request, bearer_suffices: bool
+    ) -> tuple[dict[str, str], JSONResponse | None]:
+        """The Authorization to send upstream, or the 401 to answer (for the route modules)."""
+        return _credentials(request, self.cfg, bearer_suffices)
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -197,85 +280,94 @@ class Gateway:
             timeout=aiohttp.ClientTimeout(total=60),
             auto_decompress=False,
             skip_auto_headers=SKIP_AUTO_HEADERS,
+            # a proxy keeps no cookies: one caller's Set-Cookie must never go out with another's
+            cookie_jar=aiohttp.DummyCookieJar(),
         ) as session:
             self.session = session
-            yield
+            async with self.dashboard.running(), self.storage.running():
+                yield
             self.session = None
 
-    # -- /rest/v1/* ----------------------------------------------------------------------
-    async def rest(self, request: Request) -> Response:
-        auth, refused = _credentials(request, self.cfg, bearer_suffices=False)
+    # -- /rest/v1/*: the hot path, plain ASGI ---------------------------------------------
+    async def rest(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Kong's key-auth, then the request to PostgREST as it came (the prefix, the key and the
+        hop-by-hop headers removed, ``X-Forwarded-For`` added) and its answer back as it came.
+
+        Plain ASGI rather than a Starlette route: no router, no Request or Response objects, one
+        pass over the headers each way, and a small body (nearly every RPC's) sent in one write
+        each way with its Content-Length. This is what the gateway costs per request
+        (bench/rest_overhead.py). Larger bodies stream both ways."""
+        key = authorization = None
+        length = -1
+        headers: list[tuple[str, str]] = []
+        for raw_name, raw_value in scope["headers"]:  # ASGI: names are lower-case bytes
+            if raw_name in DROP_UPSTREAM_RAW:
+                if raw_name == b"authorization" and authorization is None:
+                    authorization = raw_value.decode("latin-1")
+                elif raw_name == b"apikey" and key is None:
+                    key = raw_value.decode("latin-1")
+                continue
+            if raw_name == b"content-length" and raw_value.isdigit():
+                length = int(raw_value)
+            headers.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
+        query = scope["query_string"].decode("latin-1")
+        if "apikey" in query:
+            query, in_query = _take_apikey(query)
+            key = key or in_query
+        auth, refused = _authorize(key or None, authorization, self.cfg, bearer_suffices=False)
         if refused is not None:
-            return refused
-        headers = [
-            (k, v)
-            for k, v in request.headers.items()
-            if k.lower() not in DROP_UPSTREAM and k.lower() != "authorization"
-        ]
+            await refused(scope, receive, send)
+            return
         headers.append(("authorization", auth["authorization"]))
-        client_host = request.client.host if request.client else ""
-        if client_host:
-            headers.append(("x-forwarded-for", client_host))
-        path = "/" + request.path_params.get("path", "")
-        query = _query_without_key(request)
-        # the query exactly as the client sent it (PostgREST's filters), not re-encoded
-        url = URL(self.cfg.upstream + path + (f"?{query}" if query else ""), encoded=True)
+        client = scope.get("client")
+        if client:
+            headers.append(("x-forwarded-for", str(client[0])))
+        path = _upstream_path(scope) + (f"?{query}" if query else "")
+        url = URL(self.cfg.upstream + path, encoded=True)  # as the client encoded it
+        method = scope["method"]
+        body: bytes | AsyncIterator[bytes] | None = None
+        if method not in ("GET", "HEAD"):
+            body = await _request_body(receive, length)
+            if body is None:  # the client went away
+                return
         try:
             upstream = await self.http().request(
-                request.method,
-                url,
-                headers=headers,
-                data=request.stream() if request.method not in ("GET", "HEAD") else None,
-                allow_redirects=False,
+                method, url, headers=headers, data=body, allow_redirects=False
             )
         except UPSTREAM_ERRORS as exc:
-            return unreachable(exc)
-        # An answer that fits in BUFFERED bytes (nearly every RPC's) goes down in one write with
-        # a Content-Length; a longer one is streamed as it comes.
-        head: list[bytes] = []
-        size = 0
+            await unreachable(exc)(scope, receive, send)
+            return
         try:
-            while size < BUFFERED and not upstream.content.at_eof():
-                chunk = await upstream.content.readany()
-                head.append(chunk)
-                size += len(chunk)
-        except UPSTREAM_ERRORS as exc:
-            upstream.release()
-            return unreachable(exc)
-        headers_down = _downstream_headers(upstream.raw_headers)
-        if upstream.content.at_eof():
-            upstream.release()
-            buffered = Response(b"".join(head), status_code=upstream.status)
-            buffered.raw_headers = [
-                (k, v) for k, v in headers_down if k.lower() != b"content-length"
-            ] + [(b"content-length", str(size).encode())]
-            return buffered
-
-        async def rest_of_body() -> AsyncIterator[bytes]:
+            head: list[bytes] = []
+            size = 0
+            try:
+                while size < BUFFERED and not upstream.content.at_eof():
+                    chunk = await upstream.content.readany()
+                    head.append(chunk)
+                    size += len(chunk)
+            except UPSTREAM_ERRORS as exc:
+                await unreachable(exc)(scope, receive, send)
+                return
+            down = _downstream_headers(upstream.raw_headers)
+            if upstream.content.at_eof():
+                # An answer of at most BUFFERED bytes: one write, with its Content-Length.
+                down.append((b"content-length", str(size).encode()))
+                start = {"type": "http.response.start", "status": upstream.status, "headers": down}
+                await send(start)
+                await send({"type": "http.response.body", "body": b"".join(head)})
+                return
+            await send({"type": "http.response.start", "status": upstream.status, "headers": down})
             for chunk in head:
-                yield chunk
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
             async for chunk in upstream.content.iter_any():
-                yield chunk
-
-        response = StreamingResponse(
-            rest_of_body(),
-            status_code=upstream.status,
-            background=BackgroundTask(upstream.release),
-        )
-        response.raw_headers = headers_down
-        return response
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            upstream.release()
 
     # -- /functions/v1/<name> --------------------------------------------------------------
     async def functions(self, request: Request) -> Response:
-        name = request.path_params.get("path", "").split("/", 1)[0]
-        if not name:
-            return error(400, "missing_function_name", "missing function name in request")
-        return error(
-            501,
-            "not_implemented",
-            f"Edge Function {name!r} is not served by this stack yet",
-            "the Edge Functions runner comes with the Edge Functions issue; call /rest/v1/rpc/<fn>",
-        )
+        return await self.edge_functions.invoke(request)  # collab.gateway_functions
 
     # -- /metrics and /api/metrics/summary -------------------------------------------------
     async def _rpc(self, request: Request, name: str, args: dict[str, Any]) -> Answer | Response:
@@ -311,28 +403,79 @@ class Gateway:
             return answer
         return _relay(answer)
 
-    def app(self) -> Starlette:
+    async def metrics_routing(self, request: Request) -> Response:
+        args = {k: request.query_params[k] for k in ("service",) if k in request.query_params}
+        answer = await self._rpc(request, "routing_snapshot", args)
+        if isinstance(answer, Response):
+            return answer
+        return _relay(answer)
+
+    def app(self) -> ASGIApp:
+        """/rest/v1 on its plain-ASGI fast path; every other path through Starlette's router
+        (add new mounts to ``routes``). Both behind the same CORS middleware."""
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        return Starlette(
+        routed = Starlette(
             routes=[
-                Route("/rest/v1/{path:path}", self.rest, methods=methods),
-                Route("/rest/v1", self.rest, methods=methods),
                 Route("/functions/v1/{path:path}", self.functions, methods=methods),
+                Route(
+                    "/storage/v1/object/sign/{bucket}/{path:path}",
+                    self.storage.redeem,  # collab.gateway_storage
+                    methods=["GET", "HEAD"],
+                ),
                 Route("/metrics", self.metrics, methods=["GET"]),
                 Route("/api/metrics/summary", self.metrics_summary, methods=["GET"]),
+                Route("/api/metrics/routing", self.metrics_routing, methods=["GET"]),
+                *self.dashboard.routes(),  # /dashboard/, /api/events/stream (gateway_dashboard)
             ],
-            middleware=[
-                Middleware(
-                    CORSMiddleware,
-                    allow_origins=["*"],
-                    allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-                    allow_headers=["*"],
-                    expose_headers=CORS_EXPOSE,
-                    max_age=86400,
-                )
-            ],
+            middleware=[Middleware(CORSMiddleware, **CORS)],
             lifespan=self.lifespan,
         )
+        return Prefixes({REST_PREFIX: BrowserCORS(self.rest, **CORS)}, routed)
+
+
+class BrowserCORS:
+    """Starlette's CORS middleware for a request with an ``Origin`` (a browser's); a request
+    without one (a server's) only gets the ``Vary: Origin`` that middleware would add, without
+    its per-request header objects (the /rest/v1 hot path)."""
+
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(app, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                await self.cors(scope, receive, send)
+                return
+
+        async def send_varying_on_origin(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+                varies = [v for k, v in message.get("headers", []) if k.lower() == b"vary"]
+                message["headers"] = [*headers, (b"vary", b", ".join([*varies, b"Origin"]))]
+            await send(message)
+
+        await self.app(scope, receive, send_varying_on_origin)
+
+
+class Prefixes:
+    """Paths under one of ``fast``'s prefixes go straight to its ASGI app (no router, no
+    per-request objects); everything else, and the lifespan, to ``default``."""
+
+    def __init__(self, fast: Mapping[str, ASGIApp], default: ASGIApp) -> None:
+        self.fast: Sequence[tuple[str, str, ASGIApp]] = [
+            (prefix, prefix + "/", app) for prefix, app in fast.items()
+        ]
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            for prefix, under, app in self.fast:
+                if path == prefix or path.startswith(under):
+                    await app(scope, receive, send)
+                    return
+        await self.default(scope, receive, send)
 
 
 def _relay(answer: Answer) -> Response:
@@ -345,8 +488,8 @@ def _relay(answer: Answer) -> Response:
     )
 
 
-def build_app(cfg: GatewayConfig) -> Starlette:
-    return Gateway(cfg).app()
+def build_app(cfg: GatewayConfig, dashboard: DashboardConfig | None = None) -> ASGIApp:
+    return Gateway(cfg, dashboard).app()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -357,7 +500,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     cfg = GatewayConfig.load(args.config)
     uvicorn.run(
-        build_app(cfg),
+        build_app(cfg, DashboardConfig.load(args.config)),
         host=cfg.host,
         port=cfg.port,
         log_level="warning",

@@ -129,3 +129,72 @@ CONFIGURE_RATE_LIMIT = """
 select api.configure_rate_limit(action => %(action)s, scope => %(scope)s,
   rate_per_second => %(rate_per_second)s, burst => %(burst)s, shards => %(shards)s) as rate_limit
 """
+
+# -- search (issue 16, docs/search.md) ------------------------------------------------------
+INDEX_DOCUMENTS = (
+    "select api.index_documents(collection => %(collection)s, documents => %(documents)s) as result"
+)
+SEARCH = """
+select * from api.search(collection => %(collection)s, query => %(query)s, k => %(k)s,
+  filters => %(filters)s, highlights => %(highlights)s)
+"""
+DROP_COLLECTION = "select api.drop_collection(collection => %(collection)s) as dropped"
+
+# -- LLM routing (docs/routing.md) ----------------------------------------------------------
+PUT_ROUTE = """
+select api.put_route(service => %(service)s, name => %(name)s, provider => %(provider)s,
+  model => %(model)s, base_url => %(base_url)s, input_price => %(input_price)s,
+  output_price => %(output_price)s, context_window => %(context_window)s,
+  capabilities => %(capabilities)s, tags => %(tags)s, region => %(region)s,
+  data_collection => %(data_collection)s, weight => %(weight)s, rpm => %(rpm)s, tpm => %(tpm)s,
+  secret_name => %(secret_name)s, enabled => %(enabled)s) as route
+"""
+LIST_ROUTES = "select r as route from api.list_routes(service => %(service)s) r"
+CONFIGURE_ROUTING = """
+select api.configure_routing(service => %(service)s, strategy => %(strategy)s,
+  settings => %(settings)s) as routing
+"""
+RANK_ROUTES = "select api.rank_routes(service => %(service)s, request => %(request)s) as snapshot"
+RECORD_ROUTE_OUTCOME = """
+select api.record_route_outcome(snapshot_id => %(snapshot_id)s, route => %(route)s,
+  status => %(status)s, latency_ms => %(latency_ms)s, input_tokens => %(input_tokens)s,
+  output_tokens => %(output_tokens)s, cost => %(cost)s, error => %(error)s,
+  retry_after => %(retry_after)s) as outcome
+"""
+ROUTING_SNAPSHOT = "select api.routing_snapshot(service => %(service)s) as snapshot"
+
+# -- the key vault (docs/vault.md): values travel as bind parameters, never as literals -------
+PUT_SECRET = """
+select api.put_secret(name => %(name)s, value => %(value)s, expires_at => %(expires_at)s,
+  cas => %(cas)s, description => %(description)s) as secret
+"""
+READ_SECRET = """
+select api.read_secret(name => %(name)s, label => %(label)s, version => %(version)s) as secret
+"""
+DELETE_SECRET = "select api.delete_secret(name => %(name)s, destroy => %(destroy)s) as secret"
+RESTORE_SECRET = "select api.restore_secret(name => %(name)s) as secret"
+LIST_SECRETS = 'select * from api.list_secrets("limit" => %(limit)s, after => %(after)s)'
+SECRET_AUDIT = """
+select * from api.secret_audit(name => %(name)s, "limit" => %(limit)s, before => %(before)s)
+"""
+CONFIGURE_VAULT = """
+select api.configure_vault(mode => %(mode)s, max_versions => %(max_versions)s,
+  recovery_days => %(recovery_days)s) as vault
+"""
+REWRAP_SECRETS = 'select api.rewrap_secrets("limit" => %(limit)s) as rewrap'
+
+# -- artifacts and the Edge Functions' calls (docs/artifacts.md) ------------------------------
+PUT_ARTIFACT = """
+select * from api.put_artifact(name => %(name)s, data => %(data)s, media_type => %(media_type)s,
+  job_id => %(job_id)s, metadata => %(metadata)s)
+"""
+GET_ARTIFACT = "select * from api.get_artifact(id => %(id)s)"
+LIST_ARTIFACTS = """
+select (l.artifact).*, l.cursor from api.list_artifacts(job_id => %(job_id)s,
+  prefix => %(prefix)s, media_type => %(media_type)s, created_after => %(created_after)s,
+  created_before => %(created_before)s, after => %(after)s, "limit" => %(limit)s) l
+"""
+DELETE_ARTIFACT = "select * from api.delete_artifact(id => %(id)s)"
+SIGN_ARTIFACT = "select api.sign_artifact(id => %(id)s, expires_in => %(expires_in)s) as signed"
+METRICS_OVERVIEW = "select api.metrics_overview(minutes => %(minutes)s) as overview"
+FUNCTION_QUOTA = "select api.function_quota(name => %(name)s) as quota"

@@ -44,7 +44,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from collab import config, embedded
+from collab import config, embedded, stack_functions
 from collab.errors import SetupError
 
 HOST = "127.0.0.1"
@@ -258,7 +258,10 @@ class Service:
 
 POSTGREST = Service("postgrest", b"postgrest")
 GATEWAY = Service("gateway", b"collab.gateway")
-SERVICES = (GATEWAY, POSTGREST)  # the stop order
+# The Edge Functions runner (collab.stack_functions): one Deno process; optional (no Deno, no
+# functions: the gateway answers 503 on /functions/v1), so not part of running().
+FUNCTIONS = Service("functions", stack_functions.MARKER)
+SERVICES = (GATEWAY, FUNCTIONS, POSTGREST)  # the stop order
 
 
 # -- the stack ---------------------------------------------------------------------------------
@@ -277,8 +280,28 @@ class StackState:
     db_dir: str | None
 
 
+NUMERIC_SETTINGS = frozenset({"db-max-rows", "db-pool", "server-port", "jwt-cache-max-lifetime"})
+
+
+def postgrest_rts_options(cores: int | None = None) -> str:
+    """PostgREST's GHC runtime options (the ``GHCRTS`` variable, which a binary built without
+    ``-rtsopts`` ignores with a warning). Its build runs one capability per core (``-N``); here
+    it shares the machine with Postgres, the gateway and the clients, so it takes half the
+    cores: on 2 cores one capability, which costs about a third less CPU per request than two
+    (no cross-core synchronisation; bench/rest_overhead.py, docs/bench.md §8)."""
+    return f"-N{max(1, (cores or os.cpu_count() or 2) // 2)}"
+
+
 def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _authenticator_uri(db_url: str) -> str:
+    """The conninfo PostgREST logs in with (``authenticator``), over ``db_url``'s server."""
+    params = conninfo_to_dict(db_url)
+    return make_conninfo(
+        "", **{**params, "user": AUTHENTICATOR, "password": _authenticator_password(db_url)}
+    )
 
 
 def _authenticator_password(db_url: str) -> str:
@@ -417,7 +440,11 @@ class Stack:
         _write_private(self.dir / "state.json", json.dumps(asdict(state), indent=2) + "\n")
         try:
             self._start_postgrest(state, keys, password)
-            self._start_gateway(state, keys)
+            stack_functions.install_signing_key(state.db_url, keys.jwt_secret)
+            functions_url = stack_functions.start(
+                self.dir, FUNCTIONS, _spawn, state.api_url, keys.anon_key
+            )
+            self._start_gateway(state, keys, functions_url)
         except BaseException:
             self.down(stop_db=False)
             raise
@@ -434,18 +461,25 @@ class Stack:
             "db-max-rows": "1000",  # as on Supabase
             "db-pool": "10",
             "jwt-secret": keys.jwt_secret,
+            # decode each token once, not per request (about 0.2 ms of PostgREST's CPU per
+            # request here); an entry lives until the token's exp, at most this many seconds
+            "jwt-cache-max-lifetime": "3600",
             "server-host": HOST,
             "server-port": str(state.postgrest_port),
             "openapi-mode": "follow-privileges",
             "log-level": "error",
         }
         text = "# written by `collab stack up`; edits are overwritten\n" + "".join(
-            f"{k} = {v if k in ('db-max-rows', 'db-pool', 'server-port') else _toml_string(v)}\n"
+            f"{k} = {v if k in NUMERIC_SETTINGS else _toml_string(v)}\n"
             for k, v in settings.items()
         )
         conf = self.dir / "postgrest.conf"
         _write_private(conf, text)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "GHCRTS": postgrest_rts_options(),
+        }
         pid = _spawn([state.postgrest_binary, str(conf)], POSTGREST.log(self.dir), env)
         POSTGREST.pid_file(self.dir).write_text(f"{pid}\n")
         _wait_until(
@@ -456,7 +490,9 @@ class Stack:
             self.dir,
         )
 
-    def _start_gateway(self, state: StackState, keys: Secrets) -> None:
+    def _start_gateway(
+        self, state: StackState, keys: Secrets, functions_url: str | None = None
+    ) -> None:
         conf = self.dir / "gateway.json"
         _write_private(
             conf,
@@ -467,6 +503,16 @@ class Stack:
                     "upstream": state.postgrest_url,
                     "anon_key": keys.anon_key,
                     "service_role_key": keys.service_role_key,
+                    # the dashboard (collab.gateway_dashboard): LISTEN wake-ups of its event
+                    # stream, and dev sign-in with tokens of this local stack's own secret
+                    "db_url": state.db_url,
+                    "dev_jwt_secret": keys.jwt_secret,
+                    # signed URLs and the Edge Functions (collab.stack_functions)
+                    "jwt_secret": keys.jwt_secret,
+                    "functions_upstream": functions_url,
+                    "functions_config": stack_functions.config_path(),
+                    # signed URLs' bytes straight from Postgres, as PostgREST logs in
+                    "storage_db_url": _authenticator_uri(state.db_url),
                 },
                 indent=2,
             )

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -40,7 +40,7 @@ import psycopg
 from psycopg import sql
 
 from collab import queries
-from collab.client import ClaimedJob, Client, LeaseLost
+from collab.client import Artifact, ClaimedJob, Client, LeaseLost
 
 log = logging.getLogger("collab.worker")
 
@@ -81,6 +81,18 @@ class JobContext:
         except LeaseLost:
             self.lease_lost.set()
             raise
+
+    def put_artifact(
+        self,
+        name: str,
+        data: bytes | str,
+        media_type: str = "application/octet-stream",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Artifact:
+        """Leave an artifact of this job (an ``artifact_created`` event in its stream)."""
+        return self.client.put_artifact(
+            name, data, media_type, job_id=self.job.id, metadata=metadata
+        )
 
 
 Handler = Callable[[JobContext], Any]
@@ -238,10 +250,11 @@ class Worker:
                     self.concurrency - self._executing, 2 * self.concurrency - len(self._running)
                 )
             claimed: list[ClaimedJob] = []
+            asked = min(free, self.max_batch)
             if free > 0:
                 try:
                     claimed = self.client.claim(
-                        self.executor_id, self.queues, min(free, self.max_batch), self.lease_seconds
+                        self.executor_id, self.queues, asked, self.lease_seconds
                     )
                 except psycopg.OperationalError as exc:
                     log.warning("claim failed, retrying: %s", exc)
@@ -249,8 +262,8 @@ class Worker:
                     continue
                 for job in claimed:
                     self._dispatch(job)
-            if claimed and len(claimed) == free:
-                continue  # there may be more: claim again as soon as slots free up
+            if claimed and len(claimed) == asked:
+                continue  # a full claim: there may be more, claim again while slots are free
             if stop_when_idle and not claimed:
                 with self._lock:
                     idle = not self._running and not self._done

@@ -219,6 +219,9 @@ CLIENT_TIMESTAMPS = {
     ("enqueue", "run_at"): "not before; clamped to the database clock when in the past",
     ("list_jobs", "created_after"): "a read filter",
     ("list_jobs", "created_before"): "a read filter",
+    ("list_artifacts", "created_after"): "a read filter",
+    ("list_artifacts", "created_before"): "a read filter",
+    ("put_secret", "expires_at"): "the provider's own expiry of the key, a date, not a lease",
 }
 LEASE_FUNCTIONS = {"claim", "heartbeat", "complete", "complete_batch", "fail", "progress", "reap"}
 

@@ -81,6 +81,25 @@ def test_handlers_succeed_with_their_result(client: Client) -> None:
     assert sorted(p["n"] for _, p in seen) == list(range(10))
 
 
+def test_claims_of_max_batch_fill_every_free_slot_without_waiting_for_a_poll(
+    client: Client,
+) -> None:
+    # max_batch=1 with 4 slots: after a full claim of one job the worker claims again at
+    # once. Were a claim of one taken for a short claim, the other jobs would wait for the
+    # next poll (an hour here) and the four handlers would never meet at the barrier.
+    worker = make_worker(client, "w-batch1", max_batch=1, poll_seconds=3600)
+    barrier = threading.Barrier(4, timeout=20)
+
+    @worker.task("meet")
+    def meet(ctx: JobContext) -> None:
+        barrier.wait()
+
+    jobs = [client.enqueue("w-batch1", "meet") for _ in range(4)]
+    with running(worker):
+        results = [finished(client, j.id) for j in jobs]
+    assert [r["status"] for r in results] == ["succeeded"] * 4
+
+
 def test_exception_is_retried_then_succeeds_on_attempt_two(client: Client) -> None:
     worker = make_worker(client, "w-retry")
     attempts: list[int] = []

@@ -1,5 +1,6 @@
 """The gateway's own rules (Kong's part of a Supabase project): the apikey, the Authorization
-fallback, the reserved /functions/v1, /metrics and /api/metrics/summary, CORS."""
+fallback, the reserved /functions/v1, /metrics, /api/metrics/summary and /api/metrics/routing,
+CORS."""
 
 from __future__ import annotations
 
@@ -66,11 +67,11 @@ def test_a_users_authorization_wins_over_the_apikey(rest_stack: RestStack) -> No
     assert answer.json()["role"] == "owner"  # the signed-in user, not anon (401)
 
 
-def test_functions_v1_is_reserved(rest_stack: RestStack) -> None:
+def test_functions_v1_verifies_the_jwt(rest_stack: RestStack) -> None:
+    # The Edge Functions are served (tests/py/artifacts); without a JWT, Supabase's 401.
     answer = httpx.post(f"{rest_stack.url}/functions/v1/jobs-recent", json={})
-    assert answer.status_code == 501
-    assert set(answer.json()) == FOUR_KEYS
-    assert json.loads(answer.json()["details"])["reason"] == "not_implemented"
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "UNAUTHORIZED_NO_AUTH_HEADER"
 
 
 def test_metrics_is_the_prometheus_text_of_the_callers_workspace(rest_stack: RestStack) -> None:
@@ -98,6 +99,61 @@ def test_metrics_summary_answers_as_the_rpc(rest_stack: RestStack) -> None:
     bad = httpx.get(f"{rest_stack.url}/api/metrics/summary?since=soon", headers=headers)
     assert bad.status_code == 400
     assert set(bad.json()) == FOUR_KEYS
+
+
+def test_metrics_routing_answers_as_the_snapshot_rpc(rest_stack: RestStack) -> None:
+    """/api/metrics/routing?service=chat is api.routing_snapshot's JSON (the latest ranking,
+    candidates in rank order); unknown service: 404 in PostgREST's shape; no caller: 401."""
+    user = str(uuid.uuid4())
+    rpc = f"{rest_stack.url}/rest/v1/rpc"
+    headers = {"apikey": rest_stack.anon_key, "content-profile": "api"}
+    made = httpx.post(
+        f"{rpc}/create_workspace",
+        json={"name": f"gw-routing-{user[:8]}"},
+        headers={**headers, "authorization": f"Bearer {rest_stack.token(user)}"},
+    )
+    assert made.status_code == 200, made.text
+    token = rest_stack.token(user, made.json()["workspace_id"])
+    headers["authorization"] = f"Bearer {token}"
+    for name, price in (("cheap", 1), ("dear", 3)):
+        route = httpx.post(
+            f"{rpc}/put_route",
+            json={
+                "service": "chat",
+                "name": name,
+                "provider": "p",
+                "model": name,
+                "input_price": price,
+                "output_price": price,
+            },
+            headers=headers,
+        )
+        assert route.status_code == 200, route.text
+    strategy = httpx.post(
+        f"{rpc}/configure_routing", json={"service": "chat", "strategy": "cost"}, headers=headers
+    )
+    assert strategy.status_code == 200, strategy.text
+    ranked = httpx.post(f"{rpc}/rank_routes", json={"service": "chat"}, headers=headers)
+    assert ranked.status_code == 200, ranked.text
+    url = f"{rest_stack.url}/api/metrics/routing"
+    shown = httpx.get(url, params={"service": "chat"}, headers=headers)
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["content-type"].startswith("application/json")
+    same = httpx.post(f"{rpc}/routing_snapshot", json={"service": "chat"}, headers=headers)
+    assert shown.json() == same.json()
+    assert shown.json()["snapshot_id"] == ranked.json()["snapshot_id"]
+    assert [(c["route"], c["rank"]) for c in shown.json()["candidates"]] == [
+        ("cheap", 1),
+        ("dear", 2),
+    ]
+    assert {"cost_estimate", "latency_ms", "error_rate", "cooldown_until"} <= set(
+        shown.json()["candidates"][0]
+    )
+    missing = httpx.get(url, params={"service": "nothing-here"}, headers=headers)
+    assert missing.status_code == 404
+    assert set(missing.json()) == FOUR_KEYS
+    assert json.loads(missing.json()["details"])["reason"] == "snapshot_not_found"
+    assert httpx.get(url, params={"service": "chat"}).status_code == 401
 
 
 def test_cors_as_supabase(rest_stack: RestStack) -> None:
@@ -186,4 +242,22 @@ def test_a_gateway_whose_postgrest_is_gone_answers_502(
         assert json.loads(answer.json()["details"])["reason"] == "upstream_unavailable"
         assert not own.running()
     finally:
-        assert own.down(stop_db=False) == ["gateway"]
+        stopped = own.down(stop_db=False)  # and the Edge Functions runner, where Deno is
+        assert "gateway" in stopped and "postgrest" not in stopped
+
+
+def test_the_rest_fast_path_keeps_the_query_as_sent_and_varies_on_origin(
+    rest_stack: RestStack,
+) -> None:
+    # ?apikey= between other parameters is taken out, the rest reaches PostgREST as encoded
+    answer = httpx.get(
+        f"{rest_stack.url}/rest/v1/rpc/list_jobs?queue=no%20such%20queue"
+        f"&apikey={rest_stack.service_role_key}&limit=1",
+        headers={"accept-profile": "api"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == []
+    # a server's call (no Origin) gets no CORS headers, but the Vary that says it could have
+    assert "access-control-allow-origin" not in answer.headers
+    assert "origin" in answer.headers["vary"].lower()
+    assert answer.headers["content-length"] == str(len(answer.content))

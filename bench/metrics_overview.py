@@ -1,0 +1,135 @@
+"""``metrics-overview`` with 10^6 jobs (issue 14), before and after in the same run, on the
+benchmark cluster (bench/.cluster) through ``collab stack`` (PostgREST, the gateway, Deno).
+
+    .venv/bin/python bench/metrics_overview.py [--jobs 1000000] [--calls 100] [--before HEAD]
+
+The workload of bench/artifacts.py's metrics-overview part: 20,000 jobs enqueued through the
+api in 8 queues, 5,000 of them claimed and completed or failed, then ``--jobs`` finished jobs
+inserted by one SQL statement. Then p50/p95 of ``api.metrics_overview()`` in SQL (as the
+user) and of ``GET /functions/v1/metrics-overview`` (one client), first with the
+definitions of the working tree, then with those of the git revision ``--before``
+(collab.metrics_window, collab.metrics_latency, api.metrics_overview as that revision has
+them, loaded into the same database), then the working tree's again. Same data, same
+machine load. Writes bench/results/metrics_overview/<UTC date-time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from artifacts import live_workload, overview_latencies, overview_sql
+from collab import stack
+from run import RESULTS, ROOT, Bench, Sizes, pct, say, settle
+
+FUNCTIONS = [
+    "sql/functions/collab.metrics_latency.sql",
+    "sql/functions/collab.metrics_window.sql",
+    "sql/functions/api.metrics_overview.sql",
+]
+
+
+def load_definitions(dsn: str, texts: list[str]) -> None:
+    with psycopg.connect(dsn, autocommit=True) as c:
+        for text in texts:
+            c.execute(text)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1_000_000)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--before", default="HEAD", help="git revision of the 'before' definitions")
+    args = parser.parse_args()
+    current = [(ROOT / f).read_text() for f in FUNCTIONS]
+    before = [
+        subprocess.run(["git", "show", f"{args.before}:{f}"], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout
+        for f in FUNCTIONS
+    ]  # fmt: skip
+
+    b = Bench(Sizes(quick=True))
+    b.start()
+    dsn = b.fresh("overview_bench", b.collab_template())
+    the_stack = stack.Stack(Path(tempfile.mkdtemp(prefix="collab-bench-stack-")))
+    state = the_stack.up(dsn, api_port="auto", postgrest_port="auto")
+    keys = the_stack.secrets()
+    assert keys is not None
+    result: dict[str, Any] = {
+        "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"),
+        "before": args.before,
+        "cores": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "goal": {"metrics_overview_p95_ms": "< 50"},
+        "runs": [],
+    }
+    try:
+        user = str(uuid.uuid4())
+        first = stack.mint_token(keys.jwt_secret, "authenticated", sub=user, ttl=7200)
+        made = httpx.post(
+            f"{state.api_url}/rest/v1/rpc/create_workspace",
+            json={"name": "bench"},
+            headers={"apikey": keys.anon_key, "authorization": f"Bearer {first}",
+                     "content-type": "application/json", "content-profile": "api"},
+        )  # fmt: skip
+        made.raise_for_status()
+        workspace = str(made.json()["workspace_id"])
+        token = stack.mint_token(
+            keys.jwt_secret, "authenticated", sub=user, workspace=workspace, ttl=7200
+        )
+        say("live workload through the api, then the finished jobs")
+        live_workload(dsn, workspace, 20000, 5000)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("alter table collab.jobs disable trigger user")
+            c.execute(
+                "insert into collab.jobs (workspace_id, queue, type, payload, status, last_event,"
+                " run_at, attempt, max_attempts, lease_token, created_at, claimed_at, finished_at)"
+                " select %s, 'q' || (g %% 8), 'noop', '{}', 'succeeded', 'succeeded',"
+                " now() - interval '1 day', 1, 3, gen_random_uuid(), now() - interval '1 day',"
+                " now() - interval '1 day', now() - interval '1 day' from generate_series(1, %s) g",
+                [workspace, args.jobs],
+            )
+            c.execute("alter table collab.jobs enable trigger user")
+            total = c.execute("select count(*) from collab.jobs").fetchone()[0]  # type: ignore[index]
+        settle(dsn)
+        result["jobs"] = total
+        for label, texts in (("after", current), ("before", before), ("after", current)):
+            load_definitions(dsn, texts)
+            sql_ms = overview_sql(dsn, user, workspace, args.calls)
+            ms = overview_latencies(state.api_url, token, keys.anon_key, args.calls)
+            row = {
+                "definitions": label,
+                "sql_p50_ms": pct(sql_ms, 50),
+                "sql_p95_ms": pct(sql_ms, 95),
+                "edge_p50_ms": pct(ms, 50),
+                "edge_p95_ms": pct(ms, 95),
+                "load_average": os.getloadavg(),
+            }
+            result["runs"].append(row)
+            say(f"  {total:,} jobs, {label}: {row}")
+        load_definitions(dsn, current)
+    finally:
+        the_stack.down(stop_db=False)
+    result["load_average_at_end"] = os.getloadavg()
+    out = RESULTS / "metrics_overview"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{result['started_at']}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    say(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

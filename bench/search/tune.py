@@ -1,0 +1,213 @@
+"""Choose the ranking parameters on dev queries only (issue 16's tuning protocol).
+
+Usage: ``python bench/search/tune.py [--out reports/search/tuning.json]``
+
+The reported figures of ``make search-eval`` must not come from parameters chosen on the same
+queries. This script fixes the splits and searches the grid on the dev side only:
+
+* C-stdlib: the dev queries are 1000 eligible queries drawn with ``DEV_SEED`` from those **not**
+  in the reported sample (``search_sets.CODE_SEED``), under the same 1000-batch protocol; the
+  reported sample is never scored here.
+* D-pg: the queries are split with ``DEV_SEED`` into a dev half and a test half
+  (``docs_split``); only the dev half is scored here, and ``make search-eval`` reports the test
+  half separately.
+
+For every (k1, b, title weight) of the grid it scores the dev queries with the same terms as
+``collab.search_terms`` (taken from the database, field by field) and the same BM25 formula as
+``collab.search_rank``, in numpy, and picks the best mean dev hit@3 over the two sets (ties: the
+mean MRR@10, then Lucene's defaults' neighbourhood: smaller k1, smaller b, smaller title weight).
+It writes the grid with its dev figures and the choice; the choice is then copied by hand into
+``collab.search_rank`` (k1, b) and ``collab.search_terms`` (title weight).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from scipy import sparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from collab import search_sets
+
+DEV_SEED = 16_0001
+GRID = {
+    "k1": (0.9, 1.2, 1.5, 2.0, 2.5),
+    "b": (0.5, 0.75, 0.9, 1.0),
+    "title_weight": (1, 3, 5, 8),
+}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def docs_split(query_ids: list[str]) -> tuple[set[str], set[str]]:
+    """D-pg's queries as (dev, test): a seeded half each (the dev half rounds down)."""
+    ids = sorted(query_ids)
+    dev = set(random.Random(DEV_SEED).sample(ids, len(ids) // 2))
+    return dev, set(ids) - dev
+
+
+def code_dev_queries() -> tuple[
+    list[dict[str, str]], list[tuple[str, str, int]], search_sets.EvalSet
+]:
+    """1000 eligible C-stdlib queries outside the reported sample, drawn with DEV_SEED."""
+    every = search_sets.build_code_set(sample=10**9)  # all eligible queries
+    reported = {q["_id"] for q in search_sets.build_code_set().queries}
+    pool = sorted((q for q in every.queries if q["_id"] not in reported), key=lambda q: q["_id"])
+    dev = sorted(random.Random(DEV_SEED).sample(pool, min(1000, len(pool))), key=lambda q: q["_id"])
+    wanted = {q["_id"] for q in dev}
+    return dev, [r for r in every.qrels if r[0] in wanted], every
+
+
+_TERMS = """
+select d.ord, t.term, t.frequency
+  from pg_catalog.unnest(%(texts)s::text[]) with ordinality d(txt, ord)
+ cross join lateral collab.search_terms('', '', d.txt) t
+"""
+
+
+def field_terms(conn: psycopg.Connection, texts: list[str]) -> list[dict[str, float]]:
+    out: list[dict[str, float]] = [{} for _ in texts]
+    for start in range(0, len(texts), 1000):
+        for ord_, term, freq in conn.execute(_TERMS, {"texts": texts[start : start + 1000]}):
+            out[start + ord_ - 1][term] = float(freq)
+    return out
+
+
+class Prepared:
+    """One collection (docs, with per-field term frequencies) and its dev queries."""
+
+    def __init__(self, conn, docs, queries, qrels):
+        self.ids = [d["_id"] for d in docs]
+        fields = [
+            field_terms(conn, [d.get(f) or "" for d in docs]) for f in ("title", "path", "text")
+        ]
+        qterms = field_terms(conn, [q["text"] for q in queries])
+        vocab: dict[str, int] = {}
+        for rows in [*fields, qterms]:
+            for row in rows:
+                for t in row:
+                    vocab.setdefault(t, len(vocab))
+
+        def matrix(rows):
+            r, c, v = [], [], []
+            for i, row in enumerate(rows):
+                for t, f in row.items():
+                    r.append(i), c.append(vocab[t]), v.append(f)
+            return sparse.csr_matrix((v, (r, c)), shape=(len(rows), len(vocab)))
+
+        self.title, self.path, self.body = (matrix(rows) for rows in fields)
+        self.q = matrix(qterms)
+        index = {d: i for i, d in enumerate(self.ids)}
+        rel: dict[str, set[int]] = {}
+        for qid, did, score in qrels:
+            if score > 0 and did in index:
+                rel.setdefault(qid, set()).add(index[did])
+        self.relevant = [rel.get(q["_id"], set()) for q in queries]
+
+    def evaluate(self, k1: float, b: float, title_weight: float) -> dict[str, float]:
+        tf = (title_weight * self.title + self.path + self.body).tocsr()
+        tf.eliminate_zeros()
+        n = tf.shape[0]
+        dl = np.asarray(tf.sum(axis=1)).ravel()
+        avgdl = max(dl.sum() / max(n, 1), 1e-9)
+        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        part = tf.copy()
+        rows = np.repeat(np.arange(n), np.diff(tf.indptr))
+        part.data = tf.data * (k1 + 1) / (tf.data + k1 * (1 - b + b * dl[rows] / avgdl))
+        qw = self.q.multiply(idf[None, :]).multiply(df[None, :] > 0).tocsr()
+        scores = (part @ qw.T).toarray()  # docs x queries
+        hits3 = mrr = 0.0
+        for j, rel in enumerate(self.relevant):
+            col = scores[:, j]
+            best = max(col[list(rel)])
+            others = np.delete(col, list(rel))
+            rank = 1 + int((others >= best).sum())  # ties against the gold
+            hits3 += rank <= 3
+            mrr += 1 / rank if rank <= 10 else 0
+        return {"hit@3": hits3 / len(self.relevant), "mrr@10": mrr / len(self.relevant)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=REPO / "reports" / "search" / "tuning.json")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO / "bench" / "search"))
+    import run_eval
+
+    url = run_eval.fresh_database()
+    docs_set = search_sets.build_docs_set()
+    dev_ids, test_ids = docs_split([q["_id"] for q in docs_set.queries])
+    code_dev, code_qrels, code_all = code_dev_queries()
+    corpus = {d["_id"]: d for d in code_all.corpus}
+    with psycopg.connect(url, autocommit=True) as conn:
+        docs = Prepared(
+            conn,
+            docs_set.corpus,
+            [q for q in docs_set.queries if q["_id"] in dev_ids],
+            [r for r in docs_set.qrels if r[0] in dev_ids],
+        )
+        batch = [corpus[r[1]] for r in code_qrels]  # the 1000-batch: the dev queries' gold
+        code = Prepared(conn, batch, code_dev, code_qrels)
+    grid = []
+    for k1, b, tw in itertools.product(GRID["k1"], GRID["b"], GRID["title_weight"]):
+        d, c = docs.evaluate(k1, b, tw), code.evaluate(k1, b, tw)
+        grid.append(
+            {
+                "k1": k1,
+                "b": b,
+                "title_weight": tw,
+                "docs_dev": d,
+                "code_dev": c,
+                "mean_hit@3": (d["hit@3"] + c["hit@3"]) / 2,
+                "mean_mrr@10": (d["mrr@10"] + c["mrr@10"]) / 2,
+            }
+        )
+    best = max(
+        grid,
+        key=lambda g: (
+            round(g["mean_hit@3"], 9),
+            round(g["mean_mrr@10"], 9),
+            -g["k1"],
+            -g["b"],
+            -g["title_weight"],
+        ),
+    )
+    out = {
+        "protocol": "parameters chosen on dev queries only; the reported queries are never scored here",
+        "dev_seed": DEV_SEED,
+        "code_dev": {
+            "queries": len(code_dev),
+            "drawn_from": "eligible C-stdlib queries not in the reported sample",
+            "query_ids": [q["_id"] for q in code_dev],
+        },
+        "docs_dev": {"queries": len(dev_ids), "query_ids": sorted(dev_ids)},
+        "docs_test": {"queries": len(test_ids), "query_ids": sorted(test_ids)},
+        "grid": GRID,
+        "objective": "mean of the two dev hit@3 (ties: mean dev MRR@10)",
+        "chosen": {k: best[k] for k in ("k1", "b", "title_weight", "docs_dev", "code_dev")},
+        "results": grid,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    top = sorted(grid, key=lambda g: -g["mean_hit@3"])[:8]
+    for g in top:
+        print(
+            g["k1"],
+            g["b"],
+            g["title_weight"],
+            round(g["docs_dev"]["hit@3"], 3),
+            round(g["code_dev"]["hit@3"], 3),
+        )
+    print("chosen", out["chosen"])
+
+
+if __name__ == "__main__":
+    main()
