@@ -6,7 +6,9 @@
 -- stored_jobs limit (collab.count_stored_jobs, bounded index-only counts): enqueue refuses
 -- while a count finds a workspace at it, and accepts again at the first reap after purges
 -- bring it under, so the limit is overshot by at most what a workspace enqueues between two
--- reaps. Invitations that expired over a week ago are deleted. Claims never depend on it.
+-- reaps. Invitations that expired over a week ago are deleted, and a week of day partitions
+-- of collab.job_history is kept ahead (collab.ensure_job_history_partitions). Claims never
+-- depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -46,6 +48,8 @@ begin
   end if;
   -- The metrics rollup runs here (and from its own pg_cron job), never in a reader's call.
   perform collab.metrics_rollup();
+  -- A week of history partitions ahead (moves never wait for one: the default takes rows).
+  perform collab.ensure_job_history_partitions(7);
   -- Invitations expired a week ago: refused since (PT410), now forgotten.
   delete from collab.invitations i where i.expires_at < now_ - interval '7 days';
   -- Last: the workspace rows it updates stay locked only until the reap commits.

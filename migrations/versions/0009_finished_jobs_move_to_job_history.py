@@ -1,0 +1,296 @@
+"""Finished jobs move to collab.job_history, idempotency keys to collab.idempotency_keys (issue 18).
+
+Online: claims, heartbeats and completions go on while it runs, and nothing stops them for
+more than the switch (tests/py/migration/test_online_0009.py measures it on 10^6 jobs).
+
+1. The new tables (TABLES: the same text as sql/schema.sql) beside the old ones; nothing on
+   collab.jobs is locked.
+2. The keys of the jobs enqueued so far are copied into collab.idempotency_keys, still without
+   a lock: first a watermark (the last job id drawn), then a wait for the transactions that
+   were writing collab.jobs at that moment (an INSERT holds its table lock before it draws an
+   id), so every job up to the watermark is settled when it is read.
+3. The switch, under a short ACCESS EXCLUSIVE lock of collab.jobs (taken in tries of 300 ms, so
+   a queue of waiting claims never forms behind a long wait): the keys of jobs enqueued since
+   the watermark, the old unique index dropped, the CHECK jobs_not_finished added NOT VALID
+   (sql/schema.sql has it valid: step 5 validates it), the code of this revision, the day
+   partitions, and (on a database that holds jobs) one partition for the finished jobs of
+   the past, job_history_until_YYYYMMDD, unbounded below. Then COMMIT (alembic's transaction
+   ends here: an autocommit block follows).
+4. The backlog: finished jobs move from collab.jobs into that partition 10,000 per
+   transaction, in id order, written straight into the partition so that they get no second
+   event. Until a job has moved, the DLQ functions do not see it (it is still listed and read
+   by api.list_jobs and api.get_job).
+5. VALIDATE CONSTRAINT jobs_not_finished (SHARE UPDATE EXCLUSIVE: claims go on).
+
+The downgrade is not online: it moves the history back into collab.jobs in one transaction.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-30 21:30:17.899567
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+from collab.migration_ops import apply_snapshot, execute_script, reset_code
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+# The code objects (functions, views, triggers, policies) of this revision.
+SNAPSHOT = "0009"
+PREVIOUS_SNAPSHOT = "0008"
+
+# Finished jobs moved per transaction by step 4.
+BATCH = 10000
+
+# -- tables: issue 18 (the hot table and the history) ---------------------------------------
+TABLES = r"""
+------------------------------------------------------------------------------------------
+-- Finished jobs leave the hot table (revision 0009, issue 18). collab.jobs holds the queued
+-- and running jobs only, so its size, its indexes and its vacuum follow the backlog, not
+-- the history. A job that succeeds, is cancelled or dies moves to collab.job_history in the
+-- transaction that finishes it, in one statement (DELETE ... RETURNING into INSERT); a
+-- requeue moves a dead job back. History is partitioned by day of finished_at (UTC), so
+-- retention drops whole partitions (collab.purge_job_history); collab.reap keeps a week of
+-- partitions ahead (collab.ensure_job_history_partitions) and the default partition takes
+-- any row no day partition covers, so a move never fails for want of one.
+------------------------------------------------------------------------------------------
+create table collab.job_history (
+  id bigint not null,
+  workspace_id uuid not null,
+  queue text not null,
+  type text not null,
+  payload jsonb not null,
+  priority integer not null,
+  status collab.job_status not null,
+  last_event collab.job_event_type not null,
+  run_at timestamptz not null,
+  attempt integer not null,
+  max_attempts integer not null,
+  idempotency_key text,
+  executor_id uuid,
+  lease_token uuid,
+  lease_seconds integer,
+  lease_expires_at timestamptz,
+  cancel_requested boolean not null,
+  progress numeric,
+  progress_message text,
+  result jsonb,
+  last_error jsonb,
+  created_at timestamptz not null,
+  claimed_at timestamptz,
+  finished_at timestamptz not null,
+  primary key (workspace_id, id, finished_at),
+  constraint job_history_terminal check (
+    (status = 'succeeded' and last_event = 'succeeded')
+    or (status = 'cancelled' and last_event = 'cancelled')
+    or (status = 'dead' and last_event = 'dead')),
+  constraint job_history_no_lease check (lease_expires_at is null),
+  constraint job_history_attempts_range check (attempt >= 0 and attempt <= max_attempts)
+) partition by range (finished_at);
+comment on table collab.job_history is 'Finished jobs (succeeded, cancelled, dead), moved out of collab.jobs by the call that finished them, with the same columns in the same order; partitioned by day of finished_at. Append-only but for requeue and purge_dead, which take dead jobs out.';
+create table collab.job_history_default partition of collab.job_history default;
+comment on table collab.job_history_default is 'Rows of collab.job_history that no day partition covers (normally none: collab.ensure_job_history_partitions moves them into the partition it creates for their day).';
+-- What the readers need, and nothing on the hot path: by job (the primary key), listing
+-- (api.list_jobs: newest first, by status, by executor) and the dead-letter queue.
+create index job_history_list_created_idx on collab.job_history (workspace_id, created_at, id);
+create index job_history_list_status_idx on collab.job_history (workspace_id, status, created_at, id);
+create index job_history_list_executor_idx on collab.job_history (executor_id, created_at, id)
+  where executor_id is not null;
+create index job_history_dead_idx on collab.job_history (workspace_id, queue, finished_at, id)
+  where status = 'dead';
+
+-- Idempotency keys outlive the hot row: a unique index on collab.jobs stops protecting a key
+-- once its job moves, and one on the partitioned history cannot be global (it must hold
+-- finished_at). Written only by enqueue (INSERT ... ON CONFLICT DO NOTHING: a concurrent
+-- enqueue of the same key waits for the first and then finds it); deleted only with their
+-- job (api.purge_dead, collab.purge_job_history). Claim, heartbeat and complete never touch it.
+create table collab.idempotency_keys (
+  workspace_id uuid not null,
+  key text not null,
+  job_id bigint not null,
+  created_at timestamptz not null,
+  primary key (workspace_id, key)
+);
+comment on table collab.idempotency_keys is 'Idempotency keys, unique per workspace, each naming its job (in collab.jobs or collab.job_history) for as long as the job is stored.';
+
+alter table collab.job_history enable row level security;
+alter table collab.job_history_default enable row level security;
+alter table collab.idempotency_keys enable row level security;
+grant select, insert, update, delete on collab.job_history, collab.job_history_default,
+  collab.idempotency_keys to service_role;
+"""
+
+# Step 2: the watermark, the wait, the copy. Leaves the watermark in a temporary table.
+KEYS_BEFORE_SWITCH = r"""
+create temporary table collab_0009 on commit drop as
+select coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0) as watermark,
+       exists (select 1 from collab.jobs) as holds_jobs,
+       (select max(j.finished_at) from collab.jobs j) as last_finished_at;
+do $wait$
+declare
+  writers text[] := array(
+    select l.virtualtransaction from pg_catalog.pg_locks l
+     where l.locktype = 'relation' and l.relation = 'collab.jobs'::regclass
+       and l.mode = 'RowExclusiveLock' and l.granted and l.pid <> pg_catalog.pg_backend_pid());
+  deadline timestamptz := pg_catalog.clock_timestamp() + interval '5 minutes';
+begin
+  while exists (select 1 from pg_catalog.pg_locks l
+                 where l.locktype = 'virtualxid' and l.virtualxid = any(writers)) loop
+    if pg_catalog.clock_timestamp() > deadline then
+      raise exception 'revision 0009: transactions writing collab.jobs did not end within 5 minutes';
+    end if;
+    perform pg_catalog.pg_sleep(0.02);
+  end loop;
+end
+$wait$;
+insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
+select j.workspace_id, j.idempotency_key, j.id, j.created_at
+  from collab.jobs j
+ where j.idempotency_key is not null and j.id <= (select watermark from collab_0009)
+on conflict do nothing;
+"""
+
+# Step 3, before the code: the lock, the late keys, the index and the CHECK.
+SWITCH = r"""
+do $lock$
+begin
+  for attempt in 1..200 loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '300ms', true);
+      lock table collab.jobs in access exclusive mode;
+      perform pg_catalog.set_config('lock_timeout', '10s', true);
+      return;
+    exception when lock_not_available then
+      perform pg_catalog.pg_sleep(0.2);
+    end;
+  end loop;
+  raise exception 'revision 0009: collab.jobs stayed busy; nothing was changed';
+end
+$lock$;
+insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
+select j.workspace_id, j.idempotency_key, j.id, j.created_at
+  from collab.jobs j
+ where j.idempotency_key is not null and j.id > (select watermark from collab_0009)
+on conflict do nothing;
+drop index collab.jobs_idempotency_key_idx;
+alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;
+comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';
+"""
+
+# Step 3, after the code: the partition of the past (only where jobs exist), the day partitions.
+PARTITIONS = r"""
+do $past$
+declare
+  bound timestamptz := (pg_catalog.date_trunc('day',
+      greatest(now(), (select last_finished_at from collab_0009)) at time zone 'UTC') + interval '1 day')
+    at time zone 'UTC';
+begin
+  if (select holds_jobs from collab_0009) then
+    execute pg_catalog.format(
+      'create table collab.%I partition of collab.job_history for values from (minvalue) to (%L)',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'), bound);
+    execute pg_catalog.format('alter table collab.%I enable row level security',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
+    execute pg_catalog.format('grant select, insert, update, delete on collab.%I to service_role',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
+  end if;
+end
+$past$;
+select collab.ensure_job_history_partitions(7);
+"""
+
+# Step 4, one batch: finished jobs after the last id moved, into the partition of the past.
+MOVE_BATCH = r"""
+with batch as (
+  select j.id from collab.jobs j
+   where j.id > {after} and j.status in ('succeeded', 'cancelled', 'dead')
+     and j.finished_at < {bound}
+   order by j.id
+   limit {batch}
+     for update
+),
+moved as (
+  delete from collab.jobs j using batch where j.id = batch.id returning j.*
+),
+written as (
+  insert into {partition} select * from moved returning id
+)
+select count(*), max(id) from written
+"""
+
+# Step 4, last: a finished job the partition of the past cannot take (a finished_at after its
+# bound: only a clock set ahead makes one) moves through the parent (and gets its event again).
+MOVE_REST = r"""
+with moved as (
+  delete from collab.jobs j where j.status in ('succeeded', 'cancelled', 'dead') returning j.*
+)
+insert into collab.job_history select * from moved
+"""
+
+VALIDATE = r"""
+alter table collab.jobs validate constraint jobs_not_finished;
+"""
+
+DOWN = r"""
+lock table collab.jobs in access exclusive mode;
+alter table collab.jobs drop constraint if exists jobs_not_finished;
+insert into collab.jobs overriding system value select * from collab.job_history;
+create unique index jobs_idempotency_key_idx on collab.jobs (workspace_id, idempotency_key)
+  where idempotency_key is not null;
+drop table collab.job_history;
+drop table collab.idempotency_keys;
+"""
+
+
+def _row(sql: str) -> tuple[object, ...]:
+    dbapi = op.get_bind().connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    assert row is not None
+    return tuple(row)
+
+
+def upgrade() -> None:
+    execute_script(TABLES)
+    execute_script(KEYS_BEFORE_SWITCH)
+    execute_script(SWITCH)
+    reset_code()
+    apply_snapshot(SNAPSHOT)
+    execute_script(PARTITIONS)
+    past = _row(
+        "select max(p.partition::text), max(p.to_at)::text from collab.job_history_partitions() p"
+        " where p.from_at is null and p.to_at is not null"
+    )
+    with op.get_context().autocommit_block():
+        if past[0] is not None:
+            after = 0
+            while True:
+                moved, last = _row(
+                    MOVE_BATCH.format(
+                        after=after,
+                        bound=f"'{past[1]}'::timestamptz",
+                        batch=BATCH,
+                        partition=past[0],
+                    )
+                )
+                if not moved:
+                    break
+                after = int(str(last))
+        execute_script(MOVE_REST)
+        execute_script(VALIDATE)
+
+
+def downgrade() -> None:
+    reset_code()
+    execute_script(DOWN)
+    apply_snapshot(PREVIOUS_SNAPSHOT)
