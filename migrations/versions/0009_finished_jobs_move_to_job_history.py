@@ -1,7 +1,8 @@
 """Finished jobs move to collab.job_history, idempotency keys to collab.idempotency_keys (issue 18).
 
-Online: claims, heartbeats and completions go on while it runs, and nothing stops them for
-more than the switch (tests/py/migration/test_online_0009.py measures it on 10^6 jobs).
+Online: claims, heartbeats and completions go on while it runs; nothing stops them for more
+than the switch (tests/py/migration/test_online_0009.py runs it on 10^6 jobs under a claimer
+whose lock_timeout is 1 s).
 
 1. The new tables (TABLES: the same text as sql/schema.sql) beside the old ones; nothing on
    collab.jobs is locked.
@@ -9,18 +10,25 @@ more than the switch (tests/py/migration/test_online_0009.py measures it on 10^6
    a lock: first a watermark (the last job id drawn), then a wait for the transactions that
    were writing collab.jobs at that moment (an INSERT holds its table lock before it draws an
    id), so every job up to the watermark is settled when it is read.
-3. The switch, under a short ACCESS EXCLUSIVE lock of collab.jobs (taken in tries of 300 ms, so
-   a queue of waiting claims never forms behind a long wait): the keys of jobs enqueued since
-   the watermark, the old unique index dropped, the CHECK jobs_not_finished added NOT VALID
-   (sql/schema.sql has it valid: step 5 validates it), the code of this revision, the day
-   partitions, and (on a database that holds jobs) one partition for the finished jobs of
-   the past, job_history_until_YYYYMMDD, unbounded below. Then COMMIT (alembic's transaction
-   ends here: an autocommit block follows).
-4. The backlog: finished jobs move from collab.jobs into that partition 10,000 per
+3. The switch, under a short ACCESS EXCLUSIVE lock of collab.jobs and of every table whose
+   triggers or policies the code reset makes again, all taken at once in tries of 300 ms (so a
+   queue of waiting claims never forms behind a long wait, and the switch never waits for a
+   claim that waits for it): the keys of jobs enqueued since the watermark, the code of this
+   revision, the day partitions and (on a database that holds jobs) one partition for the
+   finished jobs of the past, job_history_until_YYYYMMDD, unbounded below. COMMIT (alembic's
+   transaction ends here: an autocommit block follows).
+   Calls that were waiting for the switch's locks finish with the code they started with (a
+   function's body is fixed when it is called). So the switch changes nothing they rely on:
+   the unique index the old enqueue's ON CONFLICT names stays, and no CHECK refuses the
+   finished rows the old complete and fail still write into collab.jobs.
+4. Those calls are waited for (as in 2), and the keys of the jobs they enqueued copied. Then
+   the old unique index goes (DROP INDEX CONCURRENTLY).
+5. The backlog: finished jobs move from collab.jobs into the partition of the past 10,000 per
    transaction, in id order, written straight into the partition so that they get no second
    event. Until a job has moved, the DLQ functions do not see it (it is still listed and read
    by api.list_jobs and api.get_job).
-5. VALIDATE CONSTRAINT jobs_not_finished (SHARE UPDATE EXCLUSIVE: claims go on).
+6. The CHECK jobs_not_finished, added NOT VALID (a moment's lock, taken as in 3) and then
+   validated (SHARE UPDATE EXCLUSIVE: claims go on), as sql/schema.sql has it.
 
 The downgrade is not online: it moves the history back into collab.jobs in one transaction.
 
@@ -155,14 +163,26 @@ select j.workspace_id, j.idempotency_key, j.id, j.created_at
 on conflict do nothing;
 """
 
-# Step 3, before the code: the lock, the late keys, the index and the CHECK.
+# Step 3, before the code: the locks, the late keys, and the watermark at the switch (no
+# writer of collab.jobs is running: every job up to it is settled).
 SWITCH = r"""
 do $lock$
+declare
+  -- Every table whose triggers or policies the code reset drops and makes again, and
+  -- collab.jobs: all in one LOCK, so that the switch never waits for a claim that holds one of
+  -- them while it waits for another (a claim reads workspaces and queues before jobs).
+  tables text := (
+    select string_agg(c.oid::regclass::text, ', ' order by c.oid)
+      from pg_catalog.pg_class c
+     where c.relnamespace = 'collab'::regnamespace and c.relkind in ('r', 'p')
+       and (c.oid = 'collab.jobs'::regclass
+            or exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
+            or exists (select 1 from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)));
 begin
   for attempt in 1..200 loop
     begin
       perform pg_catalog.set_config('lock_timeout', '300ms', true);
-      lock table collab.jobs in access exclusive mode;
+      execute 'lock table ' || tables || ' in access exclusive mode';
       perform pg_catalog.set_config('lock_timeout', '10s', true);
       return;
     exception when lock_not_available then
@@ -177,9 +197,7 @@ select j.workspace_id, j.idempotency_key, j.id, j.created_at
   from collab.jobs j
  where j.idempotency_key is not null and j.id > (select watermark from collab_0009)
 on conflict do nothing;
-drop index collab.jobs_idempotency_key_idx;
-alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;
-comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';
+update collab_0009 set watermark = coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0);
 """
 
 # Step 3, after the code: the partition of the past (only where jobs exist), the day partitions.
@@ -204,7 +222,38 @@ $past$;
 select collab.ensure_job_history_partitions(7);
 """
 
-# Step 4, one batch: finished jobs after the last id moved, into the partition of the past.
+# Step 4: wait for the calls that started before the switch, then copy the keys of their jobs.
+WAIT_FOR_WRITERS = r"""
+do $wait$
+declare
+  writers text[] := array(
+    select l.virtualtransaction from pg_catalog.pg_locks l
+     where l.locktype = 'relation' and l.relation = 'collab.jobs'::regclass
+       and l.mode = 'RowExclusiveLock' and l.granted and l.pid <> pg_catalog.pg_backend_pid());
+  deadline timestamptz := pg_catalog.clock_timestamp() + interval '5 minutes';
+begin
+  while exists (select 1 from pg_catalog.pg_locks l
+                 where l.locktype = 'virtualxid' and l.virtualxid = any(writers)) loop
+    if pg_catalog.clock_timestamp() > deadline then
+      raise exception 'revision 0009: transactions writing collab.jobs did not end within 5 minutes';
+    end if;
+    perform pg_catalog.pg_sleep(0.02);
+  end loop;
+end
+$wait$;
+"""
+KEYS_AFTER_SWITCH = r"""
+insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
+select j.workspace_id, j.idempotency_key, j.id, j.created_at
+  from collab.jobs j
+ where j.idempotency_key is not null and j.id > {watermark}
+on conflict do nothing;
+"""
+DROP_OLD_INDEX = r"""
+drop index concurrently if exists collab.jobs_idempotency_key_idx;
+"""
+
+# Step 5, one batch: finished jobs after the last id moved, into the partition of the past.
 MOVE_BATCH = r"""
 with batch as (
   select j.id from collab.jobs j
@@ -223,7 +272,7 @@ written as (
 select count(*), max(id) from written
 """
 
-# Step 4, last: a finished job the partition of the past cannot take (a finished_at after its
+# Step 5, last: a finished job the partition of the past cannot take (a finished_at after its
 # bound: only a clock set ahead makes one) moves through the parent (and gets its event again).
 MOVE_REST = r"""
 with moved as (
@@ -232,6 +281,24 @@ with moved as (
 insert into collab.job_history select * from moved
 """
 
+# Step 6.
+CHECK_NOT_FINISHED = r"""
+do $check$
+begin
+  for attempt in 1..200 loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '300ms', true);
+      alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;
+      return;
+    exception when lock_not_available then
+      perform pg_catalog.pg_sleep(0.2);
+    end;
+  end loop;
+  raise exception 'revision 0009: collab.jobs stayed busy; the CHECK jobs_not_finished was not added';
+end
+$check$;
+comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';
+"""
 VALIDATE = r"""
 alter table collab.jobs validate constraint jobs_not_finished;
 """
@@ -267,11 +334,15 @@ def upgrade() -> None:
     reset_code()
     apply_snapshot(SNAPSHOT)
     execute_script(PARTITIONS)
+    (watermark,) = _row("select watermark from collab_0009")
     past = _row(
         "select max(p.partition::text), max(p.to_at)::text from collab.job_history_partitions() p"
         " where p.from_at is null and p.to_at is not null"
     )
     with op.get_context().autocommit_block():
+        execute_script(WAIT_FOR_WRITERS)
+        execute_script(KEYS_AFTER_SWITCH.format(watermark=int(str(watermark))))
+        execute_script(DROP_OLD_INDEX)
         if past[0] is not None:
             after = 0
             while True:
@@ -287,6 +358,7 @@ def upgrade() -> None:
                     break
                 after = int(str(last))
         execute_script(MOVE_REST)
+        execute_script(CHECK_NOT_FINISHED)
         execute_script(VALIDATE)
 
 
