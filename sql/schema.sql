@@ -196,9 +196,8 @@ create index jobs_running_lease_idx on collab.jobs (workspace_id, queue, lease_e
 -- Heartbeat: the running jobs of an executor.
 create index jobs_running_executor_idx on collab.jobs (executor_id) where status = 'running';
 -- (Idempotency keys: collab.idempotency_keys, revision 0009.)
--- Listing, newest first; the dead-letter queue has its own small index.
-create index jobs_list_created_idx on collab.jobs (workspace_id, created_at, id);
-create index jobs_dead_idx on collab.jobs (workspace_id, queue, finished_at, id) where status = 'dead';
+-- (Listing: jobs_list_status_idx below. Revision 0009 dropped jobs_list_created_idx, which
+-- api.list_jobs no longer needs, and jobs_dead_idx: dead jobs are in collab.job_history.)
 
 alter table collab.jobs set (
   autovacuum_vacuum_scale_factor = 0.02,
@@ -457,8 +456,8 @@ alter table collab.rate_buckets enable row level security;
 grant select, insert, update, delete on collab.rate_limits, collab.rate_buckets to service_role;
 
 -- api.list_jobs: every filter combination on an index (tests/sql/520 EXPLAINs them at 10^6
--- rows). The created_at index serves no filter or type/queue filters; these two serve a status
--- and an executor. The executor index skips queued jobs (no executor), so enqueue pays nothing.
+-- rows). The status index serves every listing (one range per status, merged); the executor
+-- index an executor. It skips queued jobs (no executor), so enqueue pays nothing for it.
 create index jobs_list_status_idx on collab.jobs (workspace_id, status, created_at, id);
 create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id) where executor_id is not null;
 
@@ -648,9 +647,9 @@ create table collab.job_history (
 comment on table collab.job_history is 'Finished jobs (succeeded, cancelled, dead), moved out of collab.jobs by the call that finished them, with the same columns in the same order; partitioned by day of finished_at. Append-only but for requeue and purge_dead, which take dead jobs out.';
 create table collab.job_history_default partition of collab.job_history default;
 comment on table collab.job_history_default is 'Rows of collab.job_history that no day partition covers (normally none: collab.ensure_job_history_partitions moves them into the partition it creates for their day).';
--- What the readers need, and nothing on the hot path: by job (the primary key), listing
--- (api.list_jobs: newest first, by status, by executor) and the dead-letter queue.
-create index job_history_list_created_idx on collab.job_history (workspace_id, created_at, id);
+-- What the readers need, and nothing more: by job (the primary key), listing (api.list_jobs:
+-- newest first, one range of the status index per status, or by executor) and the
+-- dead-letter queue.
 create index job_history_list_status_idx on collab.job_history (workspace_id, status, created_at, id);
 create index job_history_list_executor_idx on collab.job_history (executor_id, created_at, id)
   where executor_id is not null;

@@ -11,18 +11,20 @@ whose lock_timeout is 1 s).
    were writing collab.jobs at that moment (an INSERT holds its table lock before it draws an
    id), so every job up to the watermark is settled when it is read.
 3. The switch, under a short ACCESS EXCLUSIVE lock of collab.jobs and of every table whose
-   triggers or policies the code reset makes again, all taken at once in tries of 300 ms (so a
+   triggers or policies the code reset makes again, all taken at once in tries of 150 ms (so a
    queue of waiting claims never forms behind a long wait, and the switch never waits for a
-   claim that waits for it): the keys of jobs enqueued since the watermark, the code of this
-   revision, the day partitions and (on a database that holds jobs) one partition for the
-   finished jobs of the past, job_history_until_YYYYMMDD, unbounded below. COMMIT (alembic's
-   transaction ends here: an autocommit block follows).
+   claim that waits for it): the keys of jobs enqueued since the watermark and the code of
+   this revision. The partition for the finished jobs of the past (on a database that holds
+   jobs: job_history_until_YYYYMMDD, unbounded below) is made just before, the day partitions
+   just after (moves in between land in the default partition, which hands their rows over).
+   COMMIT (alembic's transaction ends here: an autocommit block follows).
    Calls that were waiting for the switch's locks finish with the code they started with (a
    function's body is fixed when it is called). So the switch changes nothing they rely on:
    the unique index the old enqueue's ON CONFLICT names stays, and no CHECK refuses the
    finished rows the old complete and fail still write into collab.jobs.
 4. Those calls are waited for (as in 2), and the keys of the jobs they enqueued copied. Then
-   the old unique index goes (DROP INDEX CONCURRENTLY).
+   the indexes of collab.jobs no reader needs any more go (DROP INDEX CONCURRENTLY): the old
+   unique index, the listing by (workspace_id, created_at, id) and the dead-letter queue's.
 5. The backlog: finished jobs move from collab.jobs into the partition of the past 10,000 per
    transaction, in id order, written straight into the partition so that they get no second
    event. Until a job has moved, the DLQ functions do not see it (it is still listed and read
@@ -103,9 +105,9 @@ create table collab.job_history (
 comment on table collab.job_history is 'Finished jobs (succeeded, cancelled, dead), moved out of collab.jobs by the call that finished them, with the same columns in the same order; partitioned by day of finished_at. Append-only but for requeue and purge_dead, which take dead jobs out.';
 create table collab.job_history_default partition of collab.job_history default;
 comment on table collab.job_history_default is 'Rows of collab.job_history that no day partition covers (normally none: collab.ensure_job_history_partitions moves them into the partition it creates for their day).';
--- What the readers need, and nothing on the hot path: by job (the primary key), listing
--- (api.list_jobs: newest first, by status, by executor) and the dead-letter queue.
-create index job_history_list_created_idx on collab.job_history (workspace_id, created_at, id);
+-- What the readers need, and nothing more: by job (the primary key), listing (api.list_jobs:
+-- newest first, one range of the status index per status, or by executor) and the
+-- dead-letter queue.
 create index job_history_list_status_idx on collab.job_history (workspace_id, status, created_at, id);
 create index job_history_list_executor_idx on collab.job_history (executor_id, created_at, id)
   where executor_id is not null;
@@ -163,6 +165,28 @@ select j.workspace_id, j.idempotency_key, j.id, j.created_at
 on conflict do nothing;
 """
 
+# Step 2, last: the partition of the finished jobs of the past (only where jobs exist), made
+# before the switch so that no move can reach the default partition with a row of its range.
+PAST_PARTITION = r"""
+do $past$
+declare
+  bound timestamptz := (pg_catalog.date_trunc('day',
+      greatest(now(), (select last_finished_at from collab_0009)) at time zone 'UTC') + interval '1 day')
+    at time zone 'UTC';
+begin
+  if (select holds_jobs from collab_0009) then
+    execute pg_catalog.format(
+      'create table collab.%I partition of collab.job_history for values from (minvalue) to (%L)',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'), bound);
+    execute pg_catalog.format('alter table collab.%I enable row level security',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
+    execute pg_catalog.format('grant select, insert, update, delete on collab.%I to service_role',
+      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
+  end if;
+end
+$past$;
+"""
+
 # Step 3, before the code: the locks, the late keys, and the watermark at the switch (no
 # writer of collab.jobs is running: every job up to it is settled).
 SWITCH = r"""
@@ -181,7 +205,7 @@ declare
 begin
   for attempt in 1..200 loop
     begin
-      perform pg_catalog.set_config('lock_timeout', '300ms', true);
+      perform pg_catalog.set_config('lock_timeout', '150ms', true);
       execute 'lock table ' || tables || ' in access exclusive mode';
       perform pg_catalog.set_config('lock_timeout', '10s', true);
       return;
@@ -200,25 +224,9 @@ on conflict do nothing;
 update collab_0009 set watermark = coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0);
 """
 
-# Step 3, after the code: the partition of the past (only where jobs exist), the day partitions.
-PARTITIONS = r"""
-do $past$
-declare
-  bound timestamptz := (pg_catalog.date_trunc('day',
-      greatest(now(), (select last_finished_at from collab_0009)) at time zone 'UTC') + interval '1 day')
-    at time zone 'UTC';
-begin
-  if (select holds_jobs from collab_0009) then
-    execute pg_catalog.format(
-      'create table collab.%I partition of collab.job_history for values from (minvalue) to (%L)',
-      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'), bound);
-    execute pg_catalog.format('alter table collab.%I enable row level security',
-      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
-    execute pg_catalog.format('grant select, insert, update, delete on collab.%I to service_role',
-      'job_history_until_' || pg_catalog.to_char(bound at time zone 'UTC', 'YYYYMMDD'));
-  end if;
-end
-$past$;
+# Step 3, after the code: the day partitions from today (moves that come before them land in
+# the default partition, which hands their rows over).
+ENSURE_PARTITIONS = r"""
 select collab.ensure_job_history_partitions(7);
 """
 
@@ -249,8 +257,13 @@ select j.workspace_id, j.idempotency_key, j.id, j.created_at
  where j.idempotency_key is not null and j.id > {watermark}
 on conflict do nothing;
 """
-DROP_OLD_INDEX = r"""
+# The indexes of collab.jobs no reader needs any more: the unique index collab.idempotency_keys
+# replaces, the listing by (workspace_id, created_at, id) (api.list_jobs reads one range of
+# jobs_list_status_idx per status) and the dead-letter queue's (dead jobs are in the history).
+DROP_OLD_INDEXES = r"""
 drop index concurrently if exists collab.jobs_idempotency_key_idx;
+drop index concurrently if exists collab.jobs_list_created_idx;
+drop index concurrently if exists collab.jobs_dead_idx;
 """
 
 # Step 5, one batch: finished jobs after the last id moved, into the partition of the past.
@@ -287,7 +300,7 @@ do $check$
 begin
   for attempt in 1..200 loop
     begin
-      perform pg_catalog.set_config('lock_timeout', '300ms', true);
+      perform pg_catalog.set_config('lock_timeout', '150ms', true);
       alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;
       return;
     exception when lock_not_available then
@@ -309,6 +322,8 @@ alter table collab.jobs drop constraint if exists jobs_not_finished;
 insert into collab.jobs overriding system value select * from collab.job_history;
 create unique index jobs_idempotency_key_idx on collab.jobs (workspace_id, idempotency_key)
   where idempotency_key is not null;
+create index jobs_list_created_idx on collab.jobs (workspace_id, created_at, id);
+create index jobs_dead_idx on collab.jobs (workspace_id, queue, finished_at, id) where status = 'dead';
 drop table collab.job_history;
 drop table collab.idempotency_keys;
 """
@@ -330,19 +345,22 @@ def _row(sql: str) -> tuple[object, ...]:
 def upgrade() -> None:
     execute_script(TABLES)
     execute_script(KEYS_BEFORE_SWITCH)
+    execute_script(PAST_PARTITION)
     execute_script(SWITCH)
     reset_code()
     apply_snapshot(SNAPSHOT)
-    execute_script(PARTITIONS)
     (watermark,) = _row("select watermark from collab_0009")
     past = _row(
         "select max(p.partition::text), max(p.to_at)::text from collab.job_history_partitions() p"
         " where p.from_at is null and p.to_at is not null"
     )
     with op.get_context().autocommit_block():
+        execute_script(ENSURE_PARTITIONS)
         execute_script(WAIT_FOR_WRITERS)
         execute_script(KEYS_AFTER_SWITCH.format(watermark=int(str(watermark))))
-        execute_script(DROP_OLD_INDEX)
+        for statement in DROP_OLD_INDEXES.split(";"):
+            if statement.strip():
+                execute_script(statement)
         if past[0] is not None:
             after = 0
             while True:

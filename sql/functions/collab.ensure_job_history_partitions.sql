@@ -33,7 +33,8 @@ begin
     part_name := 'job_history_' || to_char(day, 'YYYYMMDD');
     begin
       perform set_config('lock_timeout', '200ms', true);
-      lock table collab.job_history in access exclusive mode;
+      -- ONLY: the parent, not every partition (an autovacuum of one would hold this up).
+      lock table only collab.job_history in access exclusive mode;
       with moved as (
         delete from collab.job_history_default h
          where h.finished_at >= day_from and h.finished_at < day_to

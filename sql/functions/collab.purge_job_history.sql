@@ -43,7 +43,7 @@ begin
   end loop;
   -- Then the drops, under the parent's lock for a moment.
   perform set_config('lock_timeout', '1s', true);
-  lock table collab.job_history in access exclusive mode;
+  lock table only collab.job_history in access exclusive mode;
   perform set_config('lock_timeout', old_lock_timeout, true);
   foreach part in array doomed loop
     execute format('drop table %s', part);
