@@ -3002,8 +3002,9 @@ comment on function collab.enable_realtime_broadcast() is
 -- a partition is left alone. Rows the default partition holds for a new day move into it
 -- (written straight into the partition: no event, they are no new change). Creating a
 -- partition locks the parent for a moment (moves into the history wait): each is tried with
--- a 200 ms lock_timeout and, when busy, left to the next call (collab.reap runs it every
--- minute; until then the default partition takes the rows). Returns how many it created.
+-- a 200 ms lock_timeout and, when busy (an autovacuum of the default partition, a long read
+-- of the history), left to the next call (collab.reap runs it every minute; until then the
+-- default partition takes the rows). Returns how many it created.
 create or replace function collab.ensure_job_history_partitions(days_ahead integer default 7)
 returns integer
 language plpgsql
@@ -3031,7 +3032,10 @@ begin
     part_name := 'job_history_' || to_char(day, 'YYYYMMDD');
     begin
       perform set_config('lock_timeout', '200ms', true);
-      -- ONLY: the parent, not every partition (an autovacuum of one would hold this up).
+      -- The default partition first (the new partition takes its rows; moves into the day
+      -- partitions do not wait meanwhile), then the parent ONLY (not every partition: an
+      -- autovacuum of one would hold it up).
+      lock table collab.job_history_default in access exclusive mode;
       lock table only collab.job_history in access exclusive mode;
       with moved as (
         delete from collab.job_history_default h

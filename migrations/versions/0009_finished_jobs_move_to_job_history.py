@@ -22,13 +22,16 @@ whose lock_timeout is 1 s).
    function's body is fixed when it is called). So the switch changes nothing they rely on:
    the unique index the old enqueue's ON CONFLICT names stays, and no CHECK refuses the
    finished rows the old complete and fail still write into collab.jobs.
-4. Those calls are waited for (as in 2), and the keys of the jobs they enqueued copied. Then
+4. Those calls are waited for (as in 2), and the keys of the jobs they enqueued copied (until
+   then, a new enqueue of a key one of them just used fails on the old unique index, 23505,
+   and makes no second job: a window of milliseconds, for a key sent twice at once). Then
    the indexes of collab.jobs no reader needs any more go (DROP INDEX CONCURRENTLY): the old
    unique index, the listing by (workspace_id, created_at, id) and the dead-letter queue's.
 5. The backlog: finished jobs move from collab.jobs into the partition of the past 10,000 per
    transaction, in id order, written straight into the partition so that they get no second
-   event. Until a job has moved, the DLQ functions do not see it (it is still listed and read
-   by api.list_jobs and api.get_job).
+   event. Until a job has moved, the DLQ functions and an api.list_jobs without a status do
+   not see it (api.get_job and api.list_jobs with its status do). On 10^6 jobs this step took
+   about two minutes here.
 6. The CHECK jobs_not_finished, added NOT VALID (a moment's lock, taken as in 3) and then
    validated (SHARE UPDATE EXCLUSIVE: claims go on), as sql/schema.sql has it.
 
