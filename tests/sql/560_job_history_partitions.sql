@@ -5,7 +5,7 @@
 -- jobs' idempotency keys and events, deletes older rows of the default partition, and leaves
 -- every younger partition alone.
 BEGIN;
-select plan(16);
+select plan(17);
 
 create function pg_temp.day_partition(shift interval) returns text language sql as $$
   select 'job_history_' || to_char(((now() + shift) at time zone 'UTC')::date, 'YYYYMMDD')
@@ -68,6 +68,22 @@ select is(pg_temp.partition_of((select id from job where name = 'day30')), 'coll
 select is((select count(*) from collab.job_events) - (select n from events_before), 0::bigint,
   'moving it wrote no event');
 select tests.rls_enabled('collab');
+set local collab.clock_offset = '20 days';
+create function pg_temp.reap_until_partition(shift interval) returns boolean language plpgsql as $$
+begin
+  for attempt in 1..40 loop
+    perform collab.reap();
+    if exists (select 1 from collab.job_history_partitions() p
+                where p.partition::text = 'collab.' || pg_temp.day_partition(shift)) then
+      return true;
+    end if;
+    perform pg_sleep(0.25);
+  end loop;
+  return false;
+end
+$$;
+select ok(pg_temp.reap_until_partition('27 days'), 'collab.reap keeps a week of partitions ahead');
+set local collab.clock_offset = '30 days';
 select ok((select has_table_privilege('service_role', 'collab.' || pg_temp.day_partition('31 days'), 'select, insert, delete')),
   'a new partition has the service role''s grants');
 
