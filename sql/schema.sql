@@ -195,12 +195,9 @@ create index jobs_running_lease_idx on collab.jobs (workspace_id, queue, lease_e
   where status = 'running';
 -- Heartbeat: the running jobs of an executor.
 create index jobs_running_executor_idx on collab.jobs (executor_id) where status = 'running';
--- Idempotency keys are unique per workspace. Partial: jobs without a key (most) pay nothing.
-create unique index jobs_idempotency_key_idx on collab.jobs (workspace_id, idempotency_key)
-  where idempotency_key is not null;
--- Listing, newest first; the dead-letter queue has its own small index.
-create index jobs_list_created_idx on collab.jobs (workspace_id, created_at, id);
-create index jobs_dead_idx on collab.jobs (workspace_id, queue, finished_at, id) where status = 'dead';
+-- (Idempotency keys: collab.idempotency_keys, revision 0009.)
+-- (Listing: jobs_list_status_idx below. Revision 0009 dropped jobs_list_created_idx, which
+-- api.list_jobs no longer needs, and jobs_dead_idx: dead jobs are in collab.job_history.)
 
 alter table collab.jobs set (
   autovacuum_vacuum_scale_factor = 0.02,
@@ -459,8 +456,8 @@ alter table collab.rate_buckets enable row level security;
 grant select, insert, update, delete on collab.rate_limits, collab.rate_buckets to service_role;
 
 -- api.list_jobs: every filter combination on an index (tests/sql/520 EXPLAINs them at 10^6
--- rows). The created_at index serves no filter or type/queue filters; these two serve a status
--- and an executor. The executor index skips queued jobs (no executor), so enqueue pays nothing.
+-- rows). The status index serves every listing (one range per status, merged); the executor
+-- index an executor. It skips queued jobs (no executor), so enqueue pays nothing for it.
 create index jobs_list_status_idx on collab.jobs (workspace_id, status, created_at, id);
 create index jobs_list_executor_idx on collab.jobs (executor_id, created_at, id) where executor_id is not null;
 
@@ -980,3 +977,84 @@ alter table collab.search_postings enable row level security;
 alter table collab.search_vocabulary enable row level security;
 grant select, insert, update, delete on collab.search_collections, collab.search_documents,
   collab.search_postings, collab.search_vocabulary to service_role;
+
+------------------------------------------------------------------------------------------
+-- Finished jobs leave the hot table (revision 0009, issue 18). collab.jobs holds the queued
+-- and running jobs only, so its size, its indexes and its vacuum follow the backlog, not
+-- the history. A job that succeeds, is cancelled or dies moves to collab.job_history in the
+-- transaction that finishes it, in one statement (DELETE ... RETURNING into INSERT); a
+-- requeue moves a dead job back. History is partitioned by day of finished_at (UTC), so
+-- retention drops whole partitions (collab.purge_job_history); collab.reap keeps a week of
+-- partitions ahead (collab.ensure_job_history_partitions) and the default partition takes
+-- any row no day partition covers, so a move never fails for want of one.
+------------------------------------------------------------------------------------------
+create table collab.job_history (
+  id bigint not null,
+  workspace_id uuid not null,
+  queue text not null,
+  type text not null,
+  payload jsonb not null,
+  priority integer not null,
+  status collab.job_status not null,
+  last_event collab.job_event_type not null,
+  run_at timestamptz not null,
+  attempt integer not null,
+  max_attempts integer not null,
+  idempotency_key text,
+  executor_id uuid,
+  lease_token uuid,
+  lease_seconds integer,
+  lease_expires_at timestamptz,
+  cancel_requested boolean not null,
+  progress numeric,
+  progress_message text,
+  result jsonb,
+  last_error jsonb,
+  created_at timestamptz not null,
+  claimed_at timestamptz,
+  finished_at timestamptz not null,
+  primary key (workspace_id, id, finished_at),
+  constraint job_history_terminal check (
+    (status = 'succeeded' and last_event = 'succeeded')
+    or (status = 'cancelled' and last_event = 'cancelled')
+    or (status = 'dead' and last_event = 'dead')),
+  constraint job_history_no_lease check (lease_expires_at is null),
+  constraint job_history_attempts_range check (attempt >= 0 and attempt <= max_attempts)
+) partition by range (finished_at);
+comment on table collab.job_history is 'Finished jobs (succeeded, cancelled, dead), moved out of collab.jobs by the call that finished them, with the same columns in the same order; partitioned by day of finished_at. Append-only but for requeue and purge_dead, which take dead jobs out.';
+create table collab.job_history_default partition of collab.job_history default;
+comment on table collab.job_history_default is 'Rows of collab.job_history that no day partition covers (normally none: collab.ensure_job_history_partitions moves them into the partition it creates for their day).';
+-- What the readers need, and nothing more: by job (the primary key), listing (api.list_jobs:
+-- newest first, one range of the status index per status, or by executor) and the
+-- dead-letter queue.
+create index job_history_list_status_idx on collab.job_history (workspace_id, status, created_at, id);
+create index job_history_list_executor_idx on collab.job_history (executor_id, created_at, id)
+  where executor_id is not null;
+create index job_history_dead_idx on collab.job_history (workspace_id, queue, finished_at, id)
+  where status = 'dead';
+
+-- Idempotency keys outlive the hot row: a unique index on collab.jobs stops protecting a key
+-- once its job moves, and one on the partitioned history cannot be global (it must hold
+-- finished_at). Written only by enqueue (INSERT ... ON CONFLICT DO NOTHING: a concurrent
+-- enqueue of the same key waits for the first and then finds it); deleted only with their
+-- job (api.purge_dead, collab.purge_job_history). Claim, heartbeat and complete never touch it.
+create table collab.idempotency_keys (
+  workspace_id uuid not null,
+  key text not null,
+  job_id bigint not null,
+  created_at timestamptz not null,
+  primary key (workspace_id, key)
+);
+comment on table collab.idempotency_keys is 'Idempotency keys, unique per workspace, each naming its job (in collab.jobs or collab.job_history) for as long as the job is stored.';
+
+alter table collab.job_history enable row level security;
+alter table collab.job_history_default enable row level security;
+alter table collab.idempotency_keys enable row level security;
+grant select, insert, update, delete on collab.job_history, collab.job_history_default,
+  collab.idempotency_keys to service_role;
+
+-- collab.idempotency_keys replaces the unique index jobs_idempotency_key_idx; and now that
+-- every terminal state moves, collab.jobs cannot hold a finished job (a stray one would
+-- escape the history readers).
+alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running'));
+comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';

@@ -6,6 +6,7 @@
 -- jobs_lease_iff_running). Written as status = 'running', the generic plan may take
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
 -- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
+-- The job moves to collab.job_history (docs/architecture.md, "The hot table and the history").
 create or replace function api.complete(job_id bigint, lease_token uuid, result jsonb default null)
 returns api.job
 language plpgsql
@@ -26,19 +27,27 @@ begin
       'result', 'store a large result elsewhere and return a reference to it; the job is still running');
   end if;
   perform collab.require_job_owner(array[complete.job_id], ws);
-  update collab.jobs x set
-    status = 'succeeded', last_event = 'succeeded', result = complete.result,
-    lease_expires_at = null, finished_at = collab.clock()
-   where x.id = complete.job_id and x.workspace_id = ws
-     and x.lease_expires_at is not null and x.lease_token = complete.lease_token
+  -- The move: out of collab.jobs, into collab.job_history, in one statement; only from
+  -- running under this token (collab.job_history_after_insert writes the succeeded event).
+  with moved as (
+    delete from collab.jobs x
+     where x.id = complete.job_id and x.workspace_id = ws
+       and x.lease_expires_at is not null and x.lease_token = complete.lease_token
+    returning x.*
+  )
+  insert into collab.job_history
+  select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'succeeded', 'succeeded',
+         m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id, m.lease_token,
+         m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
+         complete.result, m.last_error, m.created_at, m.claimed_at, collab.clock()
+    from moved m
   returning * into j;
   if found then
     return collab.job_row(j);
   end if;
-  -- A repeat: the job by primary key, then its state (in the WHERE, status = 'succeeded'
-  -- could lead the plan to walk every succeeded job of the workspace).
-  select * into j from collab.jobs x
-   where x.id = complete.job_id and x.workspace_id = ws;
+  -- A repeat: the finished job by workspace and id (every history partition's primary key).
+  select * into j from collab.job_history h
+   where h.workspace_id = ws and h.id = complete.job_id;
   if found and j.status = 'succeeded' and j.lease_token = complete.lease_token then
     return collab.job_row(j);
   end if;

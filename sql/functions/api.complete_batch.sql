@@ -66,38 +66,66 @@ begin
            t.e -> 'result' as result, t.ord
       from jsonb_array_elements(complete_batch.items) with ordinality t(e, ord)
   ),
-  done as (
-    update collab.jobs x set
-      status = 'succeeded', last_event = 'succeeded', result = item.result,
-      lease_expires_at = null, finished_at = now_
-      from item
+  -- The move: out of collab.jobs, into collab.job_history (collab.job_history_after_insert
+  -- writes the succeeded events), only from running under the item's token.
+  moved as (
+    delete from collab.jobs x
+     using item
      -- x.id = any(ids): the rows by primary key, whatever the planner guesses of the items.
      where x.id = any(ids) and x.id = item.job_id and x.workspace_id = ws
        and x.lease_expires_at is not null and x.lease_token = item.lease_token
-    returning x.id, x.lease_token
+    returning x.*, item.result as new_result
+  ),
+  done as (
+    insert into collab.job_history
+    select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'succeeded', 'succeeded',
+           m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id, m.lease_token,
+           m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
+           m.new_result, m.last_error, m.created_at, m.claimed_at, now_
+      from moved m
+    returning id, lease_token
   ),
   outcome as (
     select item.ord, item.job_id,
-         done.id is not null or prior.ok as ok,
-         case when done.id is not null or prior.ok then null
+         done.id is not null as ok,
+         case when done.id is not null then null
               when known.id is null then 'job_not_found'
               else 'lease_lost' end as reason
     from item
     -- By token too: an item naming the same job with a stale token is lease_lost, even when
     -- another item of the batch completed that job with the right one.
     left join done on done.id = item.job_id and done.lease_token = item.lease_token
+    -- The job in the hot table as it was before this statement.
     left join collab.jobs known on known.id = any(ids) and known.id = item.job_id and known.workspace_id = ws
-    -- Completed before this call with this token: the row as it was before the update above.
-    cross join lateral (select coalesce(known.status = 'succeeded' and known.lease_token = item.lease_token,
-                                        false) as ok) prior
   )
   select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord) into outcomes
     from outcome o;
 
+  -- Items whose job is not in the hot table (rare: a repeat, a stale token, a wrong id) are
+  -- judged against the history: a job completed before this call with this token is ok
+  -- again, any other finished job lease_lost. The common batch never reads the history.
+  if exists (select 1 from unnest(outcomes) o where o.reason = 'job_not_found') then
+    select array_agg(case when o.reason <> 'job_not_found' or h.id is null then row(o.job_id, o.ok, o.reason)::api.completion
+                          when h.status = 'succeeded' and h.lease_token = i.lease_token
+                            then row(o.job_id, true, null)::api.completion
+                          else row(o.job_id, false, 'lease_lost')::api.completion end
+                     order by i.ord)
+      into outcomes
+      from unnest(outcomes) with ordinality o(job_id, ok, reason, ord)
+      join (select (t.e ->> 'lease_token')::uuid as lease_token, t.ord
+              from jsonb_array_elements(complete_batch.items) with ordinality t(e, ord)) i on i.ord = o.ord
+      left join collab.job_history h
+        on o.reason = 'job_not_found' and h.workspace_id = ws and h.id = o.job_id;
+  end if;
+
   -- Stale tokens do not abort the batch, so they can be counted (docs/metrics.md).
   if exists (select 1 from unnest(outcomes) o where o.reason = 'lease_lost') then
     perform collab.metrics_signal('fencing_rejection', ws, j.queue, j.type, count(*))
-       from unnest(outcomes) o join collab.jobs j on j.id = o.job_id
+       from unnest(outcomes) o
+       join (select x.id, x.queue, x.type from collab.jobs x where x.workspace_id = ws and x.id = any(ids)
+             union all
+             select h.id, h.queue, h.type from collab.job_history h where h.workspace_id = ws and h.id = any(ids)) j
+         on j.id = o.job_id
       where o.reason = 'lease_lost'
       group by j.queue, j.type;
   end if;

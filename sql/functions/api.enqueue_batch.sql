@@ -1,7 +1,8 @@
 -- Enqueue many jobs in one call and one INSERT: the result is in input order, one
 -- `enqueued` event per new job. Every element is validated first; a bad element raises
 -- PT400 naming its index and nothing is written. Idempotency as in api.enqueue, also
--- between elements of the same batch. While the reaper has found the workspace at its
+-- between elements of the same batch: keys live in collab.idempotency_keys, so they outlive
+-- their job's move to collab.job_history. While the reaper has found the workspace at its
 -- stored_jobs limit (workspaces.stored_jobs_full, collab.count_stored_jobs), PT429
 -- quota_exceeded {quota: stored_jobs, limit, stored}: the flag is read with max_payload_bytes,
 -- so the limit costs enqueue nothing, and a workspace can go over it by what it enqueues
@@ -21,7 +22,8 @@ declare
   bad record;
   fresh_rows collab.jobs[];
   inserted bigint[];
-  inserted_unkeyed bigint[];
+  ids bigint[];
+  won text[] := '{}';
 begin
   if enqueue_batch.jobs is null or jsonb_typeof(enqueue_batch.jobs) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'jobs must be a JSON array of job objects', 'jobs');
@@ -141,12 +143,38 @@ begin
    where not exists (select 1 from collab.queues q where q.workspace_id = ws and q.name = t.e ->> 'queue')
   on conflict do nothing;
 
-  -- 3. One INSERT for the batch, in input order (identity ids follow it). The new rows are
+  -- 3. Ids from the identity of collab.jobs, drawn in input order for every element that may
+  -- make a job: one without a key, or the first of the batch with its key.
+  ids := array(
+    select case when x.key is null or x.key_rank = 1 then nextval('collab.jobs_id_seq'::regclass) end
+      from (select t.ord, t.e ->> 'idempotency_key' as key,
+                   row_number() over (partition by t.e ->> 'idempotency_key' order by t.ord) as key_rank
+              from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+             order by t.ord) x);
+
+  -- 4. The keys, claimed before the jobs exist: a key already taken (by a committed enqueue,
+  -- or by one still running, which this waits for) stays with its job. Inserted in key order,
+  -- so two batches sharing keys wait for each other and never deadlock.
+  if exists (select 1 from jsonb_array_elements(enqueue_batch.jobs) t(e) where t.e ->> 'idempotency_key' is not null) then
+    with claimed as (
+      insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
+      select ws, t.e ->> 'idempotency_key', ids[t.ord::integer], now_
+        from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
+       where t.e ->> 'idempotency_key' is not null and ids[t.ord::integer] is not null
+       order by t.e ->> 'idempotency_key'
+      on conflict do nothing
+      returning key
+    )
+    select coalesce(array_agg(claimed.key), '{}') into won from claimed;
+  end if;
+
+  -- 5. One INSERT for the batch, in input order, with the ids drawn above. The new rows are
   -- kept: without idempotency keys they are the whole answer.
   with ins as (
-    insert into collab.jobs as j (workspace_id, queue, type, payload, priority, run_at,
+    insert into collab.jobs as j (id, workspace_id, queue, type, payload, priority, run_at,
                                   max_attempts, idempotency_key, created_at)
-    select ws, t.e ->> 'queue', t.e ->> 'type',
+    overriding system value
+    select ids[t.ord::integer], ws, t.e ->> 'queue', t.e ->> 'type',
            coalesce(nullif(t.e -> 'payload', 'null'::jsonb), '{}'::jsonb),
            coalesce((t.e ->> 'priority')::numeric::integer, 0),
            greatest(coalesce((t.e ->> 'run_at')::timestamptz, now_)
@@ -156,8 +184,9 @@ begin
            now_
       from jsonb_array_elements(enqueue_batch.jobs) with ordinality t(e, ord)
       join collab.queues q on q.workspace_id = ws and q.name = t.e ->> 'queue'
+     where ids[t.ord::integer] is not null
+       and (t.e ->> 'idempotency_key' is null or t.e ->> 'idempotency_key' = any(won))
      order by t.ord
-    on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
     returning j
   )
   select coalesce(array_agg(ins.j order by (ins.j).id), '{}') into fresh_rows from ins;
@@ -167,12 +196,12 @@ begin
     return;
   end if;
   inserted := array(select r.id from unnest(fresh_rows) r order by r.id);
-  inserted_unkeyed := array(select r.id from unnest(fresh_rows) r where r.idempotency_key is null order by r.id);
 
-  -- 4. Idempotent repeats must match what is stored.
+  -- 6. Idempotent repeats must match what is stored: the job the key names, live or finished.
   select s.ord - 1 as idx, j.id into bad
     from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
-    join collab.jobs j on j.workspace_id = ws and j.idempotency_key = s.e ->> 'idempotency_key'
+    join collab.idempotency_keys k on k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
+    cross join lateral collab.stored_job(ws, k.job_id) j
    where s.e ->> 'idempotency_key' is not null
      and (j.queue, j.type, j.payload)
          is distinct from (s.e ->> 'queue', s.e ->> 'type', coalesce(nullif(s.e -> 'payload', 'null'::jsonb), '{}'::jsonb))
@@ -193,31 +222,25 @@ begin
                from (select x.e, row_number() over (partition by x.e ->> 'idempotency_key' order by x.ord) as key_rank
                        from jsonb_array_elements(enqueue_batch.jobs) with ordinality x(e, ord)
                       where x.e ->> 'idempotency_key' is not null) s
-               join collab.jobs j on j.workspace_id = ws and j.idempotency_key = s.e ->> 'idempotency_key'
-              where not (j.id = any(inserted) and s.key_rank = 1)
+               join collab.idempotency_keys k on k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
+              where not (k.job_id = any(inserted) and s.key_rank = 1)
               group by 1, 2) d;
   end if;
 
-  -- 5. The jobs, in input order.
+  -- 7. The jobs, in input order: a new one by its id, a keyed one by its key's job.
   return query
   with spec as (
     select s.ord, s.e ->> 'idempotency_key' as key,
-           row_number() over (partition by (s.e ->> 'idempotency_key') is null order by s.ord) as rn,
            row_number() over (partition by s.e ->> 'idempotency_key' order by s.ord) as key_rank
       from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
-  ),
-  fresh as (
-    select f.id, f.rn from unnest(inserted_unkeyed) with ordinality f(id, rn)
   )
   -- job_row in the select list (not a lateral function scan, which costs a SQL-function call
   -- per row), unnested afterwards.
   select * from unnest(array(
-    select collab.job_row(coalesce(jn, jk),
-                          spec.key is not null and not (jk.id = any(inserted) and spec.key_rank = 1))
+    select collab.job_row(collab.stored_job(ws, coalesce(k.job_id, ids[spec.ord::integer])),
+                          spec.key is not null and not (k.job_id = any(inserted) and spec.key_rank = 1))
       from spec
-      left join fresh on spec.key is null and fresh.rn = spec.rn
-      left join collab.jobs jn on jn.id = fresh.id
-      left join collab.jobs jk on spec.key is not null and jk.workspace_id = ws and jk.idempotency_key = spec.key
+      left join collab.idempotency_keys k on spec.key is not null and k.workspace_id = ws and k.key = spec.key
      order by spec.ord));
 end
 $$;

@@ -1,4 +1,5 @@
--- One job with its history: every event (attempts, errors, progress) in order.
+-- One job with its history: every event (attempts, errors, progress) in order. A live job is
+-- in collab.jobs (primary key), a finished one in collab.job_history (workspace and id).
 create or replace function api.get_job(job_id bigint)
 returns jsonb
 language plpgsql
@@ -11,6 +12,9 @@ declare
   j collab.jobs;
 begin
   select * into j from collab.jobs x where x.id = get_job.job_id and x.workspace_id = ws;
+  if not found then
+    select * into j from collab.job_history h where h.workspace_id = ws and h.id = get_job.job_id;
+  end if;
   if not found then
     perform collab.raise_error('PT404', 'job_not_found', format('job %s not found', get_job.job_id), 'job_id');
   end if;

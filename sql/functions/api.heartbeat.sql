@@ -46,11 +46,20 @@ begin
      order by x.id
        for update);
 
-  with stopped as (
-    update collab.jobs j set
-      status = 'cancelled', last_event = 'cancelled', lease_expires_at = null, finished_at = now_
+  -- A pending cancel takes effect: the job moves to collab.job_history, cancelled.
+  with moved as (
+    delete from collab.jobs j
      where j.id = any(held) and j.lease_expires_at is not null and j.cancel_requested
-    returning j.id
+    returning j.*
+  ),
+  stopped as (
+    insert into collab.job_history
+    select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'cancelled', 'cancelled',
+           m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id, m.lease_token,
+           m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message, m.result,
+           m.last_error, m.created_at, m.claimed_at, now_
+      from moved m
+    returning id
   )
   select coalesce(array_agg(stopped.id order by stopped.id), '{}') into cancelled_ids from stopped;
 

@@ -1,6 +1,7 @@
 -- The workspace's queues with their settings and how many jobs are in each state, by name,
 -- one page at a time: at most `limit` (1-1000, default 100) queues named after `after` (the
--- last name of the previous page; null: from the first).
+-- last name of the previous page; null: from the first). Live jobs are counted in
+-- collab.jobs, finished ones in collab.job_history.
 create or replace function api.list_queues("limit" integer default 100, after text default null)
 returns table (queue api.queue, queued bigint, running bigint, succeeded bigint, cancelled bigint, dead bigint)
 language sql
@@ -25,8 +26,11 @@ as $$
              count(*) filter (where j.status = 'succeeded') as succeeded,
              count(*) filter (where j.status = 'cancelled') as cancelled,
              count(*) filter (where j.status = 'dead') as dead
-        from collab.jobs j
-       where j.workspace_id = q.workspace_id and j.queue = q.name) c on true
+        from (select x.status from collab.jobs x
+               where x.workspace_id = q.workspace_id and x.queue = q.name
+              union all
+              select h.status from collab.job_history h
+               where h.workspace_id = q.workspace_id and h.queue = q.name) j) c on true
    order by q.name
 $$;
 comment on function api.list_queues(integer, text) is

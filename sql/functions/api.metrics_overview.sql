@@ -56,7 +56,7 @@ begin
 
   -- The DLQ size: the dead rows only (an index on workspace_id and status, or jobs_dead_idx),
   -- one statement on its own, to point at wherever finished jobs are kept.
-  select count(*) into dlq from collab.jobs j where j.workspace_id = ws and j.status = 'dead';
+  select count(*) into dlq from collab.job_history j where j.workspace_id = ws and j.status = 'dead';
 
   select jsonb_build_object(
            'online', count(*) filter (where e.online and e.last_seen_at >= now_ - make_interval(secs => e.heartbeat_seconds)),

@@ -56,13 +56,19 @@ begin
        where e.ord <= series_cap));
   end if;
 
-  -- One grouped pass over the workspace's jobs (no join: the aggregate runs on the scan),
+  -- One grouped pass over the workspace's jobs, live and finished (no join: the aggregate runs
+  -- on each scan; the two never hold the same state),
   -- and the oldest due queued job from the queued rows only (partial claim index).
   with counts as (
     select j.queue, j.status, count(*) as n
       from collab.jobs j
      where j.workspace_id = ws and (metrics_summary.queue is null or j.queue = metrics_summary.queue)
      group by j.queue, j.status
+    union all
+    select h.queue, h.status, count(*) as n
+      from collab.job_history h
+     where h.workspace_id = ws and (metrics_summary.queue is null or h.queue = metrics_summary.queue)
+     group by h.queue, h.status
   ),
   oldest as (
     select j.queue, min(j.run_at) as run_at
@@ -81,7 +87,7 @@ begin
              coalesce((select extract(epoch from now_ - o.run_at) from oldest o where o.queue = q.name), 0),
            'paused', q.paused) order by q.name) filter (where q.rank <= series_cap), '{}'::jsonb),
          coalesce(max(q.rank) > series_cap, false),
-         (select count(*) from collab.jobs j
+         (select count(*) from collab.job_history j
            where j.workspace_id = ws and j.status = 'dead'
              and (metrics_summary.queue is null or j.queue = metrics_summary.queue))
     into queues, truncated_queues, dlq_size

@@ -1,7 +1,9 @@
 -- Replay dead jobs from the dead-letter queue: dead -> queued now, with a fresh budget of
 -- the queue's max_attempts on top of the attempts made. All or nothing: an unknown id is
 -- PT404 job_not_found, a job that is not dead PT409 not_dead, more than the max_queued_jobs
--- quota allows PT429 quota_exceeded, and then nothing changes.
+-- quota allows PT429 quota_exceeded, and then nothing changes. The jobs move back from
+-- collab.job_history to collab.jobs in one statement, keeping their ids; the insert trigger
+-- (collab.jobs_after_insert) writes their `requeued` events.
 create or replace function api.requeue(job_ids bigint[])
 returns setof api.job
 language plpgsql
@@ -18,7 +20,10 @@ begin
   end if;
   select i.id, j.status into bad
     from unnest(requeue.job_ids) i(id)
-    left join collab.jobs j on j.id = i.id and j.workspace_id = ws
+    left join (select x.id, x.status from collab.jobs x where x.workspace_id = ws and x.id = any(requeue.job_ids)
+               union all
+               select h.id, h.status from collab.job_history h
+                where h.workspace_id = ws and h.id = any(requeue.job_ids)) j on j.id = i.id
    where j.id is null or j.status <> 'dead'
    order by j.id is not null, i.id
    limit 1;
@@ -33,14 +38,26 @@ begin
   -- Requeued jobs count against the max_queued_jobs quota like new ones.
   perform collab.check_queued_quota(ws, (select count(distinct i)::integer from unnest(requeue.job_ids) i));
   return query
-  with done as (
-  update collab.jobs x set
-    status = 'queued', last_event = 'requeued', run_at = collab.clock(), finished_at = null,
-    cancel_requested = false, max_attempts = x.attempt + q.max_attempts
-  from collab.queues q
-  where x.id = any(requeue.job_ids) and x.workspace_id = ws and x.status = 'dead'
-    and q.workspace_id = x.workspace_id and q.name = x.queue
-  returning x as j
+  with moved as (
+    delete from collab.job_history h
+     where h.workspace_id = ws and h.id = any(requeue.job_ids) and h.status = 'dead'
+    returning h.*
+  ),
+  done as (
+    insert into collab.jobs as x (id, workspace_id, queue, type, payload, priority, status, last_event,
+                                  run_at, attempt, max_attempts, idempotency_key, executor_id,
+                                  lease_token, lease_seconds, lease_expires_at, cancel_requested,
+                                  progress, progress_message, result, last_error, created_at,
+                                  claimed_at, finished_at)
+    overriding system value
+    select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'queued', 'requeued',
+           collab.clock(), m.attempt, m.attempt + coalesce(q.max_attempts, m.max_attempts), m.idempotency_key, m.executor_id,
+           m.lease_token, m.lease_seconds, null, false, m.progress, m.progress_message, m.result,
+           m.last_error, m.created_at, m.claimed_at, null
+      from moved m
+      left join collab.queues q on q.workspace_id = m.workspace_id and q.name = m.queue
+     order by m.id
+    returning x as j
   )
   select r.* from done cross join lateral collab.job_row(done.j) r order by r.id;
 end

@@ -1,6 +1,7 @@
 -- The stored_jobs limit (finding 4), enforced off the hot path: no trigger and no counter row
 -- on collab.jobs, so enqueue, claim and complete pay nothing for it. Counts the jobs (any
--- status) of workspaces with a bounded index-only count (at most limit + 1 index entries
+-- status, live in collab.jobs or finished in collab.job_history) of workspaces with a
+-- bounded index-only count (at most limit + 1 index entries
 -- each) and records it on the workspace row: stored_jobs, stored_jobs_counted_at,
 -- stored_jobs_counted_id, and stored_jobs_full (count >= limit), which api.enqueue and
 -- api.enqueue_batch read with the workspace row they already read (PT429 quota_exceeded
@@ -22,8 +23,9 @@ language plpgsql
 volatile
 as $$
 declare
-  -- Read before the count: every job with a higher id is in the next bound.
-  last_id bigint := coalesce((select max(j.id) from collab.jobs j), 0);
+  -- Read before the count: every job with a higher id is in the next bound. The last id the
+  -- identity handed out (finished jobs have left collab.jobs, so its max(id) is no bound).
+  last_id bigint := coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0);
   now_ timestamptz := collab.clock();
   ids uuid[];
   n integer;
@@ -47,8 +49,10 @@ begin
          stored_jobs_counted_at = now_,
          stored_jobs_counted_id = greatest(last_id, w.stored_jobs_counted_id)
     from (select x.id, x.cap,
-                 (select count(*) from (select 1 from collab.jobs j
-                                         where j.workspace_id = x.id limit x.cap + 1) s) as stored
+                 (select count(*) from (select 1 from collab.jobs j where j.workspace_id = x.id
+                                        union all
+                                        select 1 from collab.job_history h where h.workspace_id = x.id
+                                        limit x.cap + 1) s) as stored
             from (select v.id, coalesce(v.limit_stored_jobs, p.stored_jobs_per_workspace) as cap
                     from collab.workspaces v cross join collab.platform_limits p
                    where v.id = any(ids)) x) c

@@ -22,6 +22,11 @@ VENV_BIN = REPO / ".venv" / "bin"
 TEST_PG_DIR = REPO / ".collab" / "test-pg"
 SCRATCH = REPO / ".collab" / "tmp"  # throwaway clusters (reachable by the postgres OS user)
 
+# Every job wherever it lives, as a FROM item aliased j: collab.jobs (queued, running) and
+# collab.job_history (finished), with the same columns. Tests read jobs through it; tests that
+# lock or poke a live row still name collab.jobs.
+ALL_JOBS = "(select * from collab.jobs union all select * from collab.job_history) j"
+
 
 def with_database(url: str, name: str) -> str:
     """The same server URL, pointing at database ``name``."""

@@ -18,7 +18,7 @@ end
 $$;
 
 create temp table before as
-  select (select count(*) from collab.jobs) as jobs, (select count(*) from collab.job_events) as events,
+  select (select count(*) from tests.all_jobs) as jobs, (select count(*) from collab.job_events) as events,
          (select count(*) from collab.queues) as queues;
 
 -- queue
@@ -62,7 +62,7 @@ select is(pg_temp.error_of($$select api.enqueue('emails', 'send', jsonb_build_ob
   'payload', 'the DETAIL names field payload');
 
 -- Nothing was written by any refused call.
-select is((select count(*) from collab.jobs), (select jobs from before), 'no job was written');
+select is((select count(*) from tests.all_jobs), (select jobs from before), 'no job was written');
 select is((select count(*) from collab.job_events), (select events from before), 'no event was written');
 select is((select count(*) from collab.queues), (select queues from before), 'no queue was created');
 

@@ -18,7 +18,7 @@ end
 $$;
 
 create temp table before as
-  select (select count(*) from collab.jobs) as jobs, (select count(*) from collab.job_events) as events;
+  select (select count(*) from tests.all_jobs) as jobs, (select count(*) from collab.job_events) as events;
 
 select throws_ok($$select api.enqueue_batch('{"queue": "q"}')$$, 'PT400', null, 'jobs must be an array');
 select is(pg_temp.error_of($$select api.enqueue_batch(null)$$) ->> 'field', 'jobs', 'a null batch names field jobs');
@@ -61,7 +61,7 @@ select is(pg_temp.error_of(format($$select api.enqueue_batch('[{"queue": "q", "t
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"queue": "bad queue", "type": "t"}, {"queue": "q", "type": "bad type"}]')$$) -> 'index',
   '1'::jsonb, 'with several bad elements, the first is reported');
 
-select is((select count(*) from collab.jobs), (select jobs from before),
+select is((select count(*) from tests.all_jobs), (select jobs from before),
   'no job of any refused batch was written, not even its good elements');
 select is((select count(*) from collab.job_events), (select events from before), 'and no event');
 

@@ -41,7 +41,7 @@ select is(pg_temp.shape(api.enqueue('fresh-queue', 'send')) ->> 'max_attempts', 
 select ok(exists (select 1 from collab.queues where name = 'fresh-queue'), 'and it exists');
 select results_eq(
   $$select type::text, queue, job_type, attempt, data ? 'priority' and data ? 'run_at'
-      from collab.job_events where job_id = (select max(id) from collab.jobs)$$,
+      from collab.job_events where job_id = (select max(id) from tests.all_jobs)$$,
   $$values ('enqueued', 'fresh-queue', 'send', 0, true)$$,
   'the direct path writes the one enqueued event');
 

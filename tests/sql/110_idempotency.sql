@@ -26,7 +26,7 @@ create temp table again as
 select is((select duplicate from first), false, 'the first enqueue makes a new job');
 select is((select id from again), (select id from first), 'the repeat returns the same job');
 select is((select duplicate from again), true, 'flagged duplicate = true');
-select is((select count(*) from collab.jobs where idempotency_key = 'order-42'), 1::bigint, 'there is one job under the key');
+select is((select count(*) from tests.all_jobs where idempotency_key = 'order-42'), 1::bigint, 'there is one job under the key');
 select is((select count(*) from collab.job_events where job_id = (select id from first)), 1::bigint,
   'the repeat wrote no event');
 
@@ -40,7 +40,7 @@ select throws_ok($$select api.enqueue('emails', 'notify', '{"to": "a"}', idempot
   'PT409', null, 'a different type under the key is refused');
 select throws_ok($$select api.enqueue('sms', 'send', '{"to": "a"}', idempotency_key => 'order-42')$$,
   'PT409', null, 'a different queue under the key is refused');
-select is((select count(*) from collab.jobs where idempotency_key = 'order-42'), 1::bigint,
+select is((select count(*) from tests.all_jobs where idempotency_key = 'order-42'), 1::bigint,
   'the conflicts changed nothing');
 
 -- Inside one batch.
@@ -63,7 +63,7 @@ select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "emails", "typ
          - 'job_id',
   '{"sqlstate": "PT409", "reason": "idempotency_conflict", "field": "idempotency_key", "index": 1}'::jsonb,
   'two different jobs under one key in a batch: the second is refused');
-select is((select count(*) from collab.jobs where idempotency_key = 'k-e'), 0::bigint, 'and nothing of that batch was written');
+select is((select count(*) from tests.all_jobs where idempotency_key = 'k-e'), 0::bigint, 'and nothing of that batch was written');
 
 select * from finish();
 ROLLBACK;

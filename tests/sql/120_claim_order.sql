@@ -42,7 +42,7 @@ select ok((select bool_and(lease_expires_at = now() + interval '5 minutes' + int
   'the lease runs the queue''s 30 seconds from the (moved) clock');
 
 select results_eq(
-  $$select status, executor_id, attempt, claimed_at from collab.jobs where id = (select id from job where name = 'high-late')$$,
+  $$select status, executor_id, attempt, claimed_at from tests.all_jobs where id = (select id from job where name = 'high-late')$$,
   $$select 'running'::collab.job_status, (select id from worker), 1, now() + interval '5 minutes'$$,
   'the claimed job is running under the executor, claimed at the clock''s time');
 

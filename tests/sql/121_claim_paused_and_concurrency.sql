@@ -11,7 +11,7 @@ select api.enqueue('paused', 'a') from generate_series(1, 3);
 select is((select paused from api.pause_queue('paused')), true, 'pause_queue pauses the queue');
 select is_empty($$select * from api.claim((select min(id::text)::uuid from worker), array['paused'], 10)$$,
   'a paused queue gives nothing');
-select is((select count(*) from collab.jobs where queue = 'paused' and status = 'queued'), 3::bigint,
+select is((select count(*) from tests.all_jobs where queue = 'paused' and status = 'queued'), 3::bigint,
   'its jobs stay queued');
 select is((select paused from api.resume_queue('paused')), false, 'resume_queue resumes it');
 select is((select count(*) from api.claim((select min(id::text)::uuid from worker), array['paused'], 10)), 3::bigint,
@@ -25,8 +25,8 @@ select is((select count(*) from api.claim((select min(id::text)::uuid from worke
 select is_empty($$select * from api.claim((select max(id::text)::uuid from worker), array['limited'], 10)$$,
   'another executor gets nothing while 2 run');
 
-select api.complete(j.id, j.lease_token) from collab.jobs j
- where j.id = (select min(id) from collab.jobs where queue = 'limited' and status = 'running');
+select api.complete(j.id, j.lease_token) from tests.all_jobs j
+ where j.id = (select min(id) from tests.all_jobs where queue = 'limited' and status = 'running');
 select is((select count(*) from api.claim((select max(id::text)::uuid from worker), array['limited'], 10)), 1::bigint,
   'when one finishes, one more may run');
 

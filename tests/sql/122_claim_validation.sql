@@ -37,7 +37,7 @@ select is(pg_temp.error_of($$select api.claim(gen_random_uuid(), array['work'])$
   'the DETAIL says executor_not_found');
 select is(pg_temp.error_of($$select api.claim(null, array['work'])$$) ->> 'field', 'executor_id', 'a null executor is PT400 on executor_id');
 
-select is((select count(*) from collab.jobs where queue = 'work' and status = 'queued'), 1::bigint, 'nothing was claimed');
+select is((select count(*) from tests.all_jobs where queue = 'work' and status = 'queued'), 1::bigint, 'nothing was claimed');
 
 select * from finish();
 ROLLBACK;

@@ -23,7 +23,7 @@ select api.enqueue('work', 'a');
 create temp table first_claim as select * from api.claim((select id from worker), array['work'], 1);
 
 create temp table before as
-  select (select to_jsonb(j) from collab.jobs j where j.id = (select id from first_claim)) as job,
+  select (select to_jsonb(j) from tests.all_jobs j where j.id = (select id from first_claim)) as job,
          (select count(*) from collab.job_events e where e.job_id = (select id from first_claim)) as events;
 
 select throws_ok($$select api.complete((select id from first_claim), gen_random_uuid(), '{"done": true}')$$,
@@ -39,7 +39,7 @@ select throws_ok($$select api.fail((select id from first_claim), gen_random_uuid
 select throws_ok($$select api.complete((select id from first_claim), null)$$,
   'PT409', null, 'complete without a token is refused');
 
-select is((select to_jsonb(j) from collab.jobs j where j.id = (select id from first_claim)), (select job from before),
+select is((select to_jsonb(j) from tests.all_jobs j where j.id = (select id from first_claim)), (select job from before),
   'the job row is exactly as before');
 select is((select count(*) from collab.job_events e where e.job_id = (select id from first_claim)), (select events from before),
   'and no event was written');

@@ -56,7 +56,7 @@ create temp table batch as
 select results_eq($$select n, ok, reason from batch order by n$$,
   $$values (1::bigint, true, null::text), (2, true, null), (3, false, 'lease_lost'), (4, false, 'job_not_found'), (5, true, null)$$,
   'complete_batch reports each item: ok, an idempotent repeat ok, lease_lost, job_not_found');
-select results_eq($$select status::text, result from collab.jobs where id in (select id from claimed) order by id$$,
+select results_eq($$select status::text, result from tests.all_jobs where id in (select id from claimed) order by id$$,
   $$values ('succeeded', '{"rows": 7}'::jsonb), ('succeeded', '"two"'::jsonb), ('running', null), ('succeeded', null)$$,
   'the good items succeeded, the stale one still runs');
 select is((select count(*) from collab.job_events where job_id in (select id from claimed) and type = 'succeeded'), 3::bigint,

@@ -23,7 +23,7 @@ create temp table one as select * from api.claim((select id from worker), array[
 
 select is(pg_temp.error_of($$select api.progress((select id from one), (select lease_token from one), 40, 'downloading')$$),
   null, 'progress with the current token is accepted');
-select is((select progress from collab.jobs where id = (select id from one)), 40::numeric, 'the value is recorded');
+select is((select progress from tests.all_jobs where id = (select id from one)), 40::numeric, 'the value is recorded');
 select results_eq(
   $$select type::text, data from collab.job_events where job_id = (select id from one) and type = 'progress'$$,
   $$values ('progress', '{"progress": 40, "message": "downloading"}'::jsonb)$$,
@@ -39,7 +39,7 @@ select is(pg_temp.error_of($$select api.progress((select id from one), gen_rando
 select is(pg_temp.error_of($$select api.progress(-1, gen_random_uuid(), 50)$$) ->> 'reason',
   'job_not_found', 'an unknown job is PT404 job_not_found');
 
-select is((select status from collab.jobs where id = (select id from one)), 'running'::collab.job_status,
+select is((select status from tests.all_jobs where id = (select id from one)), 'running'::collab.job_status,
   'the job is still running');
 
 select * from finish();

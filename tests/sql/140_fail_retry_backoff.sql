@@ -52,7 +52,7 @@ select ok((select run_at - collab.clock() between interval '30 seconds' and inte
 set local collab.clock_offset = '3 minutes';
 select is((select run_at - collab.clock() from pg_temp.claim_and_fail(interval '2 hours')), interval '2 hours',
   'retry_in 2 hours overrides the backoff');
-select is((select attempt from collab.jobs where id = (select id from job)), 5, 'five attempts were made');
+select is((select attempt from tests.all_jobs where id = (select id from job)), 5, 'five attempts were made');
 select is((select count(*) from collab.job_events where job_id = (select id from job) and type = 'retry_scheduled'), 5::bigint,
   'one retry_scheduled event per failed attempt');
 

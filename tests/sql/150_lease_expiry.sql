@@ -11,16 +11,16 @@ create temp table first as select * from api.claim((select id from worker), arra
 set local collab.clock_offset = '29 seconds';
 select is_empty($$select * from api.claim((select id from worker), array['lease'], 1)$$,
   'before its lease runs out the job is not reclaimed');
-select is((select status from collab.jobs where id = (select id from job)), 'running'::collab.job_status, 'and still runs');
+select is((select status from tests.all_jobs where id = (select id from job)), 'running'::collab.job_status, 'and still runs');
 
 set local collab.clock_offset = '1 minute';
 select is_empty($$select * from api.claim((select id from worker), array['lease'], 1)$$,
   'after it ran out, a claim expires it; the retry waits for its backoff');
 select results_eq(
-  $$select status::text, attempt, lease_expires_at, last_error ->> 'reason' from collab.jobs where id = (select id from job)$$,
+  $$select status::text, attempt, lease_expires_at, last_error ->> 'reason' from tests.all_jobs where id = (select id from job)$$,
   $$values ('queued', 1, null::timestamptz, 'lease_expired')$$,
   'the job is queued again; the expired attempt counts');
-select ok((select run_at - collab.clock() between interval '0.8 seconds' and interval '1 second' from collab.jobs where id = (select id from job)),
+select ok((select run_at - collab.clock() between interval '0.8 seconds' and interval '1 second' from tests.all_jobs where id = (select id from job)),
   'run_at is the queue''s backoff away (1 s, jitter 0.2)');
 select results_eq(
   $$select type::text, attempt, executor_id from collab.job_events where job_id = (select id from job) and type = 'lease_expired'$$,
@@ -35,7 +35,7 @@ set local collab.clock_offset = '3 minutes';
 select is_empty($$select * from api.claim((select id from worker), array['lease'], 1)$$,
   'when its last lease runs out a claim expires it for good');
 select results_eq(
-  $$select status::text, attempt, finished_at, last_error ->> 'reason' from collab.jobs where id = (select id from job)$$,
+  $$select status::text, attempt, finished_at, last_error ->> 'reason' from tests.all_jobs where id = (select id from job)$$,
   $$values ('dead', 2, now() + interval '3 minutes', 'lease_expired')$$,
   'with no attempts left the job is dead');
 select results_eq(

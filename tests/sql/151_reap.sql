@@ -20,9 +20,9 @@ select is(collab.reap(), '{"expired": 1, "offline": 1, "released": 1}'::jsonb,
 select results_eq($$select name, online from collab.executors where name in ('alive', 'silent') order by name$$,
   $$values ('alive', true), ('silent', false)$$,
   'the executor silent for more than 3 x 5 s is offline; the one seen 5 s ago is not');
-select results_eq($$select j.status::text, j.last_error ->> 'reason' from collab.jobs j where j.id = (select id from job where name = 'short')$$,
+select results_eq($$select j.status::text, j.last_error ->> 'reason' from tests.all_jobs j where j.id = (select id from job where name = 'short')$$,
   $$values ('queued', 'lease_expired')$$, 'the job whose lease ran out is queued again (lease_expired)');
-select results_eq($$select j.status::text, j.last_error ->> 'reason' from collab.jobs j where j.id = (select id from job where name = 'long')$$,
+select results_eq($$select j.status::text, j.last_error ->> 'reason' from tests.all_jobs j where j.id = (select id from job where name = 'long')$$,
   $$values ('queued', 'lease_released')$$, 'the silent executor''s job is released before its lease ends');
 select results_eq(
   $$select e.type::text, e.executor_id from collab.job_events e where e.job_id = (select id from job where name = 'long') and e.type = 'lease_released'$$,

@@ -34,7 +34,7 @@ create temp table beat as
                                                              (select id from job where name = 'b'),
                                                              (select id from job where name = 'c')]);
 select is((select extended from beat), 2, 'the heartbeat extends the two leases the executor holds');
-select results_eq($$select lease_expires_at from collab.jobs where id in (select id from job where name in ('a', 'b'))$$,
+select results_eq($$select lease_expires_at from tests.all_jobs where id in (select id from job where name in ('a', 'b'))$$,
   $$values (now() + interval '50 seconds'), (now() + interval '50 seconds')$$,
   'each by its lease_seconds from now');
 select is((select lost from beat), array[(select id from job where name = 'c')], 'a job held by another executor is reported lost');
@@ -49,7 +49,7 @@ select api.cancel((select id from job where name = 'a'));
 create temp table beat2 as select * from api.heartbeat((select id from worker), array[(select id from job where name = 'a'), (select id from job where name = 'b')]);
 select is((select cancelled from beat2), array[(select id from job where name = 'a')], 'the cancelled job is reported cancelled');
 select is((select lost from beat2), '{}'::bigint[], 'and not lost');
-select results_eq($$select status::text, finished_at, lease_expires_at from collab.jobs where id = (select id from job where name = 'a')$$,
+select results_eq($$select status::text, finished_at, lease_expires_at from tests.all_jobs where id = (select id from job where name = 'a')$$,
   $$values ('cancelled', now() + interval '20 seconds', null::timestamptz)$$, 'the job is now cancelled');
 select results_eq($$select type::text from collab.job_events where job_id = (select id from job where name = 'a') order by id$$,
   $$values ('enqueued'), ('claimed'), ('cancel_requested'), ('cancelled')$$, 'its history ends cancel_requested, cancelled');

@@ -34,7 +34,7 @@ select is(pg_temp.error_of($$select api.requeue(array[(select id from job where 
   '{"sqlstate": "PT404", "reason": "job_not_found", "field": "job_ids", "job_id": -5}'::jsonb,
   'an unknown job is PT404 job_not_found');
 select throws_ok($$select api.requeue('{}')$$, 'PT400', null, 'an empty list is refused');
-select is((select status from collab.jobs where id = (select id from job where name = 'dead1')), 'dead'::collab.job_status,
+select is((select status from tests.all_jobs where id = (select id from job where name = 'dead1')), 'dead'::collab.job_status,
   'after a refused requeue nothing was requeued');
 
 create temp table requeued as select * from api.requeue(array[(select id from job where name = 'dead1')]);
@@ -52,7 +52,7 @@ select is(api.purge_dead(older_than => interval '1 hour'), 0::bigint, 'nothing h
 select is(api.purge_dead('other'), 1::bigint, 'purge_dead of one queue deletes its dead jobs');
 set local collab.clock_offset = '2 hours';
 select is(api.purge_dead(older_than => interval '1 hour'), 1::bigint, 'two hours later the other dead job is old enough');
-select is((select count(*) from collab.jobs where id in (select id from job where name in ('dead2', 'dead3'))), 0::bigint,
+select is((select count(*) from tests.all_jobs where id in (select id from job where name in ('dead2', 'dead3'))), 0::bigint,
   'the purged jobs are gone');
 select is((select count(*) from collab.job_events where job_id in (select id from job where name in ('dead2', 'dead3'))), 0::bigint,
   'and so are their events');

@@ -76,8 +76,8 @@ select is(pg_temp.events_written($$select collab.expire_leases()$$), array['dead
 
 select is(pg_temp.events_written($$select api.enqueue_batch('[{"queue": "sm", "type": "x"}, {"queue": "sm", "type": "y"}, {"queue": "sm", "type": "z"}]')$$),
   array['enqueued', 'enqueued', 'enqueued'], 'a batch of three: three enqueued events');
-select is((select count(*) from collab.job_events e join collab.jobs j on j.id = e.job_id
-            where e.type = 'enqueued' and j.queue = 'sm'), (select count(*) from collab.jobs where queue = 'sm'),
+select is((select count(*) from collab.job_events e join tests.all_jobs j on j.id = e.job_id
+            where e.type = 'enqueued' and j.queue = 'sm'), (select count(*) from tests.all_jobs where queue = 'sm'),
   'every job has exactly one enqueued event');
 
 select * from finish();

@@ -1,5 +1,7 @@
 -- The state machine holds whoever writes: a direct UPDATE (or INSERT) that makes an illegal
--- transition is refused by the database with PT409 illegal_transition, and changes nothing.
+-- transition is refused by the database, and changes nothing: PT409 illegal_transition from
+-- the triggers of collab.jobs, 23514 from the CHECK constraints that keep finished jobs in
+-- collab.job_history (and only there).
 BEGIN;
 select plan(11);
 
@@ -29,28 +31,32 @@ select api.complete(id, lease_token) from claimed where id = (select id from job
 select api.fail(id, lease_token, retryable => false) from claimed where id = (select id from job where name = 'dead');
 select api.cancel((select id from job where name = 'cancelled'));
 
-select is(pg_temp.error_of($$update collab.jobs set status = 'running', last_event = 'claimed', finished_at = null,
-                                   lease_expires_at = now() + interval '1 minute'
-                              where id = (select id from job where name = 'done')$$),
-  jsonb_build_object('sqlstate', 'PT409', 'reason', 'illegal_transition', 'field', 'status',
-                     'job_id', (select id from job where name = 'done'), 'from', 'succeeded', 'to', 'running', 'event', 'claimed'),
-  'succeeded -> running is PT409 illegal_transition naming the job and the change');
-select throws_ok($$update collab.jobs set status = 'running', last_event = 'claimed' where id = (select id from job where name = 'done')$$,
-  null, null, 'the brief''s bare succeeded -> running UPDATE is refused');
--- The bare UPDATE breaks the CHECK jobs_finished_iff_terminal before the trigger runs: it is
--- refused all the same (23514; only a DBA can issue it, clients reach the table through api).
-select throws_ok($$update collab.jobs set status = 'running', last_event = 'claimed' where id = (select id from job where name = 'done')$$,
-  '23514', null, 'the bare succeeded -> running UPDATE is refused by the state CHECK constraints');
+-- Finished jobs live in collab.job_history, whose rows are finished by CHECK
+-- (job_history_terminal): no UPDATE there brings one back to life.
+select throws_ok($$update collab.job_history set status = 'running', last_event = 'claimed'
+                    where id = (select id from job where name = 'done')$$,
+  '23514', null, 'succeeded -> running in the history is refused by its CHECK');
+-- Back into the hot table only as a requeued (queued) job: inserted running, PT409.
+select is(pg_temp.error_of($$insert into collab.jobs overriding system value
+                              select id, workspace_id, queue, type, payload, priority, 'running', 'claimed', run_at,
+                                     attempt, max_attempts, idempotency_key, executor_id, lease_token, lease_seconds,
+                                     now() + interval '1 minute', cancel_requested, progress, progress_message, result,
+                                     last_error, created_at, claimed_at, null
+                                from collab.job_history where id = (select id from job where name = 'done')$$),
+  jsonb_build_object('sqlstate', 'PT409', 'reason', 'illegal_transition', 'field', 'status'),
+  'succeeded -> running through an INSERT into collab.jobs is PT409 illegal_transition');
+-- A row of the hot table is never finished in place (CHECK jobs_not_finished): finishing is
+-- a move, whose DELETE takes the row only from its source state.
 select throws_ok($$update collab.jobs set status = 'succeeded', last_event = 'succeeded', finished_at = now()
                     where id = (select id from job where name = 'queued')$$,
-  'PT409', null, 'queued -> succeeded (never claimed) is refused');
-select throws_ok($$update collab.jobs set status = 'queued', last_event = 'requeued', finished_at = null
+  '23514', null, 'queued -> succeeded (never claimed) in place is refused by the state CHECK constraints');
+select throws_ok($$update collab.job_history set status = 'queued', last_event = 'requeued', finished_at = now()
                     where id = (select id from job where name = 'cancelled')$$,
-  'PT409', null, 'cancelled -> queued is refused: only dead jobs are requeued');
-select throws_ok($$update collab.jobs set status = 'running', last_event = 'claimed', finished_at = null,
-                          lease_expires_at = now() + interval '1 minute', executor_id = (select id from worker), lease_token = gen_random_uuid()
+  '23514', null, 'cancelled -> queued is refused: only dead jobs are requeued (by api.requeue)');
+select throws_ok($$update collab.job_history set status = 'running', last_event = 'claimed',
+                          executor_id = (select id from worker), lease_token = gen_random_uuid()
                     where id = (select id from job where name = 'dead')$$,
-  'PT409', null, 'dead -> running is refused');
+  '23514', null, 'dead -> running is refused');
 select throws_ok($$update collab.jobs set status = 'queued', last_event = 'claimed', lease_expires_at = null
                     where id = (select id from job where name = 'running')$$,
   'PT409', null, 'running -> queued with the wrong event (claimed) is refused');
@@ -62,7 +68,11 @@ select throws_ok($$insert into collab.jobs (workspace_id, queue, type, status, l
                    values (collab.default_workspace_id(), 'ill', 't', 'running', 'claimed', now(), 5, now(),
                            (select id from worker), gen_random_uuid(), now(), 1)$$,
   'PT409', null, 'a job cannot be inserted already running');
-select results_eq($$select j.status::text from collab.jobs j join job using (id) order by job.name$$,
+select throws_ok($$insert into collab.jobs (workspace_id, queue, type, status, last_event, run_at, max_attempts, created_at,
+                                           finished_at)
+                   values (collab.default_workspace_id(), 'ill', 't', 'succeeded', 'succeeded', now(), 5, now(), now())$$,
+  '23514', null, 'nor inserted already finished: a finished job belongs to the history');
+select results_eq($$select j.status::text from tests.all_jobs j join job using (id) order by job.name$$,
   $$values ('cancelled'), ('dead'), ('succeeded'), ('queued'), ('running')$$,
   'after all the refusals every job is as it was');
 select is((select count(*) from collab.job_events where job_id in (select id from job)), 11::bigint,

@@ -39,7 +39,7 @@ create temp table page2 as select (l.job).id, l.cursor from api.list_jobs(queue 
 create temp table page3 as select (l.job).id, l.cursor from api.list_jobs(queue => 'list', "limit" => 2,
   after => (select cursor from page2 order by id limit 1)) l;
 select results_eq($$select id from page1 union all select id from page2 union all select id from page3$$,
-  $$select id from collab.jobs where queue = 'list' order by created_at desc, id desc$$,
+  $$select id from tests.all_jobs where queue = 'list' order by created_at desc, id desc$$,
   'following the cursor pages through every job once, newest first');
 select is((select count(*) from page3), 1::bigint, 'the last page holds the rest');
 select is((select count(*) from api.list_jobs(status => 'queued', type => 'a')), 1::bigint, 'filters by status and type');

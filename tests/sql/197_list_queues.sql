@@ -8,7 +8,7 @@ select api.enqueue('count', 't') from generate_series(1, 4);
 create temp table claimed as select * from api.claim((select id from worker), array['count'], 4);
 select api.complete(id, lease_token) from (select * from claimed order by id limit 1) c;
 select api.fail(id, lease_token, retryable => false) from (select * from claimed order by id offset 1 limit 1) c;
-select api.cancel(id) from (select id from collab.jobs where queue = 'count' and status = 'queued' limit 1) q;
+select api.cancel(id) from (select id from tests.all_jobs where queue = 'count' and status = 'queued' limit 1) q;
 select api.pause_queue('empty');
 
 select results_eq(

@@ -8,7 +8,7 @@ select api.enqueue_batch((select jsonb_agg(jsonb_build_object('queue', 'inv', 't
 create temp table c as select * from api.claim((select id from w), null, 4);
 select api.complete(id, lease_token, '{}') from c order by id limit 1;
 select api.fail(id, lease_token, '{}', false) from (select * from c order by id offset 1 limit 1) x;
-select api.cancel((select min(id) from collab.jobs where queue = 'inv' and status = 'queued'));
+select api.cancel((select min(id) from tests.all_jobs where queue = 'inv' and status = 'queued'));
 
 select is((select count(*) from collab.check_invariants()), 0::bigint,
   'a normal life of jobs (claims, a success, a dead job, a cancel) leaves no violation');
@@ -30,7 +30,7 @@ select workspace_id, id, 'dead', queue, type, attempt, now() from collab.jobs
 select is((select count(*) from collab.check_invariants() where invariant = 'state_disagrees_with_last_event'), 1::bigint,
   'a queued job whose last event says dead is reported');
 
-delete from collab.job_events where job_id = (select min(id) from collab.jobs where queue = 'inv' and status = 'cancelled');
+delete from collab.job_events where job_id = (select min(id) from tests.all_jobs where queue = 'inv' and status = 'cancelled');
 select is((select count(*) from collab.check_invariants() where invariant = 'job_without_events'), 1::bigint,
   'a job without any event is reported');
 

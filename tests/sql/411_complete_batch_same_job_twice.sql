@@ -19,9 +19,9 @@ create temp table outcome as
 select results_eq($$select ok, reason from outcome order by n$$,
   $$values (true, null::text), (false, 'lease_lost')$$,
   'the item with the right token is ok, the one with a stale token is lease_lost');
-select is((select status::text from collab.jobs where id = (select id from c)), 'succeeded',
+select is((select status::text from tests.all_jobs where id = (select id from c)), 'succeeded',
   'the job succeeded');
-select is((select result from collab.jobs where id = (select id from c)), '{"right": true}'::jsonb,
+select is((select result from tests.all_jobs where id = (select id from c)), '{"right": true}'::jsonb,
   'with the result of the item holding the lease');
 select is((select count(*)::int from collab.job_events
             where job_id = (select id from c) and type = 'succeeded'), 1,

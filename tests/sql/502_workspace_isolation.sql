@@ -4,8 +4,8 @@
 BEGIN;
 select plan(13);
 select tests.tenancy_fixture();
-create temp table a_jobs as select id, status from collab.jobs where workspace_id = tests.id('workspace_a');
-create temp table b_job_ids as select id from collab.jobs where workspace_id = tests.id('workspace_b');
+create temp table a_jobs as select id, status from tests.all_jobs where workspace_id = tests.id('workspace_a');
+create temp table b_job_ids as select id from tests.all_jobs where workspace_id = tests.id('workspace_b');
 grant select on a_jobs, b_job_ids to authenticated;
 -- events_since streams committed events only (below the snapshot's xmin): date the fixture's back
 update collab.job_events set xid = '1';
@@ -37,7 +37,7 @@ select is(tests.outcome('select * from api.list_jobs()') ->> 'reason', 'workspac
           'naming workspace A in the token is refused: workspace_forbidden');
 
 reset role;
-select set_eq($$select id, status from collab.jobs where workspace_id = tests.id('workspace_a')$$,
+select set_eq($$select id, status from tests.all_jobs where workspace_id = tests.id('workspace_a')$$,
               $$select id, status from a_jobs$$, 'workspace A''s jobs are all there, unchanged');
 
 select * from finish();

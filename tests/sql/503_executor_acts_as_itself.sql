@@ -5,7 +5,7 @@ BEGIN;
 select plan(11);
 select tests.tenancy_fixture();
 create temp table before as
-  select id, status, lease_token, progress from collab.jobs where workspace_id = tests.id('workspace_a');
+  select id, status, lease_token, progress from tests.all_jobs where workspace_id = tests.id('workspace_a');
 grant select on before to authenticated;
 
 select tests.authenticate_as(tests.id('member'));
@@ -30,7 +30,7 @@ select is((select count(*)::integer from api.claim((select id from thief), array
           'the member''s own executor claims the one queued job');
 
 reset role;
-select set_eq($$select id, status, lease_token, progress from collab.jobs
+select set_eq($$select id, status, lease_token, progress from tests.all_jobs
                  where workspace_id = tests.id('workspace_a') and type <> 'queued'$$,
               $$select id, status, lease_token, progress from before where status <> 'queued'$$,
               'the other executor''s jobs are unchanged');

@@ -2,7 +2,7 @@
 -- if a grant is ever made (Supabase Realtime on job_events, say) a user sees only the rows of
 -- their workspaces and writes nothing. The grants below live only in this rolled-back test.
 BEGIN;
-select plan(14);
+select plan(16);
 select tests.tenancy_fixture();
 select tests.rls_enabled('collab');
 grant usage on schema collab to authenticated;
@@ -11,7 +11,11 @@ grant select, insert, update, delete on all tables in schema collab to authentic
 select tests.authenticate_as(tests.id('outsider'));
 select is((select count(*)::integer from collab.jobs where workspace_id <> tests.id('workspace_b')), 0,
           'jobs: only the rows of the user''s workspace');
-select is((select count(*)::integer from collab.jobs), 3, 'and all of those');
+select is((select count(*)::integer from collab.job_history where workspace_id <> tests.id('workspace_b')), 0,
+          'job_history (finished jobs): only the rows of the user''s workspace');
+select is((select count(*)::integer from tests.all_jobs), 3, 'and all of those, live and finished');
+select is((select count(*)::integer from collab.idempotency_keys), 0,
+          'idempotency_keys: no policy, no row (only enqueue reads them)');
 select is((select count(*)::integer from collab.job_events where workspace_id <> tests.id('workspace_b')), 0, 'job_events: only theirs');
 select ok((select count(*) from collab.job_events) > 0, 'and they are visible (what Realtime needs)');
 select is((select array_agg(name) from collab.executors), array['exec-b'], 'executors: only theirs');
@@ -25,7 +29,7 @@ select throws_ok('update collab.jobs set priority = 7', '42501', null,
                  'an update through the table is refused');
 
 select tests.authenticate_as('77777777-7777-7777-7777-777777777777');
-select is((select count(*)::integer from collab.jobs), 0, 'a user of no workspace sees no job');
+select is((select count(*)::integer from tests.all_jobs), 0, 'a user of no workspace sees no job');
 select is((select count(*)::integer from collab.job_events), 0, 'and no event');
 
 reset role;

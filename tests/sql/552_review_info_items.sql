@@ -11,7 +11,7 @@ select throws_ok($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"que
   'a misspelt key is refused, naming the element and the key');
 select is((tests.outcome($$select api.enqueue_batch('[{"queue": "q", "type": "t", "zz": 1, "payloadd": 2}]')$$) ->> 'field'),
   'payloadd', 'DETAIL names the first unknown key as the field');
-select is((select count(*)::integer from collab.jobs), 0, 'and nothing was enqueued');
+select is((select count(*)::integer from tests.all_jobs), 0, 'and nothing was enqueued');
 select throws_ok($$select api.enqueue_batch('[{"queue": "q", "type": "t", "run_at": "-infinity"}]')$$,
   'PT400', null, 'run_at -infinity is refused');
 

@@ -229,6 +229,11 @@ def schema_sql() -> str:
     return (sql_dir() / "schema.sql").read_text()
 
 
+# Data-dependent structure made by code, as the revisions make it: the day partitions of
+# collab.job_history from today on (revision 0009 calls the same function).
+AFTER_BUILD = "select collab.ensure_job_history_partitions(7);\n"
+
+
 def build_from_sources() -> str:
     """One script that builds the whole database straight from the sources (for the drift test)."""
-    return schema_sql() + "\n" + render_snapshot()
+    return schema_sql() + "\n" + render_snapshot() + "\n" + AFTER_BUILD

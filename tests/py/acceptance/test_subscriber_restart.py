@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from helpers import SCRATCH, VENV_BIN, cli_env
+from helpers import ALL_JOBS, SCRATCH, VENV_BIN, cli_env
 
 from collab import embedded, migrate
 
@@ -60,7 +60,7 @@ def committed_ids(url: str) -> list[int]:
     with psycopg.connect(url) as conn:
         return [
             int(r[0])
-            for r in conn.execute("select id from collab.jobs where queue = 'restart' order by id")
+            for r in conn.execute(f"select id from {ALL_JOBS} where queue = 'restart' order by id")
         ]
 
 

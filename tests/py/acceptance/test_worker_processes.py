@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from helpers import wait_for
+from helpers import ALL_JOBS, wait_for
 
 from collab import Client
 
@@ -81,7 +81,7 @@ def query(db_url: str, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 def statuses(db_url: str, ids: list[int]) -> dict[int, tuple[str, int]]:
     rows = query(
-        db_url, "select id, status::text, attempt from collab.jobs where id = any(%s)", [ids]
+        db_url, f"select id, status::text, attempt from {ALL_JOBS} where id = any(%s)", [ids]
     )
     return {job_id: (status, attempt) for job_id, status, attempt in rows}
 
@@ -114,7 +114,7 @@ def test_sigkill_mid_job_is_retried_after_the_lease_and_finishes(
 
     rows = query(
         db_url,
-        "select j.status::text, j.attempt, j.result, e.name from collab.jobs j"
+        f"select j.status::text, j.attempt, j.result, e.name from {ALL_JOBS}"
         " join collab.executors e on e.id = j.executor_id where j.id = %s",
         [job.id],
     )
@@ -133,7 +133,7 @@ def test_sigkill_mid_job_is_retried_after_the_lease_and_finishes(
         ("claimed", 2, "kill-second"),
         ("succeeded", 2, "kill-second"),
     ]
-    assert query(db_url, "select count(*) from collab.jobs where queue = %s", [queue]) == [(1,)]
+    assert query(db_url, f"select count(*) from {ALL_JOBS} where queue = %s", [queue]) == [(1,)]
 
 
 def test_sigterm_drains_running_jobs_and_claims_nothing_new(
@@ -162,7 +162,7 @@ def test_sigterm_drains_running_jobs_and_claims_nothing_new(
 
     rows = query(
         db_url,
-        "select id, status::text, attempt, result from collab.jobs where id = any(%s)",
+        f"select id, status::text, attempt, result from {ALL_JOBS} where id = any(%s)",
         [running],
     )
     assert sorted(rows) == [

@@ -38,6 +38,9 @@ import psycopg
 
 from collab import Client
 
+# Every job wherever it lives (as tests/py/helpers.ALL_JOBS; this script also runs on its own).
+ALL_JOBS = "(select * from collab.jobs union all select * from collab.job_history) j"
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 QUEUE = "chaos"
@@ -180,7 +183,7 @@ def _open_jobs(dsn: str) -> int | None:
     try:
         with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
             row = conn.execute(
-                "select count(*) from collab.jobs where queue = %s and status <> all(%s::collab.job_status[])",
+                f"select count(*) from {ALL_JOBS} where queue = %s and status <> all(%s::collab.job_status[])",
                 [QUEUE, list(TERMINAL)],
             ).fetchone()
             return int(row[0]) if row else None
@@ -304,7 +307,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
         # None lost: every n enqueued is exactly one job.
         ((present, distinct),) = _all(
             conn,
-            "select count(*), count(distinct (payload->>'n')::int) from collab.jobs where queue = %s",
+            f"select count(*), count(distinct (payload->>'n')::int) from {ALL_JOBS} where queue = %s",
             [QUEUE],
         )
         counts.lost = counts.jobs - int(distinct)
@@ -313,7 +316,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
         by_status = dict(
             _all(
                 conn,
-                "select status::text, count(*) from collab.jobs where queue = %s group by 1",
+                f"select status::text, count(*) from {ALL_JOBS} where queue = %s group by 1",
                 [QUEUE],
             )
         )
@@ -327,7 +330,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
         bad = _all(
             conn,
             "select j.id, j.status::text, count(e.id) filter (where e.type = 'succeeded')"
-            " from collab.jobs j left join collab.job_events e on e.job_id = j.id"
+            f" from {ALL_JOBS} left join collab.job_events e on e.job_id = j.id"
             " where j.queue = %s group by j.id, j.status"
             " having count(e.id) filter (where e.type = 'succeeded')"
             "   <> (j.status = 'succeeded')::int limit 10",
@@ -339,7 +342,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
         # The accepted result is the one of the attempt whose side effect exists.
         bad = _all(
             conn,
-            "select j.id, j.attempt, j.result from collab.jobs j where j.queue = %s"
+            f"select j.id, j.attempt, j.result from {ALL_JOBS} where j.queue = %s"
             " and j.status = 'succeeded' and not exists (select 1 from public.chaos_side_effects s"
             "  where s.job_id = j.id and s.attempt = j.attempt"
             "    and s.pid = (j.result->>'pid')::int and (j.result->>'attempt')::int = j.attempt)"
@@ -353,7 +356,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
         # attempt, and every event belongs to a job.
         bad = _all(
             conn,
-            "select j.id, j.status::text, j.attempt, last.type::text, claims.n from collab.jobs j"
+            f"select j.id, j.status::text, j.attempt, last.type::text, claims.n from {ALL_JOBS}"
             " cross join lateral (select e.type from collab.job_events e where e.job_id = j.id"
             "   and e.type = any(%s::collab.job_event_type[]) order by e.id desc limit 1) last"
             " cross join lateral (select count(*) as n from collab.job_events e"
@@ -378,7 +381,7 @@ def verify(dsn: str, counts: Counts, killed_pids: set[int]) -> None:
             "select s.job_id, s.attempt, s.pid, j.status::text, j.attempt,"
             " (select string_agg(e.type::text, ',' order by e.id) from collab.job_events e"
             "   where e.job_id = s.job_id and e.attempt = s.attempt and e.type <> 'claimed')"
-            " from public.chaos_side_effects s join collab.jobs j on j.id = s.job_id"
+            f" from public.chaos_side_effects s join {ALL_JOBS} on j.id = s.job_id"
             " where s.job_id in (select job_id from public.chaos_side_effects"
             "   group by job_id having count(*) > 1)"
             " order by s.job_id, s.attempt",

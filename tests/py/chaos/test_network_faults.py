@@ -24,7 +24,7 @@ from uuid import UUID
 import psycopg
 import pytest
 from chaos_run import WorkerProcess, prepare, start_worker
-from helpers import wait_for
+from helpers import ALL_JOBS, wait_for
 
 from collab import Client, LeaseLost, Worker
 from collab.client import Completion
@@ -87,7 +87,7 @@ def test_connection_cut_after_complete_committed_then_repeated_complete_is_a_no_
     caller.start()
     wait_for(
         lambda: (
-            one(db_url, "select status::text from collab.jobs where id = %s", [job_id])
+            one(db_url, f"select status::text from {ALL_JOBS} where id = %s", [job_id])
             == "succeeded"
         ),
         10,
@@ -160,13 +160,13 @@ def test_sigstopped_worker_loses_the_job_and_its_late_complete_is_rejected(
         started.append(paused)
         wait_for(
             lambda: (
-                one(db_url, "select status::text from collab.jobs where id = %s", [job_id])
+                one(db_url, f"select status::text from {ALL_JOBS} where id = %s", [job_id])
                 == "running"
             ),
             30,
             f"the first worker to claim; log:\n{paused.tail()}",
         )
-        stale_token = one(db_url, "select lease_token from collab.jobs where id = %s", [job_id])
+        stale_token = one(db_url, f"select lease_token from {ALL_JOBS} where id = %s", [job_id])
         paused.proc.send_signal(signal.SIGSTOP)
         time.sleep(2.5)  # past the 2 s lease: nobody extends it any more
 
@@ -174,7 +174,7 @@ def test_sigstopped_worker_loses_the_job_and_its_late_complete_is_rejected(
         started.append(other)
         wait_for(
             lambda: (
-                one(db_url, "select status::text from collab.jobs where id = %s", [job_id])
+                one(db_url, f"select status::text from {ALL_JOBS} where id = %s", [job_id])
                 == "succeeded"
             ),
             30,
@@ -193,7 +193,7 @@ def test_sigstopped_worker_loses_the_job_and_its_late_complete_is_rejected(
             client.complete(job_id, stale_token, {"late": True})
         assert caught.value.detail["status"] == "succeeded"
 
-        result = one(db_url, "select result from collab.jobs where id = %s", [job_id])
+        result = one(db_url, f"select result from {ALL_JOBS} where id = %s", [job_id])
         assert result["attempt"] == 2 and result["pid"] == other.proc.pid
         assert result["pid"] != paused.proc.pid
         assert events(db_url, job_id) == [
@@ -273,7 +273,7 @@ def test_a_skewed_client_clock_changes_nothing(db_url: str, client: Client) -> N
     with psycopg.connect(db_url) as conn:
         conn.execute("select api.heartbeat(%s, %s)", [executor, [job_id]])
         extended, now = conn.execute(
-            "select lease_expires_at, now() from collab.jobs where id = %s", [job_id]
+            f"select lease_expires_at, now() from {ALL_JOBS} where id = %s", [job_id]
         ).fetchone() or (None, None)
         assert extended == now + timedelta(seconds=7)
         conn.commit()

@@ -305,7 +305,14 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
-COUNTED = ("collab.jobs", "collab.job_events", "collab.queues", "collab.executors")
+COUNTED = (
+    "collab.jobs",
+    "collab.job_history",
+    "collab.idempotency_keys",
+    "collab.job_events",
+    "collab.queues",
+    "collab.executors",
+)
 
 
 def row_counts(conn: psycopg.Connection[Any]) -> tuple[int, ...]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from helpers import ALL_JOBS
 
 from collab import Client
 
@@ -52,7 +53,7 @@ def test_concurrent_batches_never_exceed_the_quota(db_url: str, workspace: str) 
         t.join(60)
     with psycopg.connect(db_url) as conn:
         row = conn.execute(
-            "select count(*) from collab.jobs where workspace_id = %s and status = 'queued'",
+            f"select count(*) from {ALL_JOBS} where workspace_id = %s and status = 'queued'",
             (workspace,),
         ).fetchone()
     assert row is not None

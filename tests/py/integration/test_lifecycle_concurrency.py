@@ -18,6 +18,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from helpers import ALL_JOBS
 
 from collab import ClaimedJob, Client, IdempotencyConflict, Job, LeaseLost
 
@@ -102,7 +103,7 @@ def test_concurrent_claimers_claim_each_job_exactly_once(db_url: str, client: Cl
     owner = {job_id: executor for executor, ids in done for job_id in ids}
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
-            "select id, status::text, attempt, executor_id from collab.jobs where id = any(%s)",
+            f"select id, status::text, attempt, executor_id from {ALL_JOBS} where id = any(%s)",
             [all_ids],
         ).fetchall()
     assert len(rows) == total
@@ -130,7 +131,7 @@ def _enqueue_together(db_url: str, key: str, payload_of: Callable[[int], Any]) -
 def _jobs_with_key(db_url: str, key: str) -> list[tuple[int, Any]]:
     with psycopg.connect(db_url) as conn:
         return conn.execute(
-            "select id, payload from collab.jobs where idempotency_key = %s", [key]
+            f"select id, payload from {ALL_JOBS} where idempotency_key = %s", [key]
         ).fetchall()
 
 
@@ -242,7 +243,7 @@ def test_stale_executor_cannot_complete_after_its_lease_is_reclaimed(
 
     with psycopg.connect(db_url) as conn:
         (result, attempt) = conn.execute(
-            "select result, attempt from collab.jobs where id = %s", [job.id]
+            f"select result, attempt from {ALL_JOBS} where id = %s", [job.id]
         ).fetchone() or (None, None)
         events = conn.execute(
             "select type::text, attempt, executor_id from collab.job_events"

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import psycopg
-from helpers import wait_for
+from helpers import ALL_JOBS, wait_for
 from psycopg.types.json import Jsonb
 
 from collab import Client
@@ -105,7 +105,7 @@ def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
             assert errors == []
             statuses: dict[int, str] = dict(
                 admin.execute(
-                    "select id, status::text from collab.jobs where id = any(%s)", [[low, high]]
+                    f"select id, status::text from {ALL_JOBS} where id = any(%s)", [[low, high]]
                 ).fetchall()
             )
             assert statuses == {low: "succeeded", high: "succeeded"}

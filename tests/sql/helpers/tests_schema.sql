@@ -170,15 +170,25 @@ $$;
 comment on function tests.tenancy_fixture() is
   'Two workspaces (A: viewer, member, admin, owner, executor user; B: outsider) each with queue q and a queued, a running and a dead job.';
 
+-- Every job wherever it lives: collab.jobs (queued, running) and collab.job_history
+-- (finished), with the columns of collab.jobs. Tests read jobs through it; tests that poke
+-- the hot table (direct UPDATEs) still name collab.jobs. security_invoker: read as the
+-- caller, so row level security applies as on the tables.
+create or replace view tests.all_jobs with (security_invoker = true) as
+  select * from collab.jobs
+  union all
+  select * from collab.job_history;
+grant select on tests.all_jobs to public;
+
 -- The job of a fixture workspace ('a' or 'b') of the given type: doomed (dead), running, queued.
 create or replace function tests.job(ws text, job_type text) returns bigint
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
-  select j.id from collab.jobs j
+  select j.id from tests.all_jobs j
    where j.workspace_id = tests.id('workspace_' || job.ws) and j.type = job.job_type
 $$;
 create or replace function tests.token(ws text, job_type text) returns uuid
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
-  select j.lease_token from collab.jobs j
+  select j.lease_token from tests.all_jobs j
    where j.workspace_id = tests.id('workspace_' || token.ws) and j.type = token.job_type
 $$;
 
