@@ -306,6 +306,24 @@ def overview_sql(dsn: str, user: str, workspace: str, n: int) -> list[float]:
     return ms
 
 
+def fill_finished_jobs(dsn: str, workspace: str, jobs: int) -> int:
+    """Add `jobs` succeeded jobs of a day ago to the workspace, without their events (the
+    history a busy workspace carries); return how many jobs the table holds."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("alter table collab.jobs disable trigger user")
+        c.execute(
+            "insert into collab.jobs (workspace_id, queue, type, payload, status, last_event,"
+            " run_at, attempt, max_attempts, lease_token, created_at, claimed_at, finished_at)"
+            " select %s, 'q' || (g %% 8), 'noop', '{}', 'succeeded', 'succeeded',"
+            " now() - interval '1 day', 1, 3, gen_random_uuid(), now() - interval '1 day',"
+            " now() - interval '1 day', now() - interval '1 day' from generate_series(1, %s) g",
+            [workspace, jobs],
+        )
+        c.execute("alter table collab.jobs enable trigger user")
+        row = c.execute("select count(*) from collab.jobs").fetchone()
+    return int(row[0]) if row else 0
+
+
 def live_workload(dsn: str, workspace: str, jobs: int, completed: int) -> None:
     """``jobs`` enqueued through the api in the workspace, ``completed`` of them claimed and
     completed (events, rollups), a few failed to the DLQ, one executor online."""
@@ -483,18 +501,7 @@ def main() -> None:
         if "overview" not in skip:
             say("metrics-overview: live workload through the api")
             live_workload(dsn, workspace, 20000, 5000)
-            with psycopg.connect(dsn, autocommit=True) as c:
-                c.execute("alter table collab.jobs disable trigger user")
-                c.execute(
-                    "insert into collab.jobs (workspace_id, queue, type, payload, status, last_event,"
-                    " run_at, attempt, max_attempts, lease_token, created_at, claimed_at, finished_at)"
-                    " select %s, 'q' || (g %% 8), 'noop', '{}', 'succeeded', 'succeeded',"
-                    " now() - interval '1 day', 1, 3, gen_random_uuid(), now() - interval '1 day',"
-                    " now() - interval '1 day', now() - interval '1 day' from generate_series(1, %s) g",
-                    [workspace, args.jobs],
-                )
-                c.execute("alter table collab.jobs enable trigger user")
-                total = c.execute("select count(*) from collab.jobs").fetchone()[0]  # type: ignore[index]
+            total = fill_finished_jobs(dsn, workspace, args.jobs)
             settle(dsn)
             ms = overview_latencies(state.api_url, token, keys.anon_key, args.overview_calls)
             sql_ms = overview_sql(dsn, user, workspace, args.overview_calls)

@@ -31,7 +31,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from artifacts import live_workload, overview_latencies, overview_sql
+from artifacts import fill_finished_jobs, live_workload, overview_latencies, overview_sql
 from collab import stack
 from run import RESULTS, ROOT, Bench, Sizes, pct, say, settle
 
@@ -92,18 +92,7 @@ def main() -> None:
         )
         say("live workload through the api, then the finished jobs")
         live_workload(dsn, workspace, 20000, 5000)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute("alter table collab.jobs disable trigger user")
-            c.execute(
-                "insert into collab.jobs (workspace_id, queue, type, payload, status, last_event,"
-                " run_at, attempt, max_attempts, lease_token, created_at, claimed_at, finished_at)"
-                " select %s, 'q' || (g %% 8), 'noop', '{}', 'succeeded', 'succeeded',"
-                " now() - interval '1 day', 1, 3, gen_random_uuid(), now() - interval '1 day',"
-                " now() - interval '1 day', now() - interval '1 day' from generate_series(1, %s) g",
-                [workspace, args.jobs],
-            )
-            c.execute("alter table collab.jobs enable trigger user")
-            total = c.execute("select count(*) from collab.jobs").fetchone()[0]  # type: ignore[index]
+        total = fill_finished_jobs(dsn, workspace, args.jobs)
         settle(dsn)
         result["jobs"] = total
         for label, texts in (("after", current), ("before", before), ("after", current)):
