@@ -1,6 +1,7 @@
 -- Set the ranking strategy of a service and its settings (admin): strategy latency, cost,
 -- usage, weighted or price_weighted; settings (merged into the current ones; docs/routing.md)
--- window (1-1000 samples), timeout_penalty_ms, buffer (0-10), cooldowns (boolean),
+-- window (1-1000 samples), min_samples (0-1000), latency_ttl_seconds (1-86400),
+-- timeout_penalty_ms, buffer (0-10), cooldowns (boolean),
 -- cooldown_seconds (0-3600), retry_after_cap_seconds (0-3600), cooldown_statuses (array of
 -- 4xx codes), cooldown_5xx (boolean), failure_threshold (0-1), failure_min_requests (1-10000),
 -- failure_window_seconds and error_window_seconds (1-3600), default_output_tokens.
@@ -15,7 +16,8 @@ declare
   ws uuid := collab.require_role('admin');
   merged jsonb;
   k text;
-  bounds jsonb := '{"window": [1, 1000], "timeout_penalty_ms": [0, 100000000], "buffer": [0, 10],
+  bounds jsonb := '{"window": [1, 1000], "min_samples": [0, 1000], "latency_ttl_seconds": [1, 86400],
+                    "timeout_penalty_ms": [0, 100000000], "buffer": [0, 10],
                     "cooldown_seconds": [0, 3600], "retry_after_cap_seconds": [0, 3600],
                     "failure_threshold": [0, 1], "failure_min_requests": [1, 10000],
                     "failure_window_seconds": [1, 3600], "error_window_seconds": [1, 3600],
@@ -61,6 +63,12 @@ begin
     settings = collab.routing_policies.settings || coalesce(configure_routing.settings, '{}'),
     updated_at = excluded.updated_at;
   merged := collab.routing_settings(ws, configure_routing.service);
+  if (merged ->> 'min_samples')::integer > (merged ->> 'window')::integer then
+    -- the row written above goes with the error
+    perform collab.raise_error('PT400', 'invalid_input',
+      format('settings.min_samples (%s) must not exceed settings.window (%s)', merged ->> 'min_samples', merged ->> 'window'),
+      'settings.min_samples');
+  end if;
   return jsonb_build_object('service', configure_routing.service, 'strategy', merged ->> 'strategy',
                             'settings', merged - 'strategy');
 end

@@ -5,8 +5,12 @@
 -- cooldown, rpm/tpm in the last minute, and in production mode a key that is missing,
 -- deleted, expired, tampered or unavailable) exclude it with a reason; the others are ranked
 -- by the service's strategy (docs/routing.md). Estimates come from the route's recent
--- append-only outcomes: latency = mean of the last `window` successes and timeouts (a timeout
--- counts timeout_penalty_ms; an untried route counts 0, so it is explored first); error rate
+-- append-only outcomes: latency = mean of the last `window` successes and timeouts of the
+-- last latency_ttl_seconds (a timeout counts timeout_penalty_ms). A route with fewer than
+-- min_samples such samples scores 0, so it is explored first: an untried route, and one that
+-- lost its place on a few unlucky samples and then was not picked (its samples age out, so
+-- it is probed again, min_samples calls per latency_ttl_seconds; without this an estimate
+-- that nobody refreshes would lock a faster route out for good); error rate
 -- over error_window_seconds and calls/tokens of the last minute from its 10-second counters
 -- (collab.route_counters). Routes whose score is within `buffer` of the best tie and are
 -- ordered at random (latency and cost). Writes one collab.routing_snapshots row and returns
@@ -123,6 +127,7 @@ begin
           from (select o.ok, o.latency_ms from collab.route_outcomes o
                  where o.workspace_id = ws and o.service = r.service and o.route = r.name
                    and (o.ok or o.status = 408)
+                   and o.created_at > now_ - make_interval(secs => (st ->> 'latency_ttl_seconds')::double precision)
                  order by o.created_at desc
                  limit (st ->> 'window')::integer) o) lat on true
       left join lateral (
@@ -153,7 +158,7 @@ begin
   ), scored as (
     select j.*,
            case st ->> 'strategy'
-             when 'latency' then j.latency_ms
+             when 'latency' then case when j.samples < (st ->> 'min_samples')::integer then 0 else j.latency_ms end
              when 'cost' then j.cost_estimate
              when 'usage' then j.calls_minute::double precision
              when 'weighted' then -ln(greatest(j.draw, 1e-300)) / nullif(j.weight, 0)

@@ -10,7 +10,7 @@ begin
 end
 $key$;
 select tests.tenancy_fixture();
-select plan(34);
+select plan(40);
 
 select tests.as_request('service_role', jsonb_build_object('workspace_id', tests.id('workspace_a')));
 select api.put_secret('key-ok', 'sk-ok');
@@ -84,9 +84,10 @@ select is((select c ->> 'key_status' from jsonb_array_elements((api.routing_snap
             where c ->> 'route' = 'cheap'), 'expired', 'with its key status in the snapshot');
 select set_config('collab.clock_offset', '', true);
 
--- latency strategy: untried routes first, then the lowest mean of the window
+-- latency strategy: untried routes first, then the lowest mean of the window (min_samples 1:
+-- one sample makes an estimate)
 select tests.authenticate_as(tests.id('admin'));
-select api.configure_routing('chat', 'latency', '{"buffer": 0}');
+select api.configure_routing('chat', 'latency', '{"buffer": 0, "min_samples": 1}');
 select tests.authenticate_as(tests.id('member'));
 create temp table r2 as select api.rank_routes('chat') as s;
 select api.record_route_outcome((s ->> 'snapshot_id')::bigint, 'cheap', 200, 300) from r2;
@@ -98,6 +99,34 @@ select is((select jsonb_agg(c ->> 'route' order by (c ->> 'rank')::int) from jso
 select api.record_route_outcome((s ->> 'snapshot_id')::bigint, 'mid', 200, 800) from r2, generate_series(1, 2);
 select is((api.rank_routes('chat')) -> 'candidates' -> 0 ->> 'route', 'cheap',
   'a latency step of the best route (200 -> 800 ms) is noticed within 2 calls');
+
+-- exploration: a route with fewer than min_samples fresh samples scores 0 (explored first),
+-- and samples older than latency_ttl_seconds no longer count, so a route that nobody picks
+-- is probed again instead of being judged for good on a few old samples
+select tests.authenticate_as(tests.id('admin'));
+select is((tests.outcome($$select api.configure_routing('chat', settings => '{"min_samples": 11}')$$)) ->> 'field',
+  'settings.min_samples', 'min_samples above the window is refused');
+select is((api.configure_routing('chat', settings => '{"min_samples": 3}')) -> 'settings' ->> 'latency_ttl_seconds', '60',
+  'latency_ttl_seconds defaults to 60');
+select tests.authenticate_as(tests.id('member'));
+select api.record_route_outcome((s ->> 'snapshot_id')::bigint, 'mid', 200, 200) from r2;
+-- cheap 1 sample (300), mid 4 (200, 800, 800, 200: 500), dear 1 (600)
+select is((select jsonb_agg(c ->> 'route' order by c ->> 'route') from jsonb_array_elements(api.rank_routes('chat') -> 'candidates') c
+            where (c ->> 'rank')::integer <= 2),
+  '["cheap", "dear"]'::jsonb, 'min_samples 3: the two routes with one sample each are explored before mid (mean 500 ms)');
+select api.record_route_outcome((s ->> 'snapshot_id')::bigint, r, 200, l)
+  from r2, (values ('cheap', 300), ('cheap', 300), ('dear', 600), ('dear', 600)) v(r, l);
+select is((select jsonb_agg(c ->> 'route' order by (c ->> 'rank')::int) from jsonb_array_elements(api.rank_routes('chat') -> 'candidates') c),
+  '["cheap", "mid", "dear"]'::jsonb, 'with 3 samples or more each: by mean latency');
+select set_config('collab.clock_offset', '61 seconds', true);
+select api.record_route_outcome((s ->> 'snapshot_id')::bigint, r, 200, l)
+  from r2, (values ('cheap', 300), ('cheap', 300), ('cheap', 300), ('mid', 200), ('mid', 200), ('mid', 200)) v(r, l);
+create temp table r3 as select api.rank_routes('chat') as s;
+select is((select c ->> 'route' from r3, jsonb_array_elements(s -> 'candidates') c where (c ->> 'rank')::integer = 1),
+  'dear', '61 s later dear''s samples have aged out: it is probed again, ahead of mid (200 ms) and cheap (300 ms)');
+select is((select (c ->> 'samples')::integer from r3, jsonb_array_elements(s -> 'candidates') c where c ->> 'route' = 'dear'),
+  0, 'and the snapshot shows it has no fresh sample');
+select set_config('collab.clock_offset', '', true);
 
 -- errors
 select is((tests.outcome($$select api.routing_snapshot('never')$$)) ->> 'reason', 'snapshot_not_found', 'never ranked: PT404');
