@@ -1058,3 +1058,15 @@ grant select, insert, update, delete on collab.job_history, collab.job_history_d
 -- escape the history readers).
 alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running'));
 comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';
+
+-- workspace_id in every key (revision 0009, issue 18): the tables that keyed on id alone key
+-- on (id, workspace_id), so that Citus can distribute every workspace-scoped table by
+-- workspace_id (the distribution column must be part of every primary key and unique
+-- constraint, at any position; id first keeps lookups by id on the index). The tables
+-- without a workspace_id (workspaces, platform_limits, metrics_rollup_state) are reference
+-- tables there. docs/scaling.md; tests/sql/565_keys_hold_workspace.sql checks the catalog.
+alter table collab.jobs drop constraint jobs_pkey, add constraint jobs_pkey primary key (id, workspace_id);
+alter table collab.job_events drop constraint job_events_pkey, add constraint job_events_pkey primary key (id, workspace_id);
+alter table collab.executors drop constraint executors_pkey, add constraint executors_pkey primary key (id, workspace_id);
+alter table collab.metrics_signals drop constraint metrics_signals_pkey,
+  add constraint metrics_signals_pkey primary key (id, workspace_id);

@@ -35,6 +35,12 @@ whose lock_timeout is 1 s).
 6. The CHECK jobs_not_finished, added NOT VALID (a moment's lock, taken as in 3) and then
    validated (SHARE UPDATE EXCLUSIVE: claims go on), as sql/schema.sql has it.
 
+7. workspace_id joins the primary key of the four tables that keyed on id alone (jobs,
+   job_events, executors, metrics_signals), as (id, workspace_id): lookups by id keep their
+   index, and Citus can distribute every table by workspace (the distribution column must be
+   in every unique key, at any position). Each new key's index is built CONCURRENTLY, then
+   swapped in under a moment's lock taken as in 3.
+
 The downgrade is not online: it moves the history back into collab.jobs in one transaction.
 
 Revision ID: 0009
@@ -332,6 +338,34 @@ drop table collab.idempotency_keys;
 """
 
 
+# Step 7: the tables whose primary key gains workspace_id.
+KEYED_BY_WORKSPACE = ("jobs", "job_events", "executors", "metrics_signals")
+NEW_KEY_INDEX = r"""
+create unique index concurrently if not exists {table}_id_workspace_key on collab.{table} (id, workspace_id)
+"""
+SWAP_KEY = r"""
+do $swap$
+begin
+  for attempt in 1..200 loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '150ms', true);
+      alter table collab.{table} drop constraint {table}_pkey,
+        add constraint {table}_pkey primary key using index {table}_id_workspace_key;
+      return;
+    exception when lock_not_available then
+      perform pg_catalog.pg_sleep(0.2);
+    end;
+  end loop;
+  raise exception 'revision 0009: collab.{table} stayed busy; its key did not gain workspace_id';
+end
+$swap$;
+"""
+KEYS_DOWN = "".join(
+    f"alter table collab.{t} drop constraint {t}_pkey, add constraint {t}_pkey primary key (id);\n"
+    for t in KEYED_BY_WORKSPACE
+)
+
+
 def _row(sql: str) -> tuple[object, ...]:
     dbapi = op.get_bind().connection.dbapi_connection
     assert dbapi is not None
@@ -381,9 +415,13 @@ def upgrade() -> None:
         execute_script(MOVE_REST)
         execute_script(CHECK_NOT_FINISHED)
         execute_script(VALIDATE)
+        for table in KEYED_BY_WORKSPACE:
+            execute_script(NEW_KEY_INDEX.format(table=table))
+            execute_script(SWAP_KEY.format(table=table))
 
 
 def downgrade() -> None:
     reset_code()
+    execute_script(KEYS_DOWN)
     execute_script(DOWN)
     apply_snapshot(PREVIOUS_SNAPSHOT)
