@@ -76,3 +76,24 @@ def test_the_spec_names_the_schema_revision_it_describes(db_url: str, spec: dict
         row = conn.execute("select version_num from public.alembic_version").fetchone()
     assert row is not None
     assert spec["info"]["version"] == row[0], "regenerate docs/openapi/collab.yaml"
+
+
+def test_the_hand_list_of_statuses_holds_only_what_the_catalog_cannot_show(db_url: str) -> None:
+    """EXTRA_STATUSES names the statuses a function answers through the helpers it calls; one
+    its own body already raises (or one always listed) would hide a stale entry."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+    from openapi_from_catalog import EXTRA_STATUSES
+
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "select p.proname::text, array(select distinct m[1] from"
+            " regexp_matches(p.prosrc, 'PT(\\d{3})', 'g') m)"
+            " from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'api'"
+        ).fetchall()
+    raised = {name: set(codes) for name, codes in rows}
+    for name, statuses in EXTRA_STATUSES.items():
+        assert name in raised, f"EXTRA_STATUSES names api.{name}, which does not exist"
+        redundant = set(statuses) & (raised[name] | {"400", "401", "403", "404"})
+        assert not redundant, f"api.{name}: {sorted(redundant)} already come from the catalog"
