@@ -7,8 +7,9 @@ Three ways of running the same cycle (``api.claim`` of one job, then ``api.compl
 with ``--clients`` concurrent clients (one connection each, one executor each):
 
 - ``direct``: psycopg (async), the statements of ``collab.queries``, as the Python worker;
-- ``rest``: HTTP through the gateway (``collab stack``: uvicorn in front of the real PostgREST
-  12.0.2) with the service key, as supabase-py/-js call it (keep-alive, JSON bodies);
+- ``rest``: HTTP through the stack's API URL, ``/rest/v1`` (``collab stack``: nginx in front of
+  the real PostgREST 12.0.2, ``collab.stack_nginx``) with the service key, as supabase-py/-js
+  call it (keep-alive, JSON bodies);
 - ``postgrest``: the same HTTP calls straight to PostgREST, without the gateway.
 
 The load generator is one process on one uvloop event loop for all three arms; the HTTP arms
@@ -19,13 +20,14 @@ finished jobs, another program's load) is not charged to one of them; medians of
 and the ratios of those medians, are reported.
 
 Every arm also records the CPU time that each process spent per cycle: the load generator
-itself, the gateway, PostgREST and Postgres (the postmaster and all its backends), from
-/proc. Everything runs on one machine, so on a machine whose cores are all busy the rates
+itself, the gateway (nginx's master and worker, and the Python gateway behind it), PostgREST
+and Postgres (the postmaster and all its backends), from /proc. Everything runs on one machine, so on a machine whose cores are all busy the rates
 are in the ratio of those sums; ``cores_busy`` says how many cores the four used.
 
 Then the latency a gateway adds: one client, sequential, the same claim and complete calls
-sent alternately to the gateway and to PostgREST; p50 and p99 of each and the difference of
-the p50s. Writes bench/results/rest/<UTC date-time>.json; `bench/run.py` puts the latest one
+sent in turn (rotating order) to the API URL (nginx), to PostgREST, and to the Python gateway's
+own /rest/v1 on its internal port (what served the API URL before nginx did, for comparison in
+the same run); p50 and p99 of each and the difference of the p50s to PostgREST's. Writes bench/results/rest/<UTC date-time>.json; `bench/run.py` puts the latest one
 in docs/bench.md (`.venv/bin/python bench/run.py --render bench/results/<latest full run>.json`
 refreshes it).
 """
@@ -111,13 +113,30 @@ def _backends(postmaster: int, database: str) -> list[int]:
     return out
 
 
-class CpuMeter:
-    """CPU seconds used so far by the load generator (this process), the gateway, PostgREST and
-    Postgres (the backends of the benchmark's database and the WAL writer). Connections are
-    opened before the first sample and closed after the second, so no backend's time is lost."""
+def _children(parent: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(_stat(int(entry))[1]) == parent:
+                    out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
 
-    def __init__(self, gateway: int, postgrest: int, postmaster: int, database: str) -> None:
-        self.pids = {"gateway": gateway, "postgrest": postgrest}
+
+class CpuMeter:
+    """CPU seconds used so far by the load generator (this process), the gateway (nginx's master
+    and worker, ``nginx``, and the Python gateway, ``python``; ``gateway`` is their sum),
+    PostgREST and Postgres (the backends of the benchmark's database and the WAL writer).
+    Connections are opened before the first sample and closed after the second, so no
+    backend's time is lost."""
+
+    def __init__(
+        self, nginx: int, gateway: int, postgrest: int, postmaster: int, database: str
+    ) -> None:
+        self.nginx = [nginx, *_children(nginx)]  # the master and its worker, started already
+        self.pids = {"python": gateway, "postgrest": postgrest}
         self.postmaster = postmaster
         self.database = database
 
@@ -125,6 +144,8 @@ class CpuMeter:
         times = os.times()
         out = {"client": times.user + times.system}
         out.update({name: _cpu_seconds(pid) for name, pid in self.pids.items()})
+        out["nginx"] = sum(_cpu_seconds(pid) for pid in self.nginx)
+        out["gateway"] = out["nginx"] + out["python"]
         out["postgres"] = sum(
             _cpu_seconds(pid) for pid in _backends(self.postmaster, self.database)
         )
@@ -232,18 +253,23 @@ async def run_mode(
     return {"rate": done[0] / elapsed, "empty": done[1], "cpu_ms_per_cycle": cpu, "busy": busy}
 
 
+LATENCY_ARMS = ("rest", "postgrest", "python")
+
+
 async def latencies(
     urls: dict[str, str], headers: dict[str, str], executor_id: str, cycles: int
 ) -> dict[str, list[float]]:
-    """Milliseconds per request (claim and complete), one client, gateway and PostgREST
-    alternately, so both see the same database state and the same machine load."""
-    out: dict[str, list[float]] = {"rest": [], "postgrest": []}
+    """Milliseconds per request (claim and complete), one client, the API URL (nginx),
+    PostgREST and the Python gateway in turn (the order rotating), so all see the same database
+    state and the same machine load."""
+    out: dict[str, list[float]] = {m: [] for m in LATENCY_ARMS}
     claim = {"executor_id": executor_id, "queues": [QUEUE], "max_jobs": 1, "lease_seconds": 60}
-    async with http_session(2) as http:
+    async with http_session(len(out)) as http:
         for m in out:  # warm: open the keep-alive connections
             await _post(http, f"{urls[m]}/rpc/whoami", headers, {})
         for i in range(cycles):
-            for m in ("rest", "postgrest") if i % 2 == 0 else ("postgrest", "rest"):
+            turn = i % len(LATENCY_ARMS)
+            for m in LATENCY_ARMS[turn:] + LATENCY_ARMS[:turn]:
                 t = time.perf_counter()
                 jobs = await _post(http, f"{urls[m]}/rpc/claim", headers, claim)
                 out[m].append((time.perf_counter() - t) * 1000)
@@ -277,16 +303,23 @@ def main() -> None:
     assert keys is not None
     pids = the_stack.pids()
     postmaster = b.cluster.status().pid
-    assert pids["gateway"] and pids["postgrest"] and postmaster
-    meter = CpuMeter(pids["gateway"], pids["postgrest"], postmaster, "rest_overhead")
-    urls = {"rest": f"{state.api_url}/rest/v1", "postgrest": state.postgrest_url}
+    assert pids["nginx"] and pids["gateway"] and pids["postgrest"] and postmaster
+    meter = CpuMeter(pids["nginx"], pids["gateway"], pids["postgrest"], postmaster, "rest_overhead")
+    urls = {
+        "rest": f"{state.api_url}/rest/v1",
+        "postgrest": state.postgrest_url,
+        "python": f"http://{stack.HOST}:{state.gateway_port}/rest/v1",
+    }
     headers = {
         "apikey": keys.service_role_key,
         "authorization": f"Bearer {keys.service_role_key}",
         "content-profile": "api",
         "content-type": "application/json",
     }
-    say(f"stack: gateway {state.api_url}, {state.postgrest_version} at {state.postgrest_url}")
+    say(
+        f"stack: {state.nginx_version} at {state.api_url} (the Python gateway behind it at "
+        f"{urls['python']}), {state.postgrest_version} at {state.postgrest_url}"
+    )
     runs: dict[str, list[float]] = {m: [] for m in MODES}
     cpu_runs: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
     busy: dict[str, list[float]] = {m: [] for m in MODES}
@@ -322,8 +355,10 @@ def main() -> None:
     cpu_total = {m: sum(cpu[m].values()) for m in MODES}
     p50 = {m: pct(v, 50) for m, v in lat.items()}
     # what the gateway itself spends per request, whatever the machine's load does to the
-    # latencies: on an idle machine the added latency is about this plus two loopback hops
-    gateway_cpu = (after["gateway"] - before["gateway"]) * 1000 / max(len(lat["rest"]), 1)
+    # latencies: on an idle machine the added latency is about this plus two loopback hops.
+    # nginx serves the API URL's requests, the Python gateway only its own arm's.
+    gateway_cpu = (after["nginx"] - before["nginx"]) * 1000 / max(len(lat["rest"]), 1)
+    python_cpu = (after["python"] - before["python"]) * 1000 / max(len(lat["python"]), 1)
     p99 = {m: pct(v, 99) for m, v in lat.items()}
     result: dict[str, Any] = {
         "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ"),
@@ -346,6 +381,10 @@ def main() -> None:
         "latency_ms": {"p50": p50, "p99": p99, "requests": {m: len(v) for m, v in lat.items()}},
         "gateway_added_p50_ms": p50["rest"] - p50["postgrest"],
         "gateway_cpu_ms_per_request": gateway_cpu,
+        # the same run, through the Python gateway's own /rest/v1 (its internal port)
+        "python_gateway_added_p50_ms": p50["python"] - p50["postgrest"],
+        "python_gateway_cpu_ms_per_request": python_cpu,
+        "front": f"{state.nginx_version} (collab.stack_nginx), the Python gateway behind it",
         "postgrest_version": state.postgrest_version,
         "postgrest_rts": stack.postgrest_rts_options(),
         "cores": os.cpu_count(),
@@ -369,10 +408,15 @@ def main() -> None:
         f"in CPU per cycle {result['cpu_bound_ratio_rest_to_direct']:.2f}"
     )
     say(
-        f"latency p50 gateway {p50['rest']:.2f} ms, PostgREST alone {p50['postgrest']:.2f} ms: "
-        f"the gateway adds {result['gateway_added_p50_ms']:.2f} ms (goal <= 1 ms); "
-        f"p99 {p99['rest']:.2f} vs {p99['postgrest']:.2f} ms; "
-        f"the gateway's own CPU {gateway_cpu:.2f} ms per request"
+        f"latency p50 through the API URL (nginx) {p50['rest']:.2f} ms, PostgREST alone "
+        f"{p50['postgrest']:.2f} ms: the gateway adds {result['gateway_added_p50_ms']:.2f} ms "
+        f"(goal <= 1 ms); p99 {p99['rest']:.2f} vs {p99['postgrest']:.2f} ms; "
+        f"nginx's own CPU {gateway_cpu:.2f} ms per request"
+    )
+    say(
+        f"  for comparison, the Python gateway's /rest/v1 in the same run: p50 "
+        f"{p50['python']:.2f} ms, +{result['python_gateway_added_p50_ms']:.2f} ms over "
+        f"PostgREST, p99 {p99['python']:.2f} ms, its own CPU {python_cpu:.2f} ms per request"
     )
     say(f"wrote {path.relative_to(ROOT)}")
 

@@ -2118,9 +2118,11 @@ def rest_section() -> list[str]:
     r = json.loads(found[0].read_text())
     med, runs, lat = r["medians"], r["runs"], r["latency_ms"]
     ratio, added = r["ratio_rest_to_direct"], r["gateway_added_p50_ms"]
+    front = r.get("front")  # nginx in front of the Python gateway (collab.stack_nginx)
     names = {
         "direct": "psycopg, direct (as the Python worker)",
-        "rest": "REST through the gateway (supabase-py/-js path)",
+        "rest": "REST through the gateway (supabase-py/-js path)"
+        + (", nginx on the API port" if front else ""),
         "postgrest": "REST straight to PostgREST (no gateway)",
     }
     lines = [
@@ -2153,7 +2155,24 @@ def rest_section() -> list[str]:
         f"{lat['p50']['postgrest']:.2f} ms = +{added:.2f} ms (p99 {lat['p99']['rest']:.2f} vs "
         f"{lat['p99']['postgrest']:.2f} ms) | {'holds' if added <= 1 else 'does not hold'} |",
     ]
-    if "gateway_cpu_ms_per_request" in r:
+    if front and "python_gateway_added_p50_ms" in r:
+        py = r["python_gateway_added_p50_ms"]
+        lines += [
+            "",
+            f"The gateway on the API port is {front}: nginx proxies `/rest/v1` straight to "
+            f"PostgREST. nginx's own CPU in the sequential run: "
+            f"{r['gateway_cpu_ms_per_request']:.2f} ms per request. In the same run, one "
+            "request in three went to the Python gateway's own `/rest/v1` on its internal port "
+            f"(what served the API port before nginx): p50 {lat['p50']['python']:.2f} ms, "
+            f"+{py:.2f} ms over PostgREST alone (p99 {lat['p99']['python']:.2f} ms), its own "
+            f"CPU {r['python_gateway_cpu_ms_per_request']:.2f} ms per request. Before nginx, "
+            "the same command on the same machine (2026-12-01, the Python gateway on the API "
+            "port; `bench/results/rest/2026-12-01T042705Z.json`, `…T043047Z.json`): the gateway "
+            "added +1.97 and +2.59 ms at p50, with 1.63 and 1.62 ms of its CPU per request; "
+            "REST / direct was 1.17x and 1.18x (direct's rates are depressed by the other "
+            "programs' load, see below).",
+        ]
+    elif "gateway_cpu_ms_per_request" in r:
         lines += [
             "",
             f"The gateway's own CPU in that sequential run: {r['gateway_cpu_ms_per_request']:.2f} "
@@ -2168,7 +2187,9 @@ def rest_section() -> list[str]:
             "cycle (from /proc, medians of the rounds). When every arm keeps the free cores "
             "busy, the rates are in the inverse ratio of the totals.",
             "",
-            "| path | load generator | gateway | PostgREST | Postgres | total | cores busy |",
+            "| path | load generator | "
+            + ("gateway (nginx + Python)" if front else "gateway")
+            + " | PostgREST | Postgres | total | cores busy |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for mode in ("direct", "rest", "postgrest"):

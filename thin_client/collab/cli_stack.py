@@ -22,13 +22,14 @@ _one_line = cli_common.one_line_errors
 
 @click.group("stack")
 def stack() -> None:
-    """The Supabase-shaped stack: the database, the real PostgREST and the gateway on :54321."""
+    """The Supabase-shaped stack: the database, the real PostgREST, nginx and the gateway on
+    :54321."""
 
 
 @stack.command("up")
 @_one_line
 def stack_up() -> None:
-    """Start the database (migrated), PostgREST and the gateway; a no-op when they run."""
+    """Start the database (migrated), PostgREST, the gateway and nginx; a no-op when they run."""
     the_stack = stack_mod.Stack()
     if the_stack.running():
         click.echo("the stack is already running")

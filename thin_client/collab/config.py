@@ -9,9 +9,10 @@
 | COLLAB_PG_BIN | folder of the PostgreSQL server binaries | PostgreSQL 15's |
 | COLLAB_PG_OS_USER | OS user the cluster runs as when started by root | postgres |
 | COLLAB_STACK_DIR | `collab stack` folder (pid files, logs, secrets) | `$COLLAB_HOME/.collab/stack` |
-| COLLAB_API_PORT | the stack's gateway port on 127.0.0.1 (`auto`: a free one) | 54321 |
+| COLLAB_API_PORT | the stack's API port on 127.0.0.1, nginx's (`auto`: a free one) | 54321 |
 | COLLAB_POSTGREST_PORT | the stack's PostgREST port on 127.0.0.1 (`auto`: a free one) | auto |
 | COLLAB_POSTGREST | the PostgREST binary the stack runs | `stack/`'s, else `postgrest` on PATH |
+| COLLAB_NGINX | the nginx binary the stack runs in front (collab.stack_nginx) | `nginx` on PATH or in /usr/sbin |
 | COLLAB_AUTHENTICATOR_PASSWORD | password PostgREST logs in with (never changed when set) | `postgres` |
 | COLLAB_JWT_SECRET | what `collab token` signs with (a real project's secret) | the stack's |
 """

@@ -289,7 +289,7 @@ def run(console: Console, started: float, dsn: str, rest_stack: stack.Stack, hom
     table.add_column("value", justify="right")
     table.add_row("jobs", str(total))
     table.add_row(
-        "enqueued through", f"REST: supabase-py -> gateway -> PostgREST ({rest_calls} calls)"
+        "enqueued through", f"REST: supabase-py -> nginx -> PostgREST ({rest_calls} calls)"
     )
     table.add_row("workers", "4 processes, direct Postgres connection (psycopg)")
     table.add_row("succeeded", str(final["succeeded"]))

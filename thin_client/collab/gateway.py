@@ -4,7 +4,7 @@ Paths (Supabase's, ``docs/openapi/collab.yaml``; research: ``supabase-surface.md
 
 | path | what |
 | --- | --- |
-| ``/rest/v1/*`` | needs ``apikey`` (header or ``?apikey=``, one of the stack's keys); ``Authorization: Bearer <apikey>`` when absent; the prefix and the key stripped; proxied to PostgREST, bodies streamed both ways |
+| ``/rest/v1/*`` | needs ``apikey`` (header or ``?apikey=``, one of the stack's keys); ``Authorization: Bearer <apikey>`` when absent; the prefix and the key stripped; proxied to PostgREST, bodies streamed both ways (served by nginx in front, see below) |
 | ``/functions/v1/<name>`` | the Edge Functions (``edge_functions/``, one Deno process), JWT verified unless ``verify_jwt = false`` (``collab.gateway_functions``) |
 | ``/storage/v1/object/sign/<bucket>/<path>`` | a signed artifact URL redeemed: Storage's token checks, then the bytes with ``Range`` and ``ETag`` (``collab.gateway_storage``) |
 | ``/metrics`` | ``api.metrics_prometheus()`` of the caller's workspace as Prometheus text |
@@ -18,11 +18,17 @@ scrape sends). Errors of its own have PostgREST's four keys, with the reason in 
 A ``429`` carries ``Retry-After`` from the database itself (``collab.raise_error``), so it holds
 on a real Supabase project too. CORS as Supabase: any origin, preflights answered here.
 
-Run by ``collab stack up`` as ``python -m collab.gateway --config gateway.json``. The upstream
-client is aiohttp (keep-alive pool to PostgREST) and uvicorn runs on uvloop and httptools: with
-httpx as the upstream client the gateway added about 5 ms per request, with these about 1.
-``/rest/v1`` is served by plain ASGI (:meth:`Gateway.rest`), outside the router: about a
-quarter less CPU per request than as a Starlette route (bench/rest_overhead.py, docs/bench.md).
+Run by ``collab stack up`` as ``python -m collab.gateway --config gateway.json``, on an internal
+port behind nginx (``collab.stack_nginx``), which owns the API port and serves ``/rest/v1``
+itself with the rules of :meth:`Gateway.rest` (its refusals are this module's bodies, rendered
+into its configuration): about a fifth of this gateway's CPU per request. nginx hands this
+gateway every other path, and the ``/rest/v1`` requests it does not serve itself: a query that
+names ``apikey`` (stripped and decoded here) and a raw path not literally under ``/rest/v1``.
+The upstream client is aiohttp (keep-alive pool to PostgREST) and uvicorn runs on uvloop and
+httptools: with httpx as the upstream client the gateway added about 5 ms per request, with
+these 1.2 to 2.6. ``/rest/v1`` is served by plain ASGI (:meth:`Gateway.rest`), outside the
+router: about a quarter less CPU per request than as a Starlette route (bench/rest_overhead.py,
+docs/bench.md).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
 from collab.gateway_dashboard import Dashboard, DashboardConfig
-from collab.gateway_errors import UPSTREAM_ERRORS, error
+from collab.gateway_errors import CORS, UPSTREAM_ERRORS, invalid_api_key, no_api_key, unreachable
 from collab.gateway_functions import FunctionsRoutes
 from collab.gateway_storage import StorageRoutes
 
@@ -71,22 +77,6 @@ DROP_DOWNSTREAM = HOP_BY_HOP | {"server", "date"}
 # The same as ASGI spells header names (lower-case bytes), for the /rest/v1 fast path.
 DROP_UPSTREAM_RAW = frozenset(h.encode() for h in DROP_UPSTREAM | {"authorization"})
 DROP_DOWNSTREAM_RAW = frozenset(h.encode() for h in DROP_DOWNSTREAM | {"content-length"})
-CORS_EXPOSE = [
-    "Content-Range",
-    "Content-Type",
-    "Location",
-    "Range-Unit",
-    "Retry-After",
-    "Preference-Applied",
-    "Content-Profile",
-]
-CORS: dict[str, Any] = {
-    "allow_origins": ["*"],
-    "allow_methods": ["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-    "allow_headers": ["*"],
-    "expose_headers": CORS_EXPOSE,
-    "max_age": 86400,
-}
 PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -123,16 +113,6 @@ class GatewayConfig:
         )
 
 
-def unreachable(exc: Exception) -> JSONResponse:
-    """PostgREST did not answer (Kong's 502)."""
-    return error(
-        502,
-        "upstream_unavailable",
-        f"PostgREST did not answer: {type(exc).__name__}",
-        "see .collab/stack/postgrest.log; `collab stack up` starts it again",
-    )
-
-
 def _apikey(request: Request) -> str | None:
     return request.headers.get("apikey") or request.query_params.get("apikey") or None
 
@@ -151,19 +131,9 @@ def _authorize(
     if key is None:
         if bearer_suffices and authorization:
             return {"authorization": authorization}, None
-        return {}, error(
-            401,
-            "no_api_key",
-            "No API key found in request",
-            "send the project's anon or service_role key in the apikey header (or ?apikey=)",
-        )
+        return {}, no_api_key()
     if key not in (cfg.anon_key, cfg.service_role_key):
-        return {}, error(
-            401,
-            "invalid_api_key",
-            "Invalid API key",
-            "use the anon or service_role key that `collab stack status` prints",
-        )
+        return {}, invalid_api_key()
     return {"authorization": authorization or f"Bearer {key}"}, None
 
 
@@ -508,6 +478,9 @@ def main(argv: list[str] | None = None) -> None:
         server_header=False,
         date_header=True,
         proxy_headers=False,
+        # behind the nginx front (collab.stack_nginx), whose idle upstream connections last
+        # 60 s: a connection it reuses must still be open here
+        timeout_keep_alive=75,
     )
 
 

@@ -1,23 +1,25 @@
 """``collab stack``: what Supabase runs in production, on one machine.
 
 The real PostgREST (12.0.2, the pinned npm package under ``stack/``, sha256-checked) serves the
-``api`` schema of a migrated database; the gateway (``collab.gateway``, Kong's part) answers on
-``http://127.0.0.1:54321`` with Supabase's paths. Both run detached, with pid files, logs,
-secrets and their configuration in the stack folder (``COLLAB_STACK_DIR``, default
-``.collab/stack``)::
+``api`` schema of a migrated database; Kong's part answers on ``http://127.0.0.1:54321`` with
+Supabase's paths: nginx (``collab.stack_nginx``) serves ``/rest/v1`` itself, straight to
+PostgREST, and passes every other path to the Python gateway (``collab.gateway``) on an
+internal port. All run detached, with pid files, logs, secrets and their configuration in the
+stack folder (``COLLAB_STACK_DIR``, default ``.collab/stack``)::
 
     secrets.json     JWT secret, anon and service_role keys (kept across up/down)
     state.json       what the last ``up`` started: URLs, ports, whether it started the database
     postgrest.conf   PostgREST's configuration (mode 0600: it holds the secret)
     gateway.json     the gateway's configuration (mode 0600)
-    *.pid, *.log     one of each per process
+    nginx.conf       nginx's configuration (mode 0600: it holds the keys); nginx/ its temp paths
+    *.pid, *.log     one of each per process (and nginx-access.log)
 
 Guarantees: ``up`` twice is a no-op; a taken port or a missing binary is one clear line
 (:class:`~collab.errors.SetupError`); ``down`` stops only the processes whose pid files it wrote
 (and the embedded cluster only when ``up`` started it); nothing assumes a port is free.
 
 Configuration (:mod:`collab.config`): COLLAB_STACK_DIR, COLLAB_API_PORT, COLLAB_POSTGREST_PORT,
-COLLAB_POSTGREST, COLLAB_AUTHENTICATOR_PASSWORD, COLLAB_JWT_SECRET.
+COLLAB_POSTGREST, COLLAB_NGINX, COLLAB_AUTHENTICATOR_PASSWORD, COLLAB_JWT_SECRET.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from collab import config, embedded, stack_functions
+from collab import config, embedded, stack_functions, stack_nginx
 from collab.errors import SetupError
 
 HOST = "127.0.0.1"
@@ -258,10 +260,12 @@ class Service:
 
 POSTGREST = Service("postgrest", b"postgrest")
 GATEWAY = Service("gateway", b"collab.gateway")
+# The front on the API port (collab.stack_nginx): /rest/v1 to PostgREST, the rest to GATEWAY.
+NGINX = Service("nginx", stack_nginx.MARKER)
 # The Edge Functions runner (collab.stack_functions): one Deno process; optional (no Deno, no
 # functions: the gateway answers 503 on /functions/v1), so not part of running().
 FUNCTIONS = Service("functions", stack_functions.MARKER)
-SERVICES = (GATEWAY, FUNCTIONS, POSTGREST)  # the stop order
+SERVICES = (NGINX, GATEWAY, FUNCTIONS, POSTGREST)  # the stop order
 
 
 # -- the stack ---------------------------------------------------------------------------------
@@ -278,6 +282,10 @@ class StackState:
     postgrest_version: str
     started_db: bool
     db_dir: str | None
+    # the Python gateway's internal port, behind nginx on api_port (0: a state.json of before)
+    gateway_port: int = 0
+    nginx_binary: str = ""
+    nginx_version: str = ""
 
 
 NUMERIC_SETTINGS = frozenset({"db-max-rows", "db-pool", "server-port", "jwt-cache-max-lifetime"})
@@ -372,7 +380,7 @@ def _wait_until(
 
 
 class Stack:
-    """PostgREST and the gateway over one database, run detached from ``directory``."""
+    """PostgREST, the gateway and nginx over one database, run detached from ``directory``."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.dir = (directory or stack_dir()).resolve()
@@ -388,7 +396,7 @@ class Stack:
         return load_secrets(self.dir)
 
     def pids(self) -> dict[str, int | None]:
-        return {s.name: s.pid(self.dir) for s in (POSTGREST, GATEWAY)}
+        return {s.name: s.pid(self.dir) for s in (POSTGREST, GATEWAY, NGINX)}
 
     def running(self) -> bool:
         return all(pid is not None for pid in self.pids().values())
@@ -403,9 +411,9 @@ class Stack:
         started_db: bool = False,
         db_dir: str | None = None,
     ) -> StackState:
-        """Start PostgREST and the gateway over the migrated database ``db_url`` (a URL that
-        may alter the authenticator role); a no-op when both run. On failure nothing of what
-        this call started is left running."""
+        """Start PostgREST, the gateway and nginx over the migrated database ``db_url`` (a URL
+        that may alter the authenticator role); a no-op when all run. On failure nothing of
+        what this call started is left running."""
         current = self.state()
         if self.running() and current is not None:
             return current
@@ -413,6 +421,8 @@ class Stack:
         self.dir.mkdir(parents=True, exist_ok=True)
         binary = find_postgrest()
         version = postgrest_version(binary)
+        nginx = stack_nginx.find_nginx()
+        nginx_version = stack_nginx.nginx_version(nginx)
         api = _choose_port(
             api_port or config.api_port_setting(),
             "COLLAB_API_PORT",
@@ -423,6 +433,7 @@ class Stack:
             "COLLAB_POSTGREST_PORT",
             "PostgREST",
         )
+        gateway = embedded.free_port()  # internal: only nginx calls it
         keys = load_secrets(self.dir, create=True)
         assert keys is not None
         password = _authenticator_password(db_url)
@@ -436,6 +447,9 @@ class Stack:
             postgrest_version=version,
             started_db=started_db,
             db_dir=db_dir,
+            gateway_port=gateway,
+            nginx_binary=str(nginx),
+            nginx_version=nginx_version,
         )
         _write_private(self.dir / "state.json", json.dumps(asdict(state), indent=2) + "\n")
         try:
@@ -445,6 +459,7 @@ class Stack:
                 self.dir, FUNCTIONS, _spawn, state.api_url, keys.anon_key
             )
             self._start_gateway(state, keys, functions_url)
+            self._start_nginx(state, keys)
         except BaseException:
             self.down(stop_db=False)
             raise
@@ -499,7 +514,7 @@ class Stack:
             json.dumps(
                 {
                     "host": HOST,
-                    "port": state.api_port,
+                    "port": state.gateway_port,
                     "upstream": state.postgrest_url,
                     "anon_key": keys.anon_key,
                     "service_role_key": keys.service_role_key,
@@ -524,16 +539,42 @@ class Stack:
         GATEWAY.pid_file(self.dir).write_text(f"{pid}\n")
         _wait_until(
             "the gateway",
-            state.api_url + "/rest/v1/",
+            f"http://{HOST}:{state.gateway_port}/rest/v1/",
             {"apikey": keys.anon_key, "Accept-Profile": "api"},
             GATEWAY,
             self.dir,
         )
 
+    def _start_nginx(self, state: StackState, keys: Secrets) -> None:
+        conf = self.dir / "nginx.conf"
+        stack_nginx.prepare(self.dir)
+        _write_private(
+            conf,
+            stack_nginx.render(
+                directory=self.dir,
+                api_port=state.api_port,
+                gateway_port=state.gateway_port,
+                postgrest_port=state.postgrest_port,
+                anon_key=keys.anon_key,
+                service_role_key=keys.service_role_key,
+            ),
+        )
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        argv = stack_nginx.argv(Path(state.nginx_binary), self.dir, conf)
+        pid = _spawn(argv, NGINX.log(self.dir), env)
+        NGINX.pid_file(self.dir).write_text(f"{pid}\n")
+        _wait_until(
+            "nginx",
+            state.api_url + "/rest/v1/",
+            {"apikey": keys.anon_key, "Accept-Profile": "api"},
+            NGINX,
+            self.dir,
+        )
+
     # -- down -------------------------------------------------------------------------------
     def down(self, stop_db: bool = True) -> list[str]:
-        """Stop what ``up`` started (the gateway, PostgREST, and the embedded cluster when up
-        started it); the names of what was stopped."""
+        """Stop what ``up`` started (nginx, the gateway, the Edge Functions runner, PostgREST,
+        and the embedded cluster when up started it); the names of what was stopped."""
         stopped = [s.name for s in SERVICES if s.stop(self.dir)]
         state = self.state()
         if stop_db:
@@ -565,7 +606,8 @@ class Stack:
                 "PostgREST",
                 f"{state.postgrest_url} ({state.postgrest_version}, pid {pids['postgrest']})",
             ),
-            ("Gateway", f"pid {pids['gateway']}"),
+            ("nginx", f"{state.api_url} ({state.nginx_version}, pid {pids['nginx']})"),
+            ("Gateway", f"http://{HOST}:{state.gateway_port} (internal, pid {pids['gateway']})"),
             ("DB URL", state.db_url),
             ("JWT secret", keys.jwt_secret),
             ("anon key", keys.anon_key),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -31,12 +31,14 @@ from collab import stack
 
 @dataclass(frozen=True)
 class RestStack:
-    url: str  # the gateway: SUPABASE_URL
+    url: str  # the API (nginx in front of PostgREST and the gateway): SUPABASE_URL
     postgrest_url: str
     db_url: str
     anon_key: str
     service_role_key: str
     jwt_secret: str
+    # the Python gateway on its internal port, behind nginx (local stack only)
+    gateway_url: str = field(default="", kw_only=True)
 
     def token(self, user_id: str, workspace: str | None = None, ttl: float = 600) -> str:
         return stack.mint_token(
@@ -102,6 +104,7 @@ def local_stack(
             anon_key=keys.anon_key,
             service_role_key=keys.service_role_key,
             jwt_secret=keys.jwt_secret,
+            gateway_url=f"http://{stack.HOST}:{state.gateway_port}",
         )
     finally:
         the_stack.down(stop_db=False)

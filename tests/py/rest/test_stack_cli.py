@@ -109,6 +109,7 @@ def test_up_status_env_token_down(cli_env: dict[str, str]) -> None:
 
     down = run(cli_env, "stack", "down")
     assert down.returncode == 0 and "gateway" in down.stdout and "postgrest" in down.stdout
+    assert "nginx" in down.stdout
     assert "database" not in down.stdout  # it did not start the database: it leaves it
     assert run(cli_env, "stack", "status").returncode == 3
     with pytest.raises(httpx.ConnectError):
@@ -130,6 +131,11 @@ def test_a_taken_port_and_a_missing_binary_are_one_clear_line(cli_env: dict[str,
     assert missing.returncode == 1
     assert len(missing.stderr.strip().splitlines()) == 1
     assert "COLLAB_POSTGREST='/nonexistent/postgrest' is not an executable" in missing.stderr
+    no_nginx = run({**cli_env, "COLLAB_NGINX": "/nonexistent/nginx"}, "stack", "up")
+    assert no_nginx.returncode == 1
+    assert no_nginx.stderr.strip().splitlines() == [
+        "error: COLLAB_NGINX='/nonexistent/nginx' is not an executable file"
+    ]
     assert run(cli_env, "stack", "status").returncode == 3  # nothing left running
 
 
