@@ -7,9 +7,9 @@ scratch database ``collab_bench_search``, migrates it, and from one client (auto
 direct service client):
 
 * indexes real documents through ``api.index_documents`` in batches of 500 and reports
-  documents/s: the functions of the Debian python3.11 standard library (C-stdlib's corpus),
-  then the PostgreSQL manual's pages (D-pg's), then the reST sources and the HTML pages of
-  python3.11-doc, up to ``--docs``;
+  documents/s and MB/s, in all and per source: the functions of the Debian python3.11 standard
+  library (C-stdlib's corpus), then the PostgreSQL manual's pages (D-pg's), then the reST
+  sources and the HTML pages of python3.11-doc, up to ``--docs`` (a batch holds one source);
 * runs ``--queries`` queries (C-stdlib's and D-pg's, alternating) through ``api.search``
   (k 10, with highlights) on the full collection after ``VACUUM ANALYZE`` and reports p50,
   p95 and p99 of the client round trip.
@@ -36,12 +36,25 @@ DATABASE = "collab_bench_search"
 def documents(limit: int) -> list[dict[str, str]]:
     code = search_sets.build_code_set()
     docs = [
-        {"key": d["_id"], "title": d["title"], "path": d.get("path", ""), "body": d["text"]}
+        {
+            "key": d["_id"],
+            "title": d["title"],
+            "path": d.get("path", ""),
+            "body": d["text"],
+            "source": "C-stdlib functions",
+        }
         for d in code.corpus
     ]
     pages = search_sets.build_docs_set()
     docs += [
-        {"key": "pg:" + d["_id"], "title": "", "path": "", "body": d["text"]} for d in pages.corpus
+        {
+            "key": "pg:" + d["_id"],
+            "title": "",
+            "path": "",
+            "body": d["text"],
+            "source": "D-pg pages",
+        }
+        for d in pages.corpus
     ]
     # then python3.11-doc: its reST sources, then its HTML pages (raw), keyed by their path
     doc_files = sorted(p for p in search_sets.package_files("python3.11-doc") if p.is_file())
@@ -57,6 +70,7 @@ def documents(limit: int) -> list[dict[str, str]]:
                         "title": path.name.removesuffix(suffix),
                         "path": path.name,
                         "body": text,
+                        "source": f"python3.11-doc {suffix}",
                     }
                 )
     return docs[:limit]
@@ -85,10 +99,20 @@ def main() -> None:
     ]
     queries = queries[: args.queries]
     with Client(url, max_size=1) as client:
-        started = time.perf_counter()
-        for start in range(0, len(docs), 500):
-            client.index_documents("bench", docs[start : start + 500])
-        seconds = time.perf_counter() - started
+        per_source: dict[str, list[float]] = {}  # source: [documents, characters, seconds]
+        for source in dict.fromkeys(d["source"] for d in docs):
+            part = [
+                {k: v for k, v in d.items() if k != "source"} for d in docs if d["source"] == source
+            ]
+            started = time.perf_counter()
+            for start in range(0, len(part), 500):
+                client.index_documents("bench", part[start : start + 500])
+            per_source[source] = [
+                len(part),
+                sum(len(d["body"]) for d in part),
+                time.perf_counter() - started,
+            ]
+        seconds = sum(v[2] for v in per_source.values())
         with client.pool.connection() as conn:
             conn.execute(
                 "vacuum analyze collab.search_postings, collab.search_documents, collab.search_vocabulary"
@@ -106,6 +130,11 @@ def main() -> None:
     print(
         f"indexed {len(docs)} documents in {seconds:.1f} s: {len(docs) / seconds:,.0f} documents/s (batches of 500)"
     )
+    for source, (n, chars, secs) in per_source.items():
+        print(
+            f"  {source}: {n:.0f} documents, {chars / 1e6:.1f} M characters: "
+            f"{n / secs:,.0f} documents/s, {chars / 1e6 / secs:.2f} M characters/s"
+        )
     print(
         f"api.search over {len(docs)} documents, {len(latencies)} queries, k 10 with highlights: "
         f"p50 {statistics.median(latencies):.1f} ms, p95 {pick(0.95):.1f} ms, p99 {pick(0.99):.1f} ms "

@@ -12,12 +12,14 @@ queries. This script fixes the splits and searches the grid on the dev side only
   (``docs_split``); only the dev half is scored here, and ``make search-eval`` reports the test
   half separately.
 
-For every (k1, b, title weight) of the grid it scores the dev queries with the same terms as
-``collab.search_terms`` (taken from the database, field by field) and the same BM25 formula as
-``collab.search_rank``, in numpy, and picks the best mean dev hit@3 over the two sets (ties: the
-mean MRR@10, then Lucene's defaults' neighbourhood: smaller k1, smaller b, smaller title weight).
-It writes the grid with its dev figures and the choice; the choice is then copied by hand into
-``collab.search_rank`` (k1, b) and ``collab.search_terms`` (title weight).
+For every (k1, b, title weight, name weight, lead length, lead weight) of the grid it scores the
+dev queries with the same terms as ``collab.search_terms`` (each field's terms taken from the
+database, ``collab.search_field_terms``, and weighted here as ``collab.search_terms`` weights
+them) and the same BM25 formula as ``collab.search_rank``, in numpy, and picks the best mean dev
+hit@3 over the two sets (ties: the mean MRR@10, then the plainest: smaller k1, smaller b, smaller
+weights). It writes the grid with its dev figures and the choice; the choice is then copied by
+hand into ``collab.search_rank`` (k1, b) and ``collab.search_terms`` (the fields' weights and the
+lead's length).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import argparse
 import itertools
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -39,10 +42,14 @@ from collab import search_sets
 
 DEV_SEED = 16_0001
 GRID = {
-    "k1": (0.9, 1.2, 1.5, 2.0, 2.5),
+    "k1": (0.9, 1.2, 1.5, 2.0, 2.5, 3.0),
     "b": (0.5, 0.75, 0.9, 1.0),
     "title_weight": (1, 3, 5, 8),
+    "name_weight": (0, 2, 5),  # the title after its last "." (collab.search_terms)
+    "lead_chars": (150, 300, 600),  # the body's first characters, cut back to a whole word
+    "lead_weight": (0, 1, 2),
 }
+FIELDS = ("title", "name", "path", "body", *(f"lead{n}" for n in GRID["lead_chars"]))
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -68,8 +75,32 @@ def code_dev_queries() -> tuple[
 _TERMS = """
 select d.ord, t.term, t.frequency
   from pg_catalog.unnest(%(texts)s::text[]) with ordinality d(txt, ord)
- cross join lateral collab.search_terms('', '', d.txt) t
+ cross join lateral collab.search_field_terms(d.txt) t
 """
+
+
+def name_of(title: str) -> str:
+    """collab.search_terms' name field: the title after its last "." (all of it without one)."""
+    return title.rsplit(".", 1)[-1]
+
+
+def lead_of(body: str, chars: int) -> str:
+    """collab.search_terms' lead field: the body's first ``chars`` characters, cut back to a
+    whole word (``regexp_replace(left(body, chars + 1), '\\S*$', '')``)."""
+    return body if len(body) <= chars else re.sub(r"\S*\Z", "", body[: chars + 1])
+
+
+def field_texts(doc: dict[str, str], field: str) -> str:
+    title, body = doc.get("title") or "", doc.get("text") or ""
+    if field == "title":
+        return title
+    if field == "name":
+        return name_of(title)
+    if field == "path":
+        return doc.get("path") or ""
+    if field == "body":
+        return body
+    return lead_of(body, int(field.removeprefix("lead")))
 
 
 def field_terms(conn: psycopg.Connection, texts: list[str]) -> list[dict[str, float]]:
@@ -85,9 +116,7 @@ class Prepared:
 
     def __init__(self, conn, docs, queries, qrels):
         self.ids = [d["_id"] for d in docs]
-        fields = [
-            field_terms(conn, [d.get(f) or "" for d in docs]) for f in ("title", "path", "text")
-        ]
+        fields = [field_terms(conn, [field_texts(d, f) for d in docs]) for f in FIELDS]
         qterms = field_terms(conn, [q["text"] for q in queries])
         vocab: dict[str, int] = {}
         for rows in [*fields, qterms]:
@@ -102,7 +131,7 @@ class Prepared:
                     r.append(i), c.append(vocab[t]), v.append(f)
             return sparse.csr_matrix((v, (r, c)), shape=(len(rows), len(vocab)))
 
-        self.title, self.path, self.body = (matrix(rows) for rows in fields)
+        self.fields = {f: matrix(rows) for f, rows in zip(FIELDS, fields, strict=True)}
         self.q = matrix(qterms)
         index = {d: i for i, d in enumerate(self.ids)}
         rel: dict[str, set[int]] = {}
@@ -111,8 +140,8 @@ class Prepared:
                 rel.setdefault(qid, set()).add(index[did])
         self.relevant = [rel.get(q["_id"], set()) for q in queries]
 
-    def evaluate(self, k1: float, b: float, title_weight: float) -> dict[str, float]:
-        tf = (title_weight * self.title + self.path + self.body).tocsr()
+    def evaluate(self, k1: float, b: float, weights: dict[str, float]) -> dict[str, float]:
+        tf = sum(w * self.fields[f] for f, w in weights.items() if w).tocsr()
         tf.eliminate_zeros()
         n = tf.shape[0]
         dl = np.asarray(tf.sum(axis=1)).ravel()
@@ -133,6 +162,14 @@ class Prepared:
             hits3 += rank <= 3
             mrr += 1 / rank if rank <= 10 else 0
         return {"hit@3": hits3 / len(self.relevant), "mrr@10": mrr / len(self.relevant)}
+
+
+def dump(out: dict) -> str:
+    """The tuning report as JSON, one grid point per line."""
+    rows = out["results"]
+    head = json.dumps({**out, "results": []}, indent=1)
+    body = ",\n".join("  " + json.dumps(r) for r in rows)
+    return head.replace('"results": []', '"results": [\n' + body + "\n ]") + "\n"
 
 
 def main() -> None:
@@ -156,14 +193,19 @@ def main() -> None:
         )
         batch = [corpus[r[1]] for r in code_qrels]  # the 1000-batch: the dev queries' gold
         code = Prepared(conn, batch, code_dev, code_qrels)
+    keys = ("k1", "b", "title_weight", "name_weight", "lead_chars", "lead_weight")
+    points = {
+        (k1, b, tw, nw, lc if lw else 0, lw)  # no lead: its length does not matter
+        for k1, b, tw, nw, lc, lw in itertools.product(*(GRID[k] for k in keys))
+    }
     grid = []
-    for k1, b, tw in itertools.product(GRID["k1"], GRID["b"], GRID["title_weight"]):
-        d, c = docs.evaluate(k1, b, tw), code.evaluate(k1, b, tw)
+    for point in sorted(points):
+        k1, b, tw, nw, lc, lw = point
+        weights = {"title": tw, "name": nw, "path": 1, "body": 1, f"lead{lc}": lw}
+        d, c = docs.evaluate(k1, b, weights), code.evaluate(k1, b, weights)
         grid.append(
             {
-                "k1": k1,
-                "b": b,
-                "title_weight": tw,
+                **dict(zip(keys, point, strict=True)),
                 "docs_dev": d,
                 "code_dev": c,
                 "mean_hit@3": (d["hit@3"] + c["hit@3"]) / 2,
@@ -175,9 +217,7 @@ def main() -> None:
         key=lambda g: (
             round(g["mean_hit@3"], 9),
             round(g["mean_mrr@10"], 9),
-            -g["k1"],
-            -g["b"],
-            -g["title_weight"],
+            *(-g[k] for k in keys),
         ),
     )
     out = {
@@ -192,17 +232,15 @@ def main() -> None:
         "docs_test": {"queries": len(test_ids), "query_ids": sorted(test_ids)},
         "grid": GRID,
         "objective": "mean of the two dev hit@3 (ties: mean dev MRR@10)",
-        "chosen": {k: best[k] for k in ("k1", "b", "title_weight", "docs_dev", "code_dev")},
+        "chosen": {k: best[k] for k in (*keys, "docs_dev", "code_dev")},
         "results": grid,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    args.out.write_text(dump(out), encoding="utf-8")
     top = sorted(grid, key=lambda g: -g["mean_hit@3"])[:8]
     for g in top:
         print(
-            g["k1"],
-            g["b"],
-            g["title_weight"],
+            *(g[k] for k in keys),
             round(g["docs_dev"]["hit@3"], 3),
             round(g["code_dev"]["hit@3"], 3),
         )

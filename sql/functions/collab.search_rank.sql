@@ -13,8 +13,14 @@
 -- top k must reach. The terms then split into the essential ones (the rarest, in order of
 -- idf) and the rest, whose bounds add up to less than the threshold: a document with none of
 -- the essential terms cannot reach the top k, so only the essential terms' postings are read
--- in full, and the rest is looked up by primary key for the documents that can still reach
--- the threshold. The result is exactly the top k of the plain sum. Every statement reads the
+-- in full, and the rest is added for the documents that can still reach the threshold. The
+-- result is exactly the top k of the plain sum.
+--
+-- Adding the other terms' scores to a set of documents (collab.search_rank_others) takes one
+-- of two plans, chosen by their cost: a primary-key lookup per (term, document) when there
+-- are few of them, or one range read of those terms' postings, aggregated and joined by hash,
+-- when the lookups would outnumber the postings (a lookup descends the index; a range read
+-- costs a fraction of that per posting). Every statement reads the
 -- postings with array conditions and no join parameter, so that a plan made without table
 -- statistics (a collection indexed just now) cannot turn a lookup into a scan per document.
 create or replace function collab.search_rank(ws uuid, collection text, query text, k integer,
@@ -44,6 +50,8 @@ declare
   rest double precision := 0;
   cand_ids bigint[];
   cand_partial double precision[];
+  part_ids bigint[];
+  part_scores double precision[];
 begin
   select c.document_count, greatest(c.total_length / greatest(c.document_count, 1), 1e-9)
     into n, avgdl
@@ -55,7 +63,7 @@ begin
     into terms, weights, frequencies
     from (select t.term, v.document_frequency as df,
                  t.frequency * ln(1 + (n - v.document_frequency + 0.5) / (v.document_frequency + 0.5)) as w
-            from collab.search_terms('', '', search_rank.query) t
+            from collab.search_field_terms(search_rank.query) t
             join collab.search_vocabulary v
               on v.workspace_id = search_rank.ws and v.collection = search_rank.collection and v.term = t.term
            where v.document_frequency > 0) x;
@@ -88,14 +96,9 @@ begin
       from (select row_number() over (order by c.partial + coalesce(o.score, 0) desc) as r,
                    c.partial + coalesce(o.score, 0) as score
               from rows from (pg_catalog.unnest(cand_ids), pg_catalog.unnest(cand_partial)) c(document_id, partial)
-              left join (
-                select p.document_id,
-                       sum(weights[array_position(terms, p.term)] * p.frequency * (k1 + 1)
-                           / (p.frequency + k1 * (1 - b + b * p.length / avgdl))) as score
-                  from collab.search_postings p
-                 where p.workspace_id = search_rank.ws and p.collection = search_rank.collection
-                   and p.term = any(terms[seed + 1:]) and p.document_id = any(cand_ids)
-                 group by p.document_id) o on o.document_id = c.document_id
+              left join collab.search_rank_others(search_rank.ws, search_rank.collection, terms[seed + 1:],
+                                                  weights[seed + 1:], frequencies[seed + 1:], cand_ids,
+                                                  k1, b, avgdl) o on o.document_id = c.document_id
              where not filtered
                 or exists (select 1 from collab.search_documents d
                             where d.workspace_id = search_rank.ws and d.id = c.document_id
@@ -116,31 +119,29 @@ begin
     theta := 0;
   end if;
 
+  -- The documents with an essential term that can still reach the threshold, with those
+  -- terms' part of the score.
+  select array_agg(pa.document_id), array_agg(pa.score)
+    into part_ids, part_scores
+    from (select p.document_id,
+                 sum(weights[array_position(terms, p.term)] * p.frequency * (k1 + 1)
+                     / (p.frequency + k1 * (1 - b + b * p.length / avgdl))) as score
+            from collab.search_postings p
+           where p.workspace_id = search_rank.ws and p.collection = search_rank.collection
+             and p.term = any(terms[1:essential])
+           group by p.document_id) pa
+   where pa.score + rest >= theta;
+  if part_ids is null then
+    return;
+  end if;
+
   return query
-  with partial as materialized (
-    select p.document_id,
-           sum(weights[array_position(terms, p.term)] * p.frequency * (k1 + 1)
-               / (p.frequency + k1 * (1 - b + b * p.length / avgdl))) as score
-      from collab.search_postings p
-     where p.workspace_id = search_rank.ws and p.collection = search_rank.collection
-       and p.term = any(terms[1:essential])
-     group by p.document_id
-    having sum(weights[array_position(terms, p.term)] * p.frequency * (k1 + 1)
-               / (p.frequency + k1 * (1 - b + b * p.length / avgdl))) + rest >= theta
-  ), other as (
-    select p.document_id,
-           sum(weights[array_position(terms, p.term)] * p.frequency * (k1 + 1)
-               / (p.frequency + k1 * (1 - b + b * p.length / avgdl))) as score
-      from collab.search_postings p
-     where essential < cardinality(terms)
-       and p.workspace_id = search_rank.ws and p.collection = search_rank.collection
-       and p.term = any(terms[essential + 1:])
-       and p.document_id = any(array(select pa.document_id from partial pa))
-     group by p.document_id
-  ), scored as (
+  with scored as (
     select pa.document_id, pa.score + coalesce(o.score, 0) as score
-      from partial pa
-      left join other o on o.document_id = pa.document_id
+      from rows from (pg_catalog.unnest(part_ids), pg_catalog.unnest(part_scores)) pa(document_id, score)
+      left join collab.search_rank_others(search_rank.ws, search_rank.collection, terms[essential + 1:],
+                                          weights[essential + 1:], frequencies[essential + 1:], part_ids,
+                                          k1, b, avgdl) o on o.document_id = pa.document_id
   )
   -- Scores rounded to 1e-9, so that documents whose sums differ only by the order of the
   -- additions tie, and the older one comes first.

@@ -1,0 +1,60 @@
+-- Search (issue 16): the terms of documents and queries. Code-aware words
+-- (collab.search_prepare), abbreviations expanded (collab.search_field_terms), and the BM25F
+-- fields of collab.search_terms: title x 8, name (the title after its last ".") x 5, path x 1,
+-- body x 1, lead (the body's first 300 characters, cut back to a whole word) x 1. And
+-- collab.search_rank_others, whose two plans give the same sums and which only the definer runs.
+BEGIN;
+select plan(12);
+
+select is(collab.search_prepare('os.path.join /usr/lib self._sections sectionName HTTPServer foo-bar a@b +1 <div>'),
+  'os path join  usr lib self  sections section Name HTTP Server foo bar a b  1  div ',
+  'search_prepare splits identifiers, paths, hyphens, e-mails, signs and tags into words');
+select is(array(select term from collab.search_field_terms('sectionName buf') order by term),
+  array['buf', 'buffer', 'name', 'section'], 'search_field_terms: split words, lexemes, an abbreviation and its long form');
+select is((select frequency from collab.search_field_terms('cursor, cursors and a cursor') where term = 'cursor'),
+  3::real, 'search_field_terms counts every occurrence');
+
+select is((select frequency from collab.search_terms('Path.write_bytes', '', '') where term = 'write'), 13::real,
+  'a word of the name counts in the title (8) and the name (5)');
+select is((select frequency from collab.search_terms('Path.write_bytes', '', '') where term = 'path'), 8::real,
+  'a word of the qualifier counts in the title only');
+select is((select frequency from collab.search_terms('', 'lib/cursor.py', '') where term = 'cursor'), 1::real,
+  'the path counts once');
+select is((select frequency from collab.search_terms('', '', 'a short body about cursors') where term = 'cursor'), 2::real,
+  'a short body is all lead: body and lead count');
+select is((select frequency from collab.search_terms('', '', repeat('x ', 150) || 'zebra') where term = 'zebra'), 1::real,
+  'a word after the first 300 characters counts in the body only');
+select is((select frequency from collab.search_terms('', '', repeat('y', 298) || ' zebra') where term = 'zebra'), 1::real,
+  'a word cut by the 300th character is left out of the lead, not cut in two');
+select is((select count(*)::integer from collab.search_terms('', '', repeat('y', 298) || ' zebra') where term like 'ze%'), 1,
+  'no stump of a cut word becomes a term');
+
+-- collab.search_rank_others: lookups (few documents) and one range read (many) agree.
+select api.index_documents('terms', (select jsonb_agg(jsonb_build_object('key', 'd' || i,
+  'body', case when i % 2 = 0 then 'alpha beta' else 'alpha gamma gamma' end || repeat(' delta', i % 5)))
+  from generate_series(1, 200) i));
+select results_eq(
+  $$select o.document_id, round(o.score::numeric, 9)
+      from collab.search_collections c,
+           collab.search_rank_others(c.workspace_id, 'terms', '{alpha,gamma}', '{1.5,2.0}', '{200,100}',
+                                     array(select d.id from collab.search_documents d where d.key in ('d1', 'd2')),
+                                     2.5, 0.9, c.total_length / c.document_count) o
+     where c.name = 'terms' order by 1$$,
+  $$select o.document_id, round(o.score::numeric, 9)
+      from collab.search_collections c,
+           collab.search_rank_others(c.workspace_id, 'terms', '{alpha,gamma}', '{1.5,2.0}', '{200,100}',
+                                     array(select d.id from collab.search_documents d where d.collection = 'terms'),
+                                     2.5, 0.9, c.total_length / c.document_count) o
+     where c.name = 'terms' and o.document_id in (select d.id from collab.search_documents d where d.key in ('d1', 'd2'))
+     order by 1$$,
+  'search_rank_others: primary-key lookups and the range read give the same sums');
+
+select tests.tenancy_fixture();
+select tests.authenticate_as(tests.id('viewer'), jsonb_build_object('workspace_id', tests.id('workspace_a')));
+select is(tests.outcome($$select * from collab.search_rank_others(null, 'terms', '{alpha}', '{1}', '{1}', '{1}', 1, 1, 1)$$) ->> 'sqlstate',
+  '42501', 'search_rank_others is internal: an API role may not call it');
+reset role;
+select set_config('request.jwt.claims', '', true);
+
+select * from finish();
+ROLLBACK;
