@@ -10,7 +10,7 @@ begin
 end
 $key$;
 select tests.tenancy_fixture();
-select plan(40);
+select plan(42);
 
 select tests.as_request('service_role', jsonb_build_object('workspace_id', tests.id('workspace_a')));
 select api.put_secret('key-ok', 'sk-ok');
@@ -100,14 +100,15 @@ select api.record_route_outcome((s ->> 'snapshot_id')::bigint, 'mid', 200, 800) 
 select is((api.rank_routes('chat')) -> 'candidates' -> 0 ->> 'route', 'cheap',
   'a latency step of the best route (200 -> 800 ms) is noticed within 2 calls');
 
--- exploration: a route with fewer than min_samples fresh samples scores 0 (explored first),
--- and samples older than latency_ttl_seconds no longer count, so a route that nobody picks
--- is probed again instead of being judged for good on a few old samples
+-- exploration: a route with fewer than min_samples samples scores 0 (explored first), and so
+-- does one with fewer than min_samples samples of the last latency_ttl_seconds while another
+-- candidate has that many: a route that nobody picks is probed again instead of being judged
+-- for good on a few old samples
 select tests.authenticate_as(tests.id('admin'));
 select is((tests.outcome($$select api.configure_routing('chat', settings => '{"min_samples": 11}')$$)) ->> 'field',
   'settings.min_samples', 'min_samples above the window is refused');
-select is((api.configure_routing('chat', settings => '{"min_samples": 3}')) -> 'settings' ->> 'latency_ttl_seconds', '60',
-  'latency_ttl_seconds defaults to 60');
+select is((api.configure_routing('chat', settings => '{"min_samples": 3}')) -> 'settings' ->> 'latency_ttl_seconds', '10',
+  'latency_ttl_seconds defaults to 10');
 select tests.authenticate_as(tests.id('member'));
 select api.record_route_outcome((s ->> 'snapshot_id')::bigint, 'mid', 200, 200) from r2;
 -- cheap 1 sample (300), mid 4 (200, 800, 800, 200: 500), dear 1 (600)
@@ -118,14 +119,21 @@ select api.record_route_outcome((s ->> 'snapshot_id')::bigint, r, 200, l)
   from r2, (values ('cheap', 300), ('cheap', 300), ('dear', 600), ('dear', 600)) v(r, l);
 select is((select jsonb_agg(c ->> 'route' order by (c ->> 'rank')::int) from jsonb_array_elements(api.rank_routes('chat') -> 'candidates') c),
   '["cheap", "mid", "dear"]'::jsonb, 'with 3 samples or more each: by mean latency');
-select set_config('collab.clock_offset', '61 seconds', true);
+-- 11 s later nothing is fresh: the window's means rank as they are (a service called less
+-- often than the TTL is not explored on every call)
+select set_config('collab.clock_offset', '11 seconds', true);
+select is((select jsonb_agg(c ->> 'route' order by (c ->> 'rank')::int) from jsonb_array_elements(api.rank_routes('chat') -> 'candidates') c),
+  '["cheap", "mid", "dear"]'::jsonb, 'no fresh samples anywhere: ranked by the means of the window');
 select api.record_route_outcome((s ->> 'snapshot_id')::bigint, r, 200, l)
   from r2, (values ('cheap', 300), ('cheap', 300), ('cheap', 300), ('mid', 200), ('mid', 200), ('mid', 200)) v(r, l);
 create temp table r3 as select api.rank_routes('chat') as s;
 select is((select c ->> 'route' from r3, jsonb_array_elements(s -> 'candidates') c where (c ->> 'rank')::integer = 1),
-  'dear', '61 s later dear''s samples have aged out: it is probed again, ahead of mid (200 ms) and cheap (300 ms)');
-select is((select (c ->> 'samples')::integer from r3, jsonb_array_elements(s -> 'candidates') c where c ->> 'route' = 'dear'),
-  0, 'and the snapshot shows it has no fresh sample');
+  'dear', 'dear''s samples have aged out while the others are in use: it is probed again, ahead of mid and cheap');
+select is((select array[(c ->> 'samples')::integer, (c ->> 'fresh_samples')::integer]
+             from r3, jsonb_array_elements(s -> 'candidates') c where c ->> 'route' = 'dear'),
+  array[3, 0], 'and the snapshot shows its 3 samples, none of them fresh');
+select is((select (c ->> 'latency_ms')::numeric from r3, jsonb_array_elements(s -> 'candidates') c where c ->> 'route' = 'mid'),
+  200.000, 'a route with 3 fresh samples is estimated on them alone (mid: 200 ms, not the window''s 400)');
 select set_config('collab.clock_offset', '', true);
 
 -- errors

@@ -5,13 +5,15 @@
 -- cooldown, rpm/tpm in the last minute, and in production mode a key that is missing,
 -- deleted, expired, tampered or unavailable) exclude it with a reason; the others are ranked
 -- by the service's strategy (docs/routing.md). Estimates come from the route's recent
--- append-only outcomes: latency = mean of the last `window` successes and timeouts of the
--- last latency_ttl_seconds (a timeout counts timeout_penalty_ms). A route with fewer than
--- min_samples such samples scores 0, so it is explored first: an untried route, and one that
--- lost its place on a few unlucky samples and then was not picked (its samples age out, so
--- it is probed again, min_samples calls per latency_ttl_seconds; without this an estimate
--- that nobody refreshes would lock a faster route out for good); error rate
--- over error_window_seconds and calls/tokens of the last minute from its 10-second counters
+-- append-only outcomes: latency = mean of the last `window` successes and timeouts (a
+-- timeout counts timeout_penalty_ms), of only those of the last latency_ttl_seconds when
+-- there are min_samples of them. Exploration: a route with fewer than min_samples samples
+-- scores 0 (explored first), and so does one with fewer than min_samples fresh samples while
+-- another candidate has that many: a route that lost its place on a few slow calls and was
+-- then not picked is probed again once its samples age out, instead of being judged on them
+-- for good (an unpicked route gets no new samples). When no route has fresh samples (a
+-- service called less often than the TTL), the window's means rank as they are. Error rate
+-- -- over error_window_seconds and calls/tokens of the last minute from its 10-second counters
 -- (collab.route_counters). Routes whose score is within `buffer` of the best tie and are
 -- ordered at random (latency and cost). Writes one collab.routing_snapshots row and returns
 -- it: {snapshot_id, service, strategy, mode, created_at, candidates: [...]} with the ranked
@@ -114,7 +116,9 @@ begin
   ), est as (
     select r.*,
            (in_tokens * r.input_price + out_tokens * r.output_price) / 1e6 as cost_estimate,
-           coalesce(lat.latency_ms, 0) as latency_ms, coalesce(lat.samples, 0) as samples,
+           case when lat.fresh >= (st ->> 'min_samples')::integer then lat.fresh_ms else coalesce(lat.latency_ms, 0) end
+             as latency_ms,
+           coalesce(lat.samples, 0) as samples, coalesce(lat.fresh, 0) as fresh_samples,
            coalesce(rec.error_rate, 0) as error_rate, coalesce(rec.calls_minute, 0) as calls_minute,
            coalesce(rec.tokens_minute, 0) as tokens_minute, cd.cooldown_until,
            coalesce(ks.status, 'none') as key_status
@@ -122,12 +126,16 @@ begin
       left join keys ks on ks.secret_name = r.secret_name
       left join recent rec on rec.route = r.name
       left join lateral (
-        select avg(case when o.ok then o.latency_ms else (st ->> 'timeout_penalty_ms')::double precision end) as latency_ms,
-               count(*) as samples
-          from (select o.ok, o.latency_ms from collab.route_outcomes o
+        select avg(o.ms) as latency_ms, count(*) as samples,
+               avg(o.ms) filter (where o.created_at > now_ - make_interval(secs => (st ->> 'latency_ttl_seconds')::double precision))
+                 as fresh_ms,
+               count(*) filter (where o.created_at > now_ - make_interval(secs => (st ->> 'latency_ttl_seconds')::double precision))
+                 as fresh
+          from (select case when o.ok then o.latency_ms else (st ->> 'timeout_penalty_ms')::double precision end as ms,
+                       o.created_at
+                  from collab.route_outcomes o
                  where o.workspace_id = ws and o.service = r.service and o.route = r.name
                    and (o.ok or o.status = 408)
-                   and o.created_at > now_ - make_interval(secs => (st ->> 'latency_ttl_seconds')::double precision)
                  order by o.created_at desc
                  limit (st ->> 'window')::integer) o) lat on true
       left join lateral (
@@ -158,14 +166,21 @@ begin
   ), scored as (
     select j.*,
            case st ->> 'strategy'
-             when 'latency' then case when j.samples < (st ->> 'min_samples')::integer then 0 else j.latency_ms end
+             when 'latency' then case when j.samples < (st ->> 'min_samples')::integer then 0
+                                      when j.fresh_samples < (st ->> 'min_samples')::integer
+                                           and j.any_fresh then 0
+                                      else j.latency_ms end
              when 'cost' then j.cost_estimate
              when 'usage' then j.calls_minute::double precision
              when 'weighted' then -ln(greatest(j.draw, 1e-300)) / nullif(j.weight, 0)
              when 'price_weighted' then -ln(greatest(j.draw, 1e-300))
                                         * power(greatest(j.cost_estimate, (j.input_price + j.output_price) / 1e6, 1e-12), 2)
            end as score
-      from judged j
+      from (select j0.*,
+                   -- does any candidate have min_samples fresh samples? (else: no re-probing)
+                   coalesce(bool_or(j0.excluded_reason is null
+                                    and j0.fresh_samples >= (st ->> 'min_samples')::integer) over (), false) as any_fresh
+              from judged j0) j
   ), tied as (
     select s.*,
            st ->> 'strategy' in ('latency', 'cost')
@@ -188,7 +203,7 @@ begin
            'secret_name', x.secret_name, 'rank', x.rank,
            'score', case when x.excluded_reason is null then round(x.score::numeric, 6) end,
            'cost_estimate', round(x.cost_estimate::numeric, 9), 'latency_ms', round(x.latency_ms::numeric, 3),
-           'samples', x.samples, 'error_rate', round(x.error_rate::numeric, 4),
+           'samples', x.samples, 'fresh_samples', x.fresh_samples, 'error_rate', round(x.error_rate::numeric, 4),
            'calls_last_minute', round(x.calls_minute), 'cooldown_until', x.cooldown_until,
            'key_status', x.key_status, 'excluded_reason', x.excluded_reason)
            order by x.rank nulls last, x.name), '[]')
