@@ -16,9 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import create_database, drop_database
 from playwright.sync_api import Page
-from rest.conftest import RestStack
+from rest.conftest import RestStack, local_stack
 
 from collab import stack
 
@@ -50,40 +49,19 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@dataclass(frozen=True)
-class DashStack(RestStack):
-    directory: Path  # the stack's folder: its gateway can be stopped and started again
-
-    def stack(self) -> stack.Stack:
-        return stack.Stack(self.directory)
+# The dashboard's stack: tests/py/rest's local stack (with its folder, so that its gateway can
+# be stopped and started again).
+DashStack = RestStack
 
 
 @pytest.fixture(scope="session")
 def dash_stack(
-    server_url: str, template_db: str, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DashStack]:
     """A stack of its own over a new migrated database (as tests/py/rest's, keeping its folder)."""
     if not (DIST / "index.html").is_file() or not AXE.is_file():
         pytest.fail("the dashboard is not built: run `make setup` (dashboard/build.sh)")
-    name = f"collab_t_{os.getpid()}_dashboard"
-    db_url = create_database(server_url, name, template_db)
-    the_stack = stack.Stack(Path(tmp_path_factory.mktemp("stack")))
-    try:
-        state = the_stack.up(db_url, api_port="auto", postgrest_port="auto")
-        keys = the_stack.secrets()
-        assert keys is not None
-        yield DashStack(
-            url=state.api_url,
-            postgrest_url=state.postgrest_url,
-            db_url=db_url,
-            anon_key=keys.anon_key,
-            service_role_key=keys.service_role_key,
-            jwt_secret=keys.jwt_secret,
-            directory=the_stack.dir,
-        )
-    finally:
-        the_stack.down(stop_db=False)
-        drop_database(server_url, name)
+    yield from local_stack(request, tmp_path_factory, "dashboard")
 
 
 @dataclass

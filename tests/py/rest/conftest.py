@@ -39,6 +39,12 @@ class RestStack:
     jwt_secret: str
     # the Python gateway on its internal port, behind nginx (local stack only)
     gateway_url: str = field(default="", kw_only=True)
+    # the stack's folder (local stack only): its gateway can be stopped and started again
+    directory: Path | None = field(default=None, kw_only=True)
+
+    def stack(self) -> stack.Stack:
+        assert self.directory is not None, "only a local stack has a folder"
+        return stack.Stack(self.directory)
 
     def token(self, user_id: str, workspace: str | None = None, ttl: float = 600) -> str:
         return stack.mint_token(
@@ -105,6 +111,7 @@ def local_stack(
             service_role_key=keys.service_role_key,
             jwt_secret=keys.jwt_secret,
             gateway_url=f"http://{stack.HOST}:{state.gateway_port}",
+            directory=the_stack.dir,
         )
     finally:
         the_stack.down(stop_db=False)
