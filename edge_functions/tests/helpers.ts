@@ -3,41 +3,15 @@
 // functions through the gateway's /functions/v1. The stack comes from the environment:
 // SUPABASE_URL, SUPABASE_ANON_KEY, SUPABASE_JWT_SECRET (tests/py/artifacts/test_edge_functions.py).
 
+import { userToken as mintUserToken } from "../../tests/js/jwt.ts";
+
 export const URL_ = Deno.env.get("SUPABASE_URL")!.replace(/\/+$/, "");
 export const ANON_KEY = Deno.env.get("SUPABASE_ANON_KEY")!;
 const JWT_SECRET = Deno.env.get("SUPABASE_JWT_SECRET")!;
 
-function base64url(bytes: Uint8Array | string): string {
-  const raw = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(
-    /=+$/,
-    "",
-  );
-}
-
-/** An HS256 user JWT as Supabase Auth issues them (role authenticated, sub, aud). */
-export async function userToken(sub: string, workspaceId?: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = {
-    role: "authenticated",
-    aud: "authenticated",
-    sub,
-    iat: now,
-    exp: now + 600,
-  };
-  if (workspaceId) claims.workspace_id = workspaceId;
-  const input = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${
-    base64url(JSON.stringify(claims))
-  }`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(JWT_SECRET),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
+/** A user JWT signed with the project's secret (tests/js/jwt.ts). */
+export function userToken(sub: string, workspaceId?: string): Promise<string> {
+  return mintUserToken(JWT_SECRET, sub, workspaceId);
 }
 
 export interface User {

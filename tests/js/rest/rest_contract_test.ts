@@ -5,6 +5,7 @@
 // The imports are npm: specifiers pinned here and in deno.lock; `make setup` caches them.
 import { createClient, type SupabaseClient } from "npm:@supabase/supabase-js@2.119.1";
 import assert from "node:assert/strict";
+import { userToken as mintUserToken } from "../jwt.ts";
 
 const URL_ = Deno.env.get("SUPABASE_URL")!;
 const ANON_KEY = Deno.env.get("SUPABASE_ANON_KEY")!;
@@ -15,37 +16,9 @@ const CALLS: Record<string, Record<string, unknown>> = JSON.parse(
 );
 const FOUR_KEYS = ["code", "details", "hint", "message"];
 
-function base64url(bytes: Uint8Array | string): string {
-  const raw = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
-  return btoa(String.fromCharCode(...raw)).replace(/\+/g, "-").replace(/\//g, "_").replace(
-    /=+$/,
-    "",
-  );
-}
-
-/** An HS256 user JWT as Supabase Auth issues them (role authenticated, sub, aud). */
-async function userToken(sub: string, workspaceId?: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = {
-    role: "authenticated",
-    aud: "authenticated",
-    sub,
-    iat: now,
-    exp: now + 600,
-  };
-  if (workspaceId) claims.workspace_id = workspaceId;
-  const input = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${
-    base64url(JSON.stringify(claims))
-  }`;
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(JWT_SECRET),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const signature = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
+/** A user JWT signed with the project's secret (tests/js/jwt.ts). */
+function userToken(sub: string, workspaceId?: string): Promise<string> {
+  return mintUserToken(JWT_SECRET, sub, workspaceId);
 }
 
 function client(key: string, token?: string): SupabaseClient<any, "api"> {
