@@ -76,7 +76,13 @@ SCALARS: dict[str, dict[str, Any]] = {
     "xid8": {"type": "string"},
 }
 
-FUNCTIONS = """
+# Listed for every function: 400, 401 and 403 (input and roles), 404 (PostgREST's PGRST202).
+ALWAYS_STATUSES = {"400", "401", "403", "404"}
+# The statuses a function's own body raises: its PTxxx codes.
+RAISED = "array(select distinct m[1] from regexp_matches(p.prosrc, 'PT(\\d{3})', 'g') m order by 1)"
+
+FUNCTIONS = (
+    """
 select p.proname::text, p.oid, coalesce(obj_description(p.oid, 'pg_proc'), '') as comment,
        p.provolatile = 'v' as volatile, p.proretset,
        p.prorettype, format_type(p.prorettype, null) as rettype,
@@ -85,12 +91,14 @@ select p.proname::text, p.oid, coalesce(obj_description(p.oid, 'pg_proc'), '') a
        coalesce(p.proallargtypes, p.proargtypes::oid[]) as argtypes,
        p.pronargs, p.pronargdefaults,
        has_function_privilege('authenticated', p.oid, 'execute') as for_users,
-       array(select distinct m[1] from regexp_matches(p.prosrc, 'PT(\\d{3})', 'g') m
-              order by 1) as raised
+       """
+    + RAISED
+    + """ as raised
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
  where n.nspname = 'api'
  order by p.proname
 """
+)
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +196,7 @@ def build(url: str) -> dict[str, Any]:
                 result = {"type": "array", "items": result}
             # 404 for every function: PostgREST's PGRST202 when the body's keys name no function;
             # besides, what its own body raises and what the helpers it calls raise (the list)
-            statuses = sorted({"400", "401", "403", "404", *raised, *EXTRA_STATUSES.get(name, [])})
+            statuses = sorted({*ALWAYS_STATUSES, *raised, *EXTRA_STATUSES.get(name, [])})
             unknown = set(statuses) - ERROR_TEXT.keys()
             if unknown:
                 raise SystemExit(f"api.{name} answers {sorted(unknown)}: add them to ERROR_TEXT")
