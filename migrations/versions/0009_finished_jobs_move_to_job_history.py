@@ -144,12 +144,32 @@ grant select, insert, update, delete on collab.job_history, collab.job_history_d
   collab.idempotency_keys to service_role;
 """
 
-# Step 2: the watermark, the wait, the copy. Leaves the watermark in a temporary table.
-KEYS_BEFORE_SWITCH = r"""
-create temporary table collab_0009 on commit drop as
-select coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0) as watermark,
-       exists (select 1 from collab.jobs) as holds_jobs,
-       (select max(j.finished_at) from collab.jobs j) as last_finished_at;
+
+def under_short_lock(statement: str, failure: str) -> str:
+    """A DO block that runs ``statement`` (DDL that takes a strong lock) in tries of 150 ms of
+    lock_timeout, 0.2 s apart, up to 200 times, so that a queue of claims never forms behind a
+    long wait: steps 6 and 7."""
+    return f"""
+do $short_lock$
+begin
+  for attempt in 1..200 loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '150ms', true);
+      {statement}
+      return;
+    exception when lock_not_available then
+      perform pg_catalog.pg_sleep(0.2);
+    end;
+  end loop;
+  raise exception 'revision 0009: {failure}';
+end
+$short_lock$;
+"""
+
+
+# Wait for the transactions that were writing collab.jobs when this one looked (an INSERT
+# holds its table lock before it draws an id): steps 2 and 4.
+WAIT_FOR_WRITERS = r"""
 do $wait$
 declare
   writers text[] := array(
@@ -167,12 +187,25 @@ begin
   end loop;
 end
 $wait$;
+"""
+
+# Step 2: the watermark, the wait, the copy. Leaves the watermark in a temporary table.
+KEYS_BEFORE_SWITCH = (
+    r"""
+create temporary table collab_0009 on commit drop as
+select coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0) as watermark,
+       exists (select 1 from collab.jobs) as holds_jobs,
+       (select max(j.finished_at) from collab.jobs j) as last_finished_at;
+"""
+    + WAIT_FOR_WRITERS
+    + r"""
 insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
 select j.workspace_id, j.idempotency_key, j.id, j.created_at
   from collab.jobs j
  where j.idempotency_key is not null and j.id <= (select watermark from collab_0009)
 on conflict do nothing;
 """
+)
 
 # Step 2, last: the partition of the finished jobs of the past (only where jobs exist), made
 # before the switch so that no move can reach the default partition with a row of its range.
@@ -239,26 +272,8 @@ ENSURE_PARTITIONS = r"""
 select collab.ensure_job_history_partitions(7);
 """
 
-# Step 4: wait for the calls that started before the switch, then copy the keys of their jobs.
-WAIT_FOR_WRITERS = r"""
-do $wait$
-declare
-  writers text[] := array(
-    select l.virtualtransaction from pg_catalog.pg_locks l
-     where l.locktype = 'relation' and l.relation = 'collab.jobs'::regclass
-       and l.mode = 'RowExclusiveLock' and l.granted and l.pid <> pg_catalog.pg_backend_pid());
-  deadline timestamptz := pg_catalog.clock_timestamp() + interval '5 minutes';
-begin
-  while exists (select 1 from pg_catalog.pg_locks l
-                 where l.locktype = 'virtualxid' and l.virtualxid = any(writers)) loop
-    if pg_catalog.clock_timestamp() > deadline then
-      raise exception 'revision 0009: transactions writing collab.jobs did not end within 5 minutes';
-    end if;
-    perform pg_catalog.pg_sleep(0.02);
-  end loop;
-end
-$wait$;
-"""
+# Step 4: copy the keys of the jobs enqueued by the calls that started before the switch
+# (after WAIT_FOR_WRITERS).
 KEYS_AFTER_SWITCH = r"""
 insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
 select j.workspace_id, j.idempotency_key, j.id, j.created_at
@@ -304,23 +319,15 @@ insert into collab.job_history select * from moved
 """
 
 # Step 6.
-CHECK_NOT_FINISHED = r"""
-do $check$
-begin
-  for attempt in 1..200 loop
-    begin
-      perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;
-      return;
-    exception when lock_not_available then
-      perform pg_catalog.pg_sleep(0.2);
-    end;
-  end loop;
-  raise exception 'revision 0009: collab.jobs stayed busy; the CHECK jobs_not_finished was not added';
-end
-$check$;
+CHECK_NOT_FINISHED = (
+    under_short_lock(
+        "alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;",
+        "collab.jobs stayed busy; the CHECK jobs_not_finished was not added",
+    )
+    + r"""
 comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in collab.job_history (revision 0009).';
 """
+)
 VALIDATE = r"""
 alter table collab.jobs validate constraint jobs_not_finished;
 """
@@ -343,23 +350,11 @@ KEYED_BY_WORKSPACE = ("jobs", "job_events", "executors", "metrics_signals")
 NEW_KEY_INDEX = r"""
 create unique index concurrently if not exists {table}_id_workspace_key on collab.{table} (id, workspace_id)
 """
-SWAP_KEY = r"""
-do $swap$
-begin
-  for attempt in 1..200 loop
-    begin
-      perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      alter table collab.{table} drop constraint {table}_pkey,
-        add constraint {table}_pkey primary key using index {table}_id_workspace_key;
-      return;
-    exception when lock_not_available then
-      perform pg_catalog.pg_sleep(0.2);
-    end;
-  end loop;
-  raise exception 'revision 0009: collab.{table} stayed busy; its key did not gain workspace_id';
-end
-$swap$;
-"""
+SWAP_KEY = under_short_lock(
+    "alter table collab.{table} drop constraint {table}_pkey,\n"
+    "        add constraint {table}_pkey primary key using index {table}_id_workspace_key;",
+    "collab.{table} stayed busy; its key did not gain workspace_id",
+)
 KEYS_DOWN = "".join(
     f"alter table collab.{t} drop constraint {t}_pkey, add constraint {t}_pkey primary key (id);\n"
     for t in KEYED_BY_WORKSPACE
