@@ -15,8 +15,6 @@ security definer
 set search_path = pg_catalog, pg_temp
 as $$
 declare
-  old_ids bigint[];
-  old_terms text[];
   replaced_count bigint;
   replaced_length double precision;
   added_count bigint;
@@ -30,28 +28,9 @@ begin
    where c.workspace_id = search_index.ws and c.name = search_index.collection
      for update;
 
-  -- The old rows first, into arrays; then exactly their postings by primary key (an array
-  -- join the planner always runs through the index, whatever it knows of the tables).
-  with old as (
-    delete from collab.search_documents d
-     where d.workspace_id = search_index.ws and d.collection = search_index.collection
-       and d.key in (select e ->> 'key' from pg_catalog.jsonb_array_elements(search_index.documents) e)
-    returning d.id, d.length, d.terms
-  )
-  select (select count(*) from old), (select coalesce(sum(o.length), 0) from old o),
-         coalesce((select array_agg(o.id order by o.id, t.term) from old o, pg_catalog.unnest(o.terms) t(term)), '{}'),
-         coalesce((select array_agg(t.term order by o.id, t.term) from old o, pg_catalog.unnest(o.terms) t(term)), '{}')
-    into replaced_count, replaced_length, old_ids, old_terms;
-  if replaced_count > 0 then
-    delete from collab.search_postings p
-     using rows from (pg_catalog.unnest(old_terms), pg_catalog.unnest(old_ids)) o(term, id)
-     where p.workspace_id = search_index.ws and p.collection = search_index.collection
-       and p.term = o.term and p.document_id = o.id;
-    update collab.search_vocabulary v
-       set document_frequency = v.document_frequency - o.n
-      from (select t.term, count(*) as n from pg_catalog.unnest(old_terms) t(term) group by t.term) o
-     where v.workspace_id = search_index.ws and v.collection = search_index.collection and v.term = o.term;
-  end if;
+  select x.removed, x.removed_length into replaced_count, replaced_length
+    from collab.search_drop_documents(search_index.ws, search_index.collection,
+                                      array(select e ->> 'key' from pg_catalog.jsonb_array_elements(search_index.documents) e)) x;
 
   with batch as (
     select distinct on (x.e ->> 'key')
