@@ -8,7 +8,6 @@ create or replace function collab.search_drop_documents(
   ws uuid, collection text, keys text[], out removed bigint, out removed_length double precision)
 language plpgsql
 volatile
-set search_path = pg_catalog, pg_temp
 as $$
 declare
   old_ids bigint[];
