@@ -63,21 +63,30 @@ class LockWaits(threading.Thread):
         self.pid = pid
         self.stop = threading.Event()
         self.longest = 0.0
+        self.blockers: list[str] = []  # what the claimer waited for, in its longest wait
 
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
             since: float | None = None
+            seen: list[str] = []
             while not self.stop.is_set():
                 row = conn.execute(
-                    "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s",
-                    [self.pid],
+                    "select wait_event_type = 'Lock',"
+                    " array(select left(regexp_replace(b.query, '\\s+', ' ', 'g'), 160)"
+                    "         from pg_stat_activity b where b.pid = any(pg_blocking_pids(%s)))"
+                    "  from pg_stat_activity where pid = %s",
+                    [self.pid, self.pid],
                 ).fetchone()
                 now = time.monotonic()
                 if row and row[0]:
                     since = now if since is None else since
-                    self.longest = max(self.longest, now - since)
+                    seen += [q for q in row[1] if q not in seen]
+                    if now - since >= self.longest:
+                        self.longest = now - since
+                        self.blockers = list(seen)
                 else:
                     since = None
+                    seen = []
                 time.sleep(0.005)
 
 
@@ -131,7 +140,9 @@ class Claimer(threading.Thread):
                         self.timed(conn, "select api.complete(%s, %s)", list(claimed))
                     self.cycles += 1
                 except psycopg.Error as exc:
-                    self.errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+                    self.errors.append(
+                        f"{type(exc).__name__}: {str(exc).splitlines()[0]} ({exc.diag.context})"
+                    )
                     if len(self.errors) > 20:
                         return
 
@@ -191,12 +202,17 @@ def test_revision_0009_moves_a_million_jobs_online_and_back(fresh_db: str) -> No
         waits.stop.set()
         waits.join(timeout=30)
 
-    assert claimer.errors == [], "no call of the claimer failed (no lock wait reached 1 s)"
-    assert waits.longest < 1.0, f"the claimer waited {waits.longest:.3f} s for a lock"
+    assert claimer.errors == [], (
+        f"no call of the claimer failed (no lock wait reached 1 s); blocked by {waits.blockers}"
+    )
+    assert waits.longest < 1.0, (
+        f"the claimer waited {waits.longest:.3f} s for a lock, blocked by {waits.blockers}"
+    )
     assert cycles_during > 0, "the claimer kept working during the migration"
     print(
         f"\nclaimer: {claimer.cycles} cycles, {cycles_during} during the migration;"
-        f" longest lock wait {waits.longest:.3f} s, longest call {claimer.longest:.3f} s"
+        f" longest lock wait {waits.longest:.3f} s (blocked by {waits.blockers}),"
+        f" longest call {claimer.longest:.3f} s"
     )
 
     after = counts(fresh_db)
