@@ -16,7 +16,8 @@ whose lock_timeout is 1 s).
    claim that waits for it): the keys of jobs enqueued since the watermark and the code of
    this revision. The partition for the finished jobs of the past (on a database that holds
    jobs: job_history_until_YYYYMMDD, unbounded below) is made just before, the day partitions
-   just after (moves in between land in the default partition, which hands their rows over).
+   just after, one per transaction (moves in between land in the default partition, which
+   hands their rows over).
    COMMIT (alembic's transaction ends here: an autocommit block follows).
    Calls that were waiting for the switch's locks finish with the code they started with (a
    function's body is fixed when it is called). So the switch changes nothing they rely on:
@@ -267,10 +268,11 @@ update collab_0009 set watermark = coalesce(pg_catalog.pg_sequence_last_value('c
 """
 
 # Step 3, after the code: the day partitions from today (moves that come before them land in
-# the default partition, which hands their rows over).
-ENSURE_PARTITIONS = r"""
-select collab.ensure_job_history_partitions(7);
-"""
+# the default partition, which hands their rows over), one per transaction: the locks of each
+# (ACCESS EXCLUSIVE on collab.job_history and its default partition, which every completion
+# writes) are held until the end of the transaction that took them, so one call making all
+# eight would stop completions for eight partitions' time.
+ENSURE_PARTITIONS = [f"select collab.ensure_job_history_partitions({ahead});" for ahead in range(8)]
 
 # Step 4: copy the keys of the jobs enqueued by the calls that started before the switch
 # (after WAIT_FOR_WRITERS).
@@ -387,7 +389,8 @@ def upgrade() -> None:
         " where p.from_at is null and p.to_at is not null"
     )
     with op.get_context().autocommit_block():
-        execute_script(ENSURE_PARTITIONS)
+        for statement in ENSURE_PARTITIONS:
+            execute_script(statement)
         execute_script(WAIT_FOR_WRITERS)
         execute_script(KEYS_AFTER_SWITCH.format(watermark=int(str(watermark))))
         for statement in DROP_OLD_INDEXES.split(";"):
