@@ -52,14 +52,16 @@ def with_protocol(name: str, report: dict, out: Path) -> dict:
     if name == "docs":
         _dev, test = tune.docs_split([r["id"] for r in rows])
         note = (
-            f"k1, b and the field weights (title, name, lead) were chosen by bench/search/tune.py on the D-pg dev half "
+            "k1, b and the field weights (title, name, lead, the lead's word pairs) were chosen by "
+            f"bench/search/tune.py on the D-pg dev half "
             f"({len(rows) - len(test)} queries, seed {tune.DEV_SEED}) and on 1000 C-stdlib queries "
             "outside code.json's sample; 'test' holds the other half, never used for tuning"
         )
     else:
         test = {r["id"] for r in rows}
         note = (
-            f"k1, b and the field weights (title, name, lead) were chosen by bench/search/tune.py on 1000 eligible "
+            "k1, b and the field weights (title, name, lead, the lead's word pairs) were chosen by "
+            "bench/search/tune.py on 1000 eligible "
             f"C-stdlib queries outside this sample (seed {tune.DEV_SEED}) and on the D-pg dev half; "
             "every query here is a test query"
         )

@@ -12,14 +12,18 @@ queries. This script fixes the splits and searches the grid on the dev side only
   (``docs_split``); only the dev half is scored here, and ``make search-eval`` reports the test
   half separately.
 
-For every (k1, b, title weight, name weight, lead length, lead weight) of the grid it scores the
-dev queries with the same terms as ``collab.search_terms`` (each field's terms taken from the
-database, ``collab.search_field_terms``, and weighted here as ``collab.search_terms`` weights
-them) and the same BM25 formula as ``collab.search_rank``, in numpy, and picks the best mean dev
-hit@3 over the two sets (ties: the mean MRR@10, then the plainest: smaller k1, smaller b, smaller
-weights). It writes the grid with its dev figures and the choice; the choice is then copied by
-hand into ``collab.search_rank`` (k1, b) and ``collab.search_terms`` (the fields' weights and the
-lead's length).
+For every (k1, b, title weight, name weight, lead length, lead weight, lead pair weight, title
+pair weight) of the grid it scores the dev queries with the same terms as
+``collab.search_terms`` (each field's terms taken from the database,
+``collab.search_field_terms``, and the word pairs of the lead and of the title,
+``collab.search_pair_terms``, weighted here as ``collab.search_terms`` weights them; a query's
+terms are its words and its word pairs, as in ``collab.search_rank``) and the same BM25 formula
+as ``collab.search_rank``, in numpy, and picks the best mean dev hit@3 over the two sets (ties:
+the mean MRR@10, then the plainest: smaller k1, smaller b, smaller weights). It writes the
+choice, for every value of every parameter the best point with that value, and the best
+``TOP`` points (the grid has some 52,000); the choice is then copied by hand into
+``collab.search_rank`` (k1, b) and ``collab.search_terms`` (the fields' weights, the pairs'
+weight and the lead's length).
 """
 
 from __future__ import annotations
@@ -42,15 +46,20 @@ from collab import search_sets
 
 DEV_SEED = 16_0001
 GRID = {
-    "k1": (0.9, 1.2, 1.5, 2.0, 2.5, 3.0),
+    "k1": (0.9, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5),
     "b": (0.5, 0.75, 0.9, 1.0),
     "title_weight": (1, 3, 5, 8),
     "name_weight": (0, 2, 5),  # the title after its last "." (collab.search_terms)
     "lead_chars": (150, 300, 600),  # the body's first characters, cut back to a whole word
     "lead_weight": (0, 1, 2),
+    # word pairs (collab.search_pair_terms): of the lead (its length as above) and of the title
+    "lead_pair_weight": (0, 0.05, 0.1, 0.25, 0.5, 1),
+    "title_pair_weight": (0, 1, 2),
 }
 FIELDS = ("title", "name", "path", "body", *(f"lead{n}" for n in GRID["lead_chars"]))
+PAIR_FIELDS = ("titlepairs", *(f"leadpairs{n}" for n in GRID["lead_chars"]))
 REPO = Path(__file__).resolve().parents[2]
+TOP = 200  # grid points written to the report, best first
 
 
 def docs_split(query_ids: list[str]) -> tuple[set[str], set[str]]:
@@ -77,6 +86,11 @@ select d.ord, t.term, t.frequency
   from pg_catalog.unnest(%(texts)s::text[]) with ordinality d(txt, ord)
  cross join lateral collab.search_field_terms(d.txt) t
 """
+_PAIRS = _TERMS.replace(
+    "collab.search_field_terms(d.txt)",
+    "collab.search_pair_terms(pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig,"
+    " collab.search_prepare(d.txt)))",
+)
 
 
 def name_of(title: str) -> str:
@@ -92,6 +106,7 @@ def lead_of(body: str, chars: int) -> str:
 
 def field_texts(doc: dict[str, str], field: str) -> str:
     title, body = doc.get("title") or "", doc.get("text") or ""
+    field = field.replace("pairs", "")  # a pair field's text is its field's
     if field == "title":
         return title
     if field == "name":
@@ -103,11 +118,15 @@ def field_texts(doc: dict[str, str], field: str) -> str:
     return lead_of(body, int(field.removeprefix("lead")))
 
 
-def field_terms(conn: psycopg.Connection, texts: list[str]) -> list[dict[str, float]]:
+def field_terms(
+    conn: psycopg.Connection, texts: list[str], query: str = _TERMS
+) -> list[dict[str, float]]:
+    """Each text's terms (collab.search_field_terms), or with ``_PAIRS`` its word pairs
+    (collab.search_pair_terms)."""
     out: list[dict[str, float]] = [{} for _ in texts]
     for start in range(0, len(texts), 1000):
-        for ord_, term, freq in conn.execute(_TERMS, {"texts": texts[start : start + 1000]}):
-            out[start + ord_ - 1][term] = float(freq)
+        for ord_, term, freq in conn.execute(query, {"texts": texts[start : start + 1000]}):
+            out[start + ord_ - 1][term] = out[start + ord_ - 1].get(term, 0.0) + float(freq)
     return out
 
 
@@ -117,7 +136,15 @@ class Prepared:
     def __init__(self, conn, docs, queries, qrels):
         self.ids = [d["_id"] for d in docs]
         fields = [field_terms(conn, [field_texts(d, f) for d in docs]) for f in FIELDS]
-        qterms = field_terms(conn, [q["text"] for q in queries])
+        fields += [
+            field_terms(conn, [field_texts(d, f) for d in docs], _PAIRS) for f in PAIR_FIELDS
+        ]
+        # a query's terms: its words and its word pairs (collab.search_rank)
+        texts = [q["text"] for q in queries]
+        qterms = [
+            {**w, **p}
+            for w, p in zip(field_terms(conn, texts), field_terms(conn, texts, _PAIRS), strict=True)
+        ]
         vocab: dict[str, int] = {}
         for rows in [*fields, qterms]:
             for row in rows:
@@ -131,7 +158,9 @@ class Prepared:
                     r.append(i), c.append(vocab[t]), v.append(f)
             return sparse.csr_matrix((v, (r, c)), shape=(len(rows), len(vocab)))
 
-        self.fields = {f: matrix(rows) for f, rows in zip(FIELDS, fields, strict=True)}
+        self.fields = {
+            f: matrix(rows) for f, rows in zip((*FIELDS, *PAIR_FIELDS), fields, strict=True)
+        }
         self.q = matrix(qterms)
         index = {d: i for i, d in enumerate(self.ids)}
         rel: dict[str, set[int]] = {}
@@ -139,6 +168,10 @@ class Prepared:
             if score > 0 and did in index:
                 rel.setdefault(qid, set()).add(index[did])
         self.relevant = [rel.get(q["_id"], set()) for q in queries]
+        gold = np.zeros((len(self.ids), len(queries)), dtype=bool)  # docs x queries
+        for j, docs_ in enumerate(self.relevant):
+            gold[list(docs_), j] = True
+        self.gold = gold
 
     def evaluate(self, k1: float, b: float, weights: dict[str, float]) -> dict[str, float]:
         tf = sum(w * self.fields[f] for f, w in weights.items() if w).tocsr()
@@ -153,14 +186,10 @@ class Prepared:
         part.data = tf.data * (k1 + 1) / (tf.data + k1 * (1 - b + b * dl[rows] / avgdl))
         qw = self.q.multiply(idf[None, :]).multiply(df[None, :] > 0).tocsr()
         scores = (part @ qw.T).toarray()  # docs x queries
-        hits3 = mrr = 0.0
-        for j, rel in enumerate(self.relevant):
-            col = scores[:, j]
-            best = max(col[list(rel)])
-            others = np.delete(col, list(rel))
-            rank = 1 + int((others >= best).sum())  # ties against the gold
-            hits3 += rank <= 3
-            mrr += 1 / rank if rank <= 10 else 0
+        best = np.where(self.gold, scores, -np.inf).max(axis=0)  # the best gold document's score
+        rank = 1 + ((scores >= best[None, :]) & ~self.gold).sum(axis=0)  # ties against the gold
+        hits3 = float((rank <= 3).sum())
+        mrr = float(np.where(rank <= 10, 1 / rank, 0).sum())
         return {"hit@3": hits3 / len(self.relevant), "mrr@10": mrr / len(self.relevant)}
 
 
@@ -193,15 +222,24 @@ def main() -> None:
         )
         batch = [corpus[r[1]] for r in code_qrels]  # the 1000-batch: the dev queries' gold
         code = Prepared(conn, batch, code_dev, code_qrels)
-    keys = ("k1", "b", "title_weight", "name_weight", "lead_chars", "lead_weight")
+    keys = tuple(GRID)
     points = {
-        (k1, b, tw, nw, lc if lw else 0, lw)  # no lead: its length does not matter
-        for k1, b, tw, nw, lc, lw in itertools.product(*(GRID[k] for k in keys))
+        # no lead and no lead pairs: the lead's length does not matter
+        (k1, b, tw, nw, lc if lw or lpw else 0, lw, lpw, tpw)
+        for k1, b, tw, nw, lc, lw, lpw, tpw in itertools.product(*GRID.values())
     }
     grid = []
     for point in sorted(points):
-        k1, b, tw, nw, lc, lw = point
-        weights = {"title": tw, "name": nw, "path": 1, "body": 1, f"lead{lc}": lw}
+        k1, b, tw, nw, lc, lw, lpw, tpw = point
+        weights = {
+            "title": tw,
+            "name": nw,
+            "path": 1,
+            "body": 1,
+            f"lead{lc}": lw,
+            f"leadpairs{lc}": lpw,
+            "titlepairs": tpw,
+        }
         d, c = docs.evaluate(k1, b, weights), code.evaluate(k1, b, weights)
         grid.append(
             {
@@ -212,14 +250,12 @@ def main() -> None:
                 "mean_mrr@10": (d["mrr@10"] + c["mrr@10"]) / 2,
             }
         )
-    best = max(
-        grid,
-        key=lambda g: (
-            round(g["mean_hit@3"], 9),
-            round(g["mean_mrr@10"], 9),
-            *(-g[k] for k in keys),
-        ),
-    )
+
+    def objective(g: dict) -> tuple:
+        return (round(g["mean_hit@3"], 9), round(g["mean_mrr@10"], 9), *(-g[k] for k in keys))
+
+    grid.sort(key=objective, reverse=True)
+    best = grid[0]
     out = {
         "protocol": "parameters chosen on dev queries only; the reported queries are never scored here",
         "dev_seed": DEV_SEED,
@@ -233,12 +269,21 @@ def main() -> None:
         "grid": GRID,
         "objective": "mean of the two dev hit@3 (ties: mean dev MRR@10)",
         "chosen": {k: best[k] for k in (*keys, "docs_dev", "code_dev")},
-        "results": grid,
+        "points": len(grid),
+        # the grid has tens of thousands of points: for every value of every parameter the
+        # best point with it, and the best TOP points overall, best first
+        "best_by_value": {
+            k: {
+                str(v): next(g for g in grid if g[k] == v)
+                for v in dict.fromkeys(g[k] for g in grid)
+            }
+            for k in keys
+        },
+        "results": grid[:TOP],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dump(out), encoding="utf-8")
-    top = sorted(grid, key=lambda g: -g["mean_hit@3"])[:8]
-    for g in top:
+    for g in grid[:8]:
         print(
             *(g[k] for k in keys),
             round(g["docs_dev"]["hit@3"], 3),

@@ -32,11 +32,11 @@ select is((select highlight from api.search('code', 'move a cursor', highlights 
 select is(
   (select round(score::numeric, 9) from api.search('code', 'cursor')),
   (select round((ln(1 + (3 - 1 + 0.5) / (1 + 0.5)) * p.frequency * 3.5
-                 / (p.frequency + 2.5 * (1 - 0.9 + 0.9 * p.length / (c.total_length / c.document_count))))::numeric, 9)
+                 / (p.frequency + 2.5 * (1 - 0.75 + 0.75 * p.length / (c.total_length / c.document_count))))::numeric, 9)
      from collab.search_postings p
      join collab.search_collections c on c.workspace_id = p.workspace_id and c.name = p.collection
     where p.collection = 'code' and p.term = 'cursor'),
-  'the score is BM25 (k1 2.5, b 0.9) with N, df, tf and the mean length from the tables');
+  'the score is BM25 (k1 2.5, b 0.75) with N, df, tf and the mean length from the tables');
 
 -- Filters.
 select is(array(select key from api.search('code', 'return data list', 10, '{"path_prefix": "io/"}')),

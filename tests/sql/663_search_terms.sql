@@ -1,10 +1,12 @@
 -- Search (issue 16): the terms of documents and queries. Code-aware words
 -- (collab.search_prepare), abbreviations expanded (collab.search_field_terms), and the BM25F
 -- fields of collab.search_terms: title x 8, name (the title after its last ".") x 5, path x 1,
--- body x 1, lead (the body's first 300 characters, cut back to a whole word) x 1. And
--- collab.search_rank_others, whose two plans give the same sums and which only the definer runs.
+-- body x 1, lead (the body's first 600 characters, cut back to a whole word) x 1, and the lead's
+-- word pairs (collab.search_pair_terms) x 0.05, which a query's own pairs meet
+-- (collab.search_rank). And collab.search_rank_others, whose two plans give the same sums and
+-- which only the definer runs.
 BEGIN;
-select plan(12);
+select plan(17);
 
 select is(collab.search_prepare('os.path.join /usr/lib self._sections sectionName HTTPServer foo-bar a@b +1 <div>'),
   'os path join  usr lib self  sections section Name HTTP Server foo bar a b  1  div ',
@@ -22,12 +24,24 @@ select is((select frequency from collab.search_terms('', 'lib/cursor.py', '') wh
   'the path counts once');
 select is((select frequency from collab.search_terms('', '', 'a short body about cursors') where term = 'cursor'), 2::real,
   'a short body is all lead: body and lead count');
-select is((select frequency from collab.search_terms('', '', repeat('x ', 150) || 'zebra') where term = 'zebra'), 1::real,
-  'a word after the first 300 characters counts in the body only');
-select is((select frequency from collab.search_terms('', '', repeat('y', 298) || ' zebra') where term = 'zebra'), 1::real,
-  'a word cut by the 300th character is left out of the lead, not cut in two');
-select is((select count(*)::integer from collab.search_terms('', '', repeat('y', 298) || ' zebra') where term like 'ze%'), 1,
+select is((select frequency from collab.search_terms('', '', repeat('x ', 300) || 'zebra') where term = 'zebra'), 1::real,
+  'a word after the first 600 characters counts in the body only');
+select is((select frequency from collab.search_terms('', '', repeat('y', 598) || ' zebra') where term = 'zebra'), 1::real,
+  'a word cut by the 600th character is left out of the lead, not cut in two');
+select is((select count(*)::integer from collab.search_terms('', '', repeat('y', 598) || ' zebra') where term like 'ze%'), 1,
   'no stump of a cut word becomes a term');
+
+-- Word pairs: two lexemes next to each other (stop words skipped), in order.
+select is(array(select term || ':' || frequency
+                  from collab.search_pair_terms(to_tsvector('english', collab.search_prepare('CREATE TABLE: define a new table; a new table')))
+                 order by term),
+  array['creat tabl:1', 'defin new:1', 'new tabl:2', 'tabl defin:1', 'tabl new:1'],
+  'search_pair_terms: each two lexemes that follow each other, stop words skipped, with their frequencies');
+select is((select frequency from collab.search_terms('', '', 'define a new table') where term = 'new tabl'), 0.05::real,
+  'a pair of the lead counts 0.05');
+select is((select count(*)::integer from collab.search_terms('Table.new_row', '', repeat('x ', 300) || 'new table') where term like '% %'
+             and term not like 'x %'), 0,
+  'no pairs from the title, nor after the lead');
 
 -- collab.search_rank_others: lookups (few documents) and one range read (many) agree.
 select api.index_documents('terms', (select jsonb_agg(jsonb_build_object('key', 'd' || i,
@@ -48,6 +62,16 @@ select results_eq(
      where c.name = 'terms' and o.document_id in (select d.id from collab.search_documents d where d.key in ('d1', 'd2'))
      order by 1$$,
   'search_rank_others: primary-key lookups and the range read give the same sums');
+
+-- The pair bonus: two documents with the same words and the same length (as many pairs); the
+-- query's words side by side, in the query's order, in the newer one's lead rank it first
+-- (without that pair the two tie, and ties go to the older document).
+select api.index_documents('pairs', '[{"key": "apart", "body": "alpha gamma beta delta"}]');
+select api.index_documents('pairs', '[{"key": "adjacent", "body": "gamma alpha beta delta"}]');
+select is(array(select key from api.search('pairs', 'alpha beta', highlights => false)),
+  array['adjacent', 'apart'], 'the document with the query''s words next to each other ranks first');
+select is(array(select key from api.search('pairs', 'beta alpha', highlights => false)),
+  array['apart', 'adjacent'], 'in the other order neither has the pair: they tie and the older comes first');
 
 select tests.tenancy_fixture();
 select tests.authenticate_as(tests.id('viewer'), jsonb_build_object('workspace_id', tests.id('workspace_a')));

@@ -10,13 +10,17 @@ from collab.client import Client
 
 WORDS = [f"w{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)]
 
-# The unpruned sum, with the k1 and b of collab.search_rank read from its source.
+# The unpruned sum, with the k1 and b of collab.search_rank read from its source, over the
+# query's words and word pairs.
 BRUTE = """
 with s as (select c.document_count as n, c.total_length / c.document_count as avgdl
              from collab.search_collections c where c.name = 'prune'),
      q as (select t.term, t.frequency * ln(1 + (s.n - v.document_frequency + 0.5)
                                           / (v.document_frequency + 0.5)) as w
-             from s, collab.search_field_terms(%(q)s) t
+             from s, (select w.term, w.frequency from collab.search_field_terms(%(q)s) w
+                      union all
+                      select p.term, p.frequency
+                        from collab.search_pair_terms(to_tsvector('english', collab.search_prepare(%(q)s))) p) t
              join collab.search_vocabulary v on v.collection = 'prune' and v.term = t.term
             where v.document_frequency > 0)
 select d.key, round(sum(q.w * p.frequency * (%(k1)s + 1)

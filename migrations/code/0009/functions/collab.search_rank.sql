@@ -1,12 +1,15 @@
 -- The ranking of api.search: BM25 over the postings of one collection, with statistics kept in
 -- tables (N and the mean length from collab.search_collections, each term's document
 -- frequency from collab.search_vocabulary, field-weighted term frequencies and lengths from
--- collab.search_postings). For each query term (collab.search_terms of the query, repeats
--- counted): idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times f (k1 + 1) / (f + k1 (1 - b +
--- b dl / avgdl)), with k1 = 2.5, b = 0.9 (chosen on the dev queries of docs/search.md, which
--- are disjoint from the queries the reports score). Candidates that fail the filters
--- (path_prefix, metadata containment, keys) are dropped before the top `k` is taken; ties go
--- to the older document.
+-- collab.search_postings). The query's terms are its words (collab.search_vector_terms of its
+-- lexemes, as collab.search_field_terms gives them) and its word pairs
+-- (collab.search_pair_terms: two words next to each other), which meet the pairs of the
+-- documents' leads (collab.search_terms). For each query term (repeats counted): idf =
+-- ln(1 + (N - df + 0.5) / (df + 0.5)) times f (k1 + 1) / (f + k1 (1 - b + b dl / avgdl)),
+-- with k1 = 2.5, b = 0.75 (chosen on the dev queries of docs/search.md, which are disjoint
+-- from the queries the reports score). Candidates that fail the filters (path_prefix,
+-- metadata containment, keys) are dropped before the top `k` is taken; ties go to the older
+-- document.
 --
 -- Top-k pruning (MaxScore): a term can add at most idf x (k1 + 1) to a score. The rarest terms'
 -- best documents are scored in full first; the k-th of those scores is a threshold that the
@@ -35,7 +38,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   k1 constant double precision := 2.5;
-  b constant double precision := 0.9;
+  b constant double precision := 0.75;
   terms text[];
   weights double precision[];
   frequencies bigint[];
@@ -63,7 +66,11 @@ begin
     into terms, weights, frequencies
     from (select t.term, v.document_frequency as df,
                  t.frequency * ln(1 + (n - v.document_frequency + 0.5) / (v.document_frequency + 0.5)) as w
-            from collab.search_field_terms(search_rank.query) t
+            from (select pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig,
+                                                collab.search_prepare(search_rank.query)) as lexemes) q
+           cross join lateral (select w.term, w.frequency from collab.search_vector_terms(q.lexemes) w
+                               union all
+                               select p.term, p.frequency from collab.search_pair_terms(q.lexemes) p) t
             join collab.search_vocabulary v
               on v.workspace_id = search_rank.ws and v.collection = search_rank.collection and v.term = t.term
            where v.document_frequency > 0) x;
@@ -158,5 +165,5 @@ begin
 end
 $$;
 comment on function collab.search_rank(uuid, text, text, integer, text, jsonb, text[]) is
-  'BM25 (k1 2.5, b 0.9) over a collection''s postings with BM25F field weights (collab.search_terms), with MaxScore top-k pruning; the top k document ids and scores passing the filters. Internal: api.search calls it.';
+  'BM25 (k1 2.5, b 0.75) over a collection''s postings with BM25F field weights (collab.search_terms) and the query''s word pairs (collab.search_pair_terms), with MaxScore top-k pruning; the top k document ids and scores passing the filters. Internal: api.search calls it.';
 revoke all on function collab.search_rank(uuid, text, text, integer, text, jsonb, text[]) from public;
