@@ -13,18 +13,22 @@
 --                  a query's own pairs (collab.search_rank) meet them, so a document whose lead
 --                  has the query's words side by side scores a little more
 -- The lead is parsed once for its words and its pairs; a body of at most 600 characters is its
--- own lead, its words taken once and counted twice.
+-- own lead, its words taken once and counted twice. The body and the lead are read through
+-- collab.search_body: an HTML page's text without its markup.
 create or replace function collab.search_terms(title text, path text, body text)
 returns table (term text, frequency real)
 language sql
 immutable
 parallel safe
 as $$
-  with lead(lexemes, whole) as (
+  with src(body) as (
+    select collab.search_body(path, body)
+  ), lead(lexemes, whole) as (
     select pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig, collab.search_prepare(
-             case when pg_catalog.length(body) <= 600 then body
-                  else pg_catalog.regexp_replace(pg_catalog.left(body, 601), '\S*$', '') end)),
-           pg_catalog.length(body) <= 600
+             case when pg_catalog.length(src.body) <= 600 then src.body
+                  else pg_catalog.regexp_replace(pg_catalog.left(src.body, 601), '\S*$', '') end)),
+           pg_catalog.length(src.body) <= 600
+      from src
   )
   select x.term, sum(x.frequency)::real
     from (select t.term, f.weight * t.frequency as frequency
@@ -35,8 +39,8 @@ as $$
            where f.txt is not null and f.txt <> ''
           union all
           select t.term, t.frequency
-            from lead
-           cross join lateral collab.search_field_terms(body) t
+            from lead, src
+           cross join lateral collab.search_field_terms(src.body) t
            where not lead.whole
           union all
           select t.term, case when lead.whole then 2.0 else 1.0 end * t.frequency
@@ -49,4 +53,4 @@ as $$
    group by x.term
 $$;
 comment on function collab.search_terms(text, text, text) is
-  'The search terms of (title, path, body): collab.search_field_terms of each field with BM25F field weights (title 8, name 5, path 1, body 1, lead 1) and the lead''s word pairs (collab.search_pair_terms, weight 0.05).';
+  'The search terms of (title, path, body): collab.search_field_terms of each field with BM25F field weights (title 8, name 5, path 1, body 1, lead 1) and the lead''s word pairs (collab.search_pair_terms, weight 0.05); an HTML page''s body without its markup (collab.search_body).';

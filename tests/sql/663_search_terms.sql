@@ -6,7 +6,7 @@
 -- (collab.search_rank). And collab.search_rank_others, whose two plans give the same sums and
 -- which only the definer runs.
 BEGIN;
-select plan(17);
+select plan(21);
 
 select is(collab.search_prepare('os.path.join /usr/lib self._sections sectionName HTTPServer foo-bar a@b +1 <div>'),
   'os path join  usr lib self  sections section Name HTTP Server foo bar a b  1  div ',
@@ -72,6 +72,19 @@ select is(array(select key from api.search('pairs', 'alpha beta', highlights => 
   array['adjacent', 'apart'], 'the document with the query''s words next to each other ranks first');
 select is(array(select key from api.search('pairs', 'beta alpha', highlights => false)),
   array['apart', 'adjacent'], 'in the other order neither has the pair: they tie and the older comes first');
+
+-- An HTML page (by its path) is read without its markup (collab.search_body): no tag,
+-- attribute or character-reference name becomes a term, its text does, and its lead is its
+-- first words; a body of any other path keeps every word.
+select is(collab.search_body('page.html', E'<p class="note">Hello &amp;\n  <b>world</b>&#8212;</p>'),
+  'Hello world', 'search_body: an HTML page''s text, one space for each run of tags, references and white space');
+select is(collab.search_body('notes.txt', '<p class="note">Hello</p>'), '<p class="note">Hello</p>',
+  'search_body: any other body as given');
+select is(array(select term from collab.search_terms('', 'guide.HTM', '<div class="intro"><a href="x">Vacuum</a> &amp; analyze</div>')
+                 where term not like '% %' and term not in ('guid', 'htm') order by term),
+  array['analyz', 'vacuum'], 'search_terms: an HTML page''s terms are its text''s (no div, class, href, amp)');
+select ok((select count(*) from collab.search_terms('', 'guide.md', '<div class="intro">Vacuum</div>') where term in ('div', 'class')) = 2,
+  'search_terms: markup in a body of another path stays words (a code sample, a Markdown page)');
 
 select tests.tenancy_fixture();
 select tests.authenticate_as(tests.id('viewer'), jsonb_build_object('workspace_id', tests.id('workspace_a')));

@@ -6,7 +6,8 @@
 -- statistics (document_count, total_length, and the document frequencies of
 -- collab.search_vocabulary) change, so concurrent indexers of one collection serialize there
 -- and the statistics stay exact. Returns {collection, indexed, replaced,
--- document_count}.
+-- document_count}. A batch's postings and vocabulary entries are written in term order: one
+-- pass along their primary keys rather than a walk across them for every document.
 create or replace function collab.search_index(ws uuid, collection text, documents jsonb)
 returns jsonb
 language plpgsql
@@ -63,11 +64,13 @@ begin
       from ins
       join termed on termed.key = ins.key
      cross join lateral rows from (pg_catalog.unnest(termed.terms), pg_catalog.unnest(termed.frequencies)) u(term, frequency)
+     order by u.term, ins.id
   ), more as (
     insert into collab.search_vocabulary as v (workspace_id, collection, term, document_frequency)
     select search_index.ws, search_index.collection, u.term, count(*)
       from termed cross join lateral pg_catalog.unnest(termed.terms) u(term)
      group by u.term
+     order by u.term
     on conflict on constraint search_vocabulary_pkey
     do update set document_frequency = v.document_frequency + excluded.document_frequency
   )
