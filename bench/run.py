@@ -2229,6 +2229,9 @@ def rest_section() -> list[str]:
     return lines
 
 
+HAND_MARK = "<!-- Written by hand from here on: bench/run.py keeps what follows. -->"
+
+
 def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> None:
     r = b.results
     lines = [
@@ -2335,7 +2338,14 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
             "",
             f"![throughput by system and growth](../bench/results/{png_name})",
         ]
-    DOC.write_text("\n".join(lines) + "\n")
+    # The sections written by hand (other benchmarks, with their own scripts) follow the marker;
+    # a new rendering keeps them as they are.
+    kept = ""
+    if DOC.exists():
+        previous = DOC.read_text()
+        if HAND_MARK in previous:
+            kept = "\n" + previous[previous.index(HAND_MARK) :]
+    DOC.write_text("\n".join(lines) + "\n" + kept)
 
 
 def plot(b: Bench, path: Path) -> bool:
