@@ -97,13 +97,13 @@ def main() -> None:
         total = fill_finished_jobs(dsn, workspace, args.jobs)
         settle(dsn)
         result["jobs"] = total
-        for label, texts in (("after", current), ("before", before), ("after", current)):
-            load_definitions(dsn, texts)
+
+        def measure(label: str, state_of_metrics: str) -> None:
             sql_ms = overview_sql(dsn, user, workspace, args.calls)
             ms = overview_latencies(state.api_url, token, keys.anon_key, args.calls)
             row = {
                 "definitions": label,
-                "state": "30,000 events of the last minute read live",
+                "state": state_of_metrics,
                 "sql_p50_ms": pct(sql_ms, 50),
                 "sql_p95_ms": pct(sql_ms, 95),
                 "edge_p50_ms": pct(ms, 50),
@@ -111,25 +111,17 @@ def main() -> None:
                 "load_average": os.getloadavg(),
             }
             result["runs"].append(row)
-            say(f"  {total:,} jobs, {label}: {row}")
+            say(f"  {total:,} jobs, {label}, {state_of_metrics}: {row}")
+
+        for label, texts in (("after", current), ("before", before), ("after", current)):
+            load_definitions(dsn, texts)
+            measure(label, "30,000 events of the last minute read live")
         load_definitions(dsn, current)
         # The state a running deployment is in between bursts: the minute job (pg_cron, or the
         # reaper's collab.metrics_rollup) has rolled the events up, none is read live.
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute("select collab.metrics_rollup()")
-        sql_ms = overview_sql(dsn, user, workspace, args.calls)
-        ms = overview_latencies(state.api_url, token, keys.anon_key, args.calls)
-        row = {
-            "definitions": "after",
-            "state": "rolled up",
-            "sql_p50_ms": pct(sql_ms, 50),
-            "sql_p95_ms": pct(sql_ms, 95),
-            "edge_p50_ms": pct(ms, 50),
-            "edge_p95_ms": pct(ms, 95),
-            "load_average": os.getloadavg(),
-        }
-        result["runs"].append(row)
-        say(f"  {total:,} jobs, rolled up: {row}")
+        measure("after", "rolled up")
     finally:
         the_stack.down(stop_db=False)
     result["load_average_at_end"] = os.getloadavg()
