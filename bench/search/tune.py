@@ -87,9 +87,10 @@ select d.ord, t.term, t.frequency
  cross join lateral collab.search_field_terms(d.txt) t
 """
 _PAIRS = _TERMS.replace(
-    "collab.search_field_terms(d.txt)",
-    "collab.search_pair_terms(pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig,"
-    " collab.search_prepare(d.txt)))",
+    "collab.search_field_terms(d.txt)", "collab.search_pair_terms(collab.search_lexemes(d.txt))"
+)
+_QUERY_TERMS = _TERMS.replace(
+    "collab.search_field_terms(d.txt)", "collab.search_query_terms(d.txt)"
 )
 
 
@@ -122,7 +123,7 @@ def field_terms(
     conn: psycopg.Connection, texts: list[str], query: str = _TERMS
 ) -> list[dict[str, float]]:
     """Each text's terms (collab.search_field_terms), or with ``_PAIRS`` its word pairs
-    (collab.search_pair_terms)."""
+    (collab.search_pair_terms), or with ``_QUERY_TERMS`` both, as a query's."""
     out: list[dict[str, float]] = [{} for _ in texts]
     for start in range(0, len(texts), 1000):
         for ord_, term, freq in conn.execute(query, {"texts": texts[start : start + 1000]}):
@@ -139,12 +140,8 @@ class Prepared:
         fields += [
             field_terms(conn, [field_texts(d, f) for d in docs], _PAIRS) for f in PAIR_FIELDS
         ]
-        # a query's terms: its words and its word pairs (collab.search_rank)
-        texts = [q["text"] for q in queries]
-        qterms = [
-            {**w, **p}
-            for w, p in zip(field_terms(conn, texts), field_terms(conn, texts, _PAIRS), strict=True)
-        ]
+        # a query's terms: its words and its word pairs, as collab.search_rank takes them
+        qterms = field_terms(conn, [q["text"] for q in queries], _QUERY_TERMS)
         vocab: dict[str, int] = {}
         for rows in [*fields, qterms]:
             for row in rows:

@@ -24,9 +24,9 @@ as $$
   with src(body) as (
     select collab.search_body(path, body)
   ), lead(lexemes, whole) as (
-    select pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig, collab.search_prepare(
+    select collab.search_lexemes(
              case when pg_catalog.length(src.body) <= 600 then src.body
-                  else pg_catalog.regexp_replace(pg_catalog.left(src.body, 601), '\S*$', '') end)),
+                  else pg_catalog.regexp_replace(pg_catalog.left(src.body, 601), '\S*$', '') end),
            pg_catalog.length(src.body) <= 600
       from src
   )

@@ -2,7 +2,7 @@
 -- form, collab.search_prepare): each lexeme with its frequency, plus, for a programming
 -- abbreviation (collab.search_expansions: buf, dir, len, ...), as often, the lexemes of the
 -- words it stands for. collab.search_field_terms gives it a text's vector; collab.search_terms
--- and collab.search_rank give it the vector they also take word pairs from
+-- and collab.search_query_terms give it the vector they also take word pairs from
 -- (collab.search_pair_terms), so a text is parsed once. The abbreviations are looked up in
 -- collab.search_expansion_map, a constant of the plan: a join with the list cost a hash table
 -- per call, a third of the call for a short text.

@@ -17,10 +17,7 @@ with s as (select c.document_count as n, c.total_length / c.document_count as av
              from collab.search_collections c where c.name = 'prune'),
      q as (select t.term, t.frequency * ln(1 + (s.n - v.document_frequency + 0.5)
                                           / (v.document_frequency + 0.5)) as w
-             from s, (select w.term, w.frequency from collab.search_field_terms(%(q)s) w
-                      union all
-                      select p.term, p.frequency
-                        from collab.search_pair_terms(to_tsvector('english', collab.search_prepare(%(q)s))) p) t
+             from s, collab.search_query_terms(%(q)s) t
              join collab.search_vocabulary v on v.collection = 'prune' and v.term = t.term
             where v.document_frequency > 0)
 select d.key, round(sum(q.w * p.frequency * (%(k1)s + 1)

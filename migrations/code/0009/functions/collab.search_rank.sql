@@ -1,10 +1,9 @@
 -- The ranking of api.search: BM25 over the postings of one collection, with statistics kept in
 -- tables (N and the mean length from collab.search_collections, each term's document
 -- frequency from collab.search_vocabulary, field-weighted term frequencies and lengths from
--- collab.search_postings). The query's terms are its words (collab.search_vector_terms of its
--- lexemes, as collab.search_field_terms gives them) and its word pairs
--- (collab.search_pair_terms: two words next to each other), which meet the pairs of the
--- documents' leads (collab.search_terms). For each query term (repeats counted): idf =
+-- collab.search_postings). The query's terms are its words and its word pairs
+-- (collab.search_query_terms), which meet the pairs of the documents' leads
+-- (collab.search_terms). For each query term (repeats counted): idf =
 -- ln(1 + (N - df + 0.5) / (df + 0.5)) times f (k1 + 1) / (f + k1 (1 - b + b dl / avgdl)),
 -- with k1 = 2.5, b = 0.75 (chosen on the dev queries of docs/search.md, which are disjoint
 -- from the queries the reports score). Candidates that fail the filters (path_prefix,
@@ -66,11 +65,7 @@ begin
     into terms, weights, frequencies
     from (select t.term, v.document_frequency as df,
                  t.frequency * ln(1 + (n - v.document_frequency + 0.5) / (v.document_frequency + 0.5)) as w
-            from (select pg_catalog.to_tsvector('pg_catalog.english'::pg_catalog.regconfig,
-                                                collab.search_prepare(search_rank.query)) as lexemes) q
-           cross join lateral (select w.term, w.frequency from collab.search_vector_terms(q.lexemes) w
-                               union all
-                               select p.term, p.frequency from collab.search_pair_terms(q.lexemes) p) t
+            from collab.search_query_terms(search_rank.query) t
             join collab.search_vocabulary v
               on v.workspace_id = search_rank.ws and v.collection = search_rank.collection and v.term = t.term
            where v.document_frequency > 0) x;
