@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collab.migration_ops import apply_snapshot, execute_script, reset_code
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 # The code objects (functions, views, triggers, policies) of this revision.
-SNAPSHOT = '0006'
-PREVIOUS_SNAPSHOT = '0005'
+SNAPSHOT = "0006"
+PREVIOUS_SNAPSHOT = "0005"
 
 
 def upgrade() -> None:

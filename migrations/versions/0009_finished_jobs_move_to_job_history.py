@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from collab.migration_ops import apply_snapshot, execute_script, reset_code
+from collab.migration_ops import apply_snapshot, execute_script, lock_code_tables_sql, reset_code
 
 revision = "0009"
 down_revision = "0008"
@@ -232,33 +232,9 @@ $past$;
 
 # Step 3, before the code: the locks, the late keys, and the watermark at the switch (no
 # writer of collab.jobs is running: every job up to it is settled).
-SWITCH = r"""
-do $lock$
-declare
-  -- Every table whose triggers or policies the code reset drops and makes again, and
-  -- collab.jobs: all in one LOCK, so that the switch never waits for a claim that holds one of
-  -- them while it waits for another (a claim reads workspaces and queues before jobs).
-  tables text := (
-    select string_agg(c.oid::regclass::text, ', ' order by c.oid)
-      from pg_catalog.pg_class c
-     where c.relnamespace = 'collab'::regnamespace and c.relkind in ('r', 'p')
-       and (c.oid = 'collab.jobs'::regclass
-            or exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
-            or exists (select 1 from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)));
-begin
-  for attempt in 1..200 loop
-    begin
-      perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      execute 'lock table ' || tables || ' in access exclusive mode';
-      perform pg_catalog.set_config('lock_timeout', '10s', true);
-      return;
-    exception when lock_not_available then
-      perform pg_catalog.pg_sleep(0.2);
-    end;
-  end loop;
-  raise exception 'revision 0009: collab.jobs stayed busy; nothing was changed';
-end
-$lock$;
+SWITCH = (
+    lock_code_tables_sql(revision, busy="collab.jobs stayed busy")
+    + r"""
 insert into collab.idempotency_keys (workspace_id, key, job_id, created_at)
 select j.workspace_id, j.idempotency_key, j.id, j.created_at
   from collab.jobs j
@@ -266,6 +242,7 @@ select j.workspace_id, j.idempotency_key, j.id, j.created_at
 on conflict do nothing;
 update collab_0009 set watermark = coalesce(pg_catalog.pg_sequence_last_value('collab.jobs_id_seq'::regclass), 0);
 """
+)
 
 # Step 3, after the code: the day partitions from today (moves that come before them land in
 # the default partition, which hands their rows over), one per transaction: the locks of each

@@ -1,5 +1,6 @@
 -- Delete documents (by key) of a collection of workspace ws with exactly their postings, and
--- take their terms out of the collection's document frequencies (collab.search_vocabulary).
+-- take their words out of the collection's document frequencies (collab.search_vocabulary,
+-- which holds no word pairs: collab.search_index).
 -- The caller holds the collection row's lock and updates its document_count and total_length
 -- with what this returns: how many documents went and their summed length. Keys not indexed
 -- are ignored. Shared by collab.search_index (a key indexed again replaces its document) and
@@ -32,7 +33,8 @@ begin
        and p.term = o.term and p.document_id = o.id;
     update collab.search_vocabulary v
        set document_frequency = v.document_frequency - o.n
-      from (select t.term, count(*) as n from pg_catalog.unnest(old_terms) t(term) group by t.term) o
+      from (select t.term, count(*) as n from pg_catalog.unnest(old_terms) t(term)
+             where pg_catalog.strpos(t.term, ' ') = 0 group by t.term) o
      where v.workspace_id = search_drop_documents.ws and v.collection = search_drop_documents.collection
        and v.term = o.term;
   end if;

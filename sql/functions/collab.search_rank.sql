@@ -1,7 +1,7 @@
 -- The ranking of api.search: BM25 over the postings of one collection, with statistics kept in
--- tables (N and the mean length from collab.search_collections, each term's document
--- frequency from collab.search_vocabulary, field-weighted term frequencies and lengths from
--- collab.search_postings). The query's terms are its words and its word pairs
+-- tables (N and the mean length from collab.search_collections, each word's document
+-- frequency from collab.search_vocabulary and each word pair's from the length of its
+-- postings list, field-weighted term frequencies and lengths from collab.search_postings). The query's terms are its words and its word pairs
 -- (collab.search_query_terms), which meet the pairs of the documents' leads
 -- (collab.search_terms). For each query term (repeats counted): idf =
 -- ln(1 + (N - df + 0.5) / (df + 0.5)) times f (k1 + 1) / (f + k1 (1 - b + b dl / avgdl)),
@@ -38,6 +38,8 @@ as $$
 declare
   k1 constant double precision := 2.5;
   b constant double precision := 0.75;
+  query_terms text[];
+  query_frequencies real[];
   terms text[];
   weights double precision[];
   frequencies bigint[];
@@ -60,15 +62,28 @@ begin
     from collab.search_collections c
    where c.workspace_id = search_rank.ws and c.name = search_rank.collection;
   -- The query's terms with their weights (query frequency x idf), rarest (highest bound) first.
+  -- A word's document frequency is kept in collab.search_vocabulary; a word pair's is the
+  -- length of its postings list (pairs are rare: a few postings each), counted here.
+  select array_agg(t.term), array_agg(t.frequency)
+    into query_terms, query_frequencies
+    from collab.search_query_terms(search_rank.query) t;
   select array_agg(x.term order by x.w desc, x.term), array_agg(x.w order by x.w desc, x.term),
          array_agg(x.df order by x.w desc, x.term)
     into terms, weights, frequencies
-    from (select t.term, v.document_frequency as df,
-                 t.frequency * ln(1 + (n - v.document_frequency + 0.5) / (v.document_frequency + 0.5)) as w
-            from collab.search_query_terms(search_rank.query) t
-            join collab.search_vocabulary v
-              on v.workspace_id = search_rank.ws and v.collection = search_rank.collection and v.term = t.term
-           where v.document_frequency > 0) x;
+    from (select t.term, d.df, t.frequency * ln(1 + (n - d.df + 0.5) / (d.df + 0.5)) as w
+            from rows from (pg_catalog.unnest(query_terms), pg_catalog.unnest(query_frequencies)) t(term, frequency)
+            join (select v.term, v.document_frequency as df
+                    from collab.search_vocabulary v
+                   where v.workspace_id = search_rank.ws and v.collection = search_rank.collection
+                     and v.term = any(query_terms) and pg_catalog.strpos(v.term, ' ') = 0
+                  union all
+                  select p.term, count(*)
+                    from collab.search_postings p
+                   where p.workspace_id = search_rank.ws and p.collection = search_rank.collection
+                     and p.term = any(array(select q.term from pg_catalog.unnest(query_terms) q(term)
+                                             where pg_catalog.strpos(q.term, ' ') > 0))
+                   group by p.term) d on d.term = t.term
+           where d.df > 0) x;
   if terms is null then
     return;
   end if;

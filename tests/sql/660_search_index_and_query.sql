@@ -2,7 +2,7 @@
 -- ranks by BM25 from the statistics kept in tables, with filters and highlights; replacing a
 -- key keeps the statistics exact; api.drop_collection removes everything.
 BEGIN;
-select plan(24);
+select plan(26);
 
 select is(api.index_documents('code', $$[
   {"key": "configparser.options", "title": "RawConfigParser.options", "path": "configparser.py",
@@ -58,6 +58,16 @@ select is(
       and v.document_frequency <> (select count(*) from collab.search_postings p
                                     where p.workspace_id = v.workspace_id and p.collection = v.collection and p.term = v.term)),
   0, 'every document frequency equals its number of postings');
+select is(
+  array[(select count(*) > 0 from collab.search_postings where collection = 'code' and strpos(term, ' ') > 0),
+        (select count(*) = 0 from collab.search_vocabulary where collection = 'code' and strpos(term, ' ') > 0)],
+  array[true, true], 'word pairs have postings and no vocabulary row (collab.search_rank counts their postings)');
+select is(
+  (select count(distinct p.term)::integer from collab.search_postings p
+    where p.collection = 'code' and strpos(p.term, ' ') = 0
+      and not exists (select 1 from collab.search_vocabulary v
+                       where v.workspace_id = p.workspace_id and v.collection = p.collection and v.term = p.term)),
+  0, 'every word with postings is in the vocabulary');
 select results_eq(
   $$select document_count, round(total_length::numeric, 3) from collab.search_collections where name = 'code'$$,
   $$select count(*), round(sum(length)::numeric, 3) from collab.search_documents where collection = 'code'$$,

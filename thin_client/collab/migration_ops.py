@@ -30,3 +30,50 @@ def apply_snapshot(revision: str | None) -> None:
     if revision is None:
         return
     execute_script(sqlsource.read_snapshot(revision))
+
+
+def lock_code_tables(revision: str, also: tuple[str, ...] = ()) -> None:
+    """Lock, in ACCESS EXCLUSIVE mode and in one LOCK statement, collab.jobs, every collab table
+    whose triggers or policies ``reset_code`` drops and makes again, and the tables ``also``
+    names, in tries of 150 ms of lock_timeout, 0.2 s apart, up to 200 times. A revision that
+    resets the code calls it first, so that its switch never waits for a call that holds one
+    of those tables while the call waits for another (a claim reads workspaces and queues
+    before jobs), and a queue of claims never forms behind a long wait. The locks are held to
+    the end of the revision's transaction: keep that transaction short."""
+    execute_script(lock_code_tables_sql(revision, also))
+
+
+def lock_code_tables_sql(
+    revision: str, also: tuple[str, ...] = (), busy: str = "its tables stayed busy"
+) -> str:
+    """The DO block of ``lock_code_tables``; ``busy`` says what failed after the last try."""
+    names = ", ".join(f"'{name}'" for name in also) or "null"
+    return f"""
+do $lock$
+declare
+  -- Every table whose triggers or policies the code reset drops and makes again, and
+  -- collab.jobs: all in one LOCK, so that the switch never waits for a claim that holds one of
+  -- them while it waits for another (a claim reads workspaces and queues before jobs).
+  tables text := (
+    select string_agg(c.oid::regclass::text, ', ' order by c.oid)
+      from pg_catalog.pg_class c
+     where c.relnamespace = 'collab'::regnamespace and c.relkind in ('r', 'p')
+       and (c.oid = 'collab.jobs'::regclass
+            or c.oid::regclass::text = any(array[{names}]::text[])
+            or exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
+            or exists (select 1 from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)));
+begin
+  for attempt in 1..200 loop
+    begin
+      perform pg_catalog.set_config('lock_timeout', '150ms', true);
+      execute 'lock table ' || tables || ' in access exclusive mode';
+      perform pg_catalog.set_config('lock_timeout', '10s', true);
+      return;
+    exception when lock_not_available then
+      perform pg_catalog.pg_sleep(0.2);
+    end;
+  end loop;
+  raise exception 'revision {revision}: {busy}; nothing was changed';
+end
+$lock$;
+"""

@@ -16,9 +16,10 @@ from alembic.script import ScriptDirectory
 from collab import sqlsource
 from collab.resources import migrations_dir
 
-# sha256 of each revision's complete code script as the full snapshot of the revision held it
-# (migrations/snapshots/<rev>.sql, before the code was stored as per-revision changes).
-# A revision's code never changes once a later revision builds on it.
+# sha256 of each revision's complete code script as it was when a later revision froze it
+# (for 0002-0007: as the full snapshot of the revision held it, migrations/snapshots/<rev>.sql,
+# before the code was stored as per-revision changes). A revision's code never changes once a
+# later revision builds on it.
 FROZEN = {
     "0002": "99b7ac61cff151e0144ac8a6c387657592f11c02a356140c9b9b67bb2fb4650d",
     "0003": "9b3c22202253a2cadcd91c9f58ea036cb934164b124b26cb99d3f6b584e4260e",
@@ -27,6 +28,7 @@ FROZEN = {
     "0006": "01957a0d2c038d3a9c13e9603831d342f30c2c9003ed5e382495bdbf13472e72",
     "0007": "d219cc560eb3c6ec762e3b20a0f32ee20f523bdcdb101e1f884b0c3a080750b7",
     "0008": "7ae6d9fd6a2c9311f6c53ce1d71ae9c185f011f63f9211eae2b0410e5df5df75",
+    "0009": "2ba4af170c6ae8e60ed7975beb0302a00b5c44e0545a2e219f3772c053d95bd5",
 }
 
 

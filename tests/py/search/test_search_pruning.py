@@ -11,15 +11,16 @@ from collab.client import Client
 WORDS = [f"w{chr(97 + i)}{chr(97 + j)}" for i in range(6) for j in range(6)]
 
 # The unpruned sum, with the k1 and b of collab.search_rank read from its source, over the
-# query's words and word pairs.
+# query's words and word pairs, each term's document frequency counted from its postings (the
+# definition; collab.search_rank reads the words' from collab.search_vocabulary).
 BRUTE = """
 with s as (select c.document_count as n, c.total_length / c.document_count as avgdl
              from collab.search_collections c where c.name = 'prune'),
-     q as (select t.term, t.frequency * ln(1 + (s.n - v.document_frequency + 0.5)
-                                          / (v.document_frequency + 0.5)) as w
+     df as (select p.term, count(*) as n from collab.search_postings p
+             where p.collection = 'prune' group by p.term),
+     q as (select t.term, t.frequency * ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) as w
              from s, collab.search_query_terms(%(q)s) t
-             join collab.search_vocabulary v on v.collection = 'prune' and v.term = t.term
-            where v.document_frequency > 0)
+             join df on df.term = t.term)
 select d.key, round(sum(q.w * p.frequency * (%(k1)s + 1)
                   / (p.frequency + %(k1)s * (1 - %(b)s + %(b)s * p.length / s.avgdl)))::numeric, 9)
        as score
