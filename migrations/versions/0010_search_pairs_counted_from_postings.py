@@ -9,6 +9,11 @@ The ranking is unchanged: a term's document frequency is the number of its posti
 way. Up: the code of this revision, then the pair rows go from the vocabulary. Down: the pair
 rows are counted back from the postings, then the code of 0009.
 
+api.claim also turns bitmap scans off (issue 18): statistics of collab.jobs that say it is
+empty (an analyze that met nearly only dead rows) made the planner pick jobs by a bitmap scan
+of the primary key and a sort, 40 times the cost of a claim with 150,000 jobs queued
+(tests/py/integration/test_claim_plan_without_statistics.py).
+
 lz4 (where the server has it, as sql/schema.sql): storing a large page took a third of the time
 pglz took, for about 12 % more bytes; rows already stored keep their compression until they
 are written again. Down: the server's default again.

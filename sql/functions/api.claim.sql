@@ -13,6 +13,13 @@
 -- custom one), a third of its cost. The claimed ids are collected first and the rows then
 -- updated by primary key (id = any(picked)), so the generic plan never scans collab.jobs
 -- (tests/sql/532 holds it to that).
+-- No bitmap scans (enable_bitmapscan): a hot table vacuumed and analyzed while nearly every
+-- row in it is dead can be left with statistics that say it is empty (reltuples 0) while
+-- thousands of jobs are queued, and the planner then chose a bitmap scan of the primary key
+-- over every job of the workspace, and a sort, for the pick: 40 times the cost of a claim with
+-- 150,000 jobs queued, and a 30-second stall in the soak (docs/bench.md). Without bitmap scans
+-- the pick keeps to jobs_queued_claim_idx whatever the statistics say
+-- (tests/py/integration/test_claim_plan_without_statistics.py).
 create or replace function api.claim(
   executor_id uuid,
   queues text[] default null,
@@ -25,6 +32,7 @@ volatile
 security definer
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('member');
