@@ -9,9 +9,10 @@ The ranking is unchanged: a term's document frequency is the number of its posti
 way. Up: the code of this revision, then the pair rows go from the vocabulary. Down: the pair
 rows are counted back from the postings, then the code of 0009.
 
-api.claim also turns bitmap scans off (issue 18): statistics of collab.jobs that say it is
-empty (an analyze that met nearly only dead rows) made the planner pick jobs by a bitmap scan
-of the primary key and a sort, 40 times the cost of a claim with 150,000 jobs queued
+api.claim and api.complete_batch also turn bitmap scans off (issue 18): statistics of
+collab.jobs that say it is empty (an analyze that met nearly only dead rows) made the planner
+read the workspace's jobs by a bitmap scan for every claim (40 times the cost of a claim with
+150,000 jobs queued) and every batch of completions (122 ms for 32 instead of 1.9 ms)
 (tests/py/integration/test_claim_plan_without_statistics.py).
 
 lz4 (where the server has it, as sql/schema.sql): storing a large page took a third of the time
