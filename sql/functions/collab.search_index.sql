@@ -72,7 +72,7 @@ begin
     insert into collab.search_vocabulary as v (workspace_id, collection, term, document_frequency)
     select search_index.ws, search_index.collection, u.term, count(*)
       from termed cross join lateral pg_catalog.unnest(termed.terms) u(term)
-     where pg_catalog.strpos(u.term, ' ') = 0
+     where not collab.search_is_pair(u.term)
      group by u.term
      order by u.term
     on conflict on constraint search_vocabulary_pkey

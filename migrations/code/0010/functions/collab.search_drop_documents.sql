@@ -34,7 +34,7 @@ begin
     update collab.search_vocabulary v
        set document_frequency = v.document_frequency - o.n
       from (select t.term, count(*) as n from pg_catalog.unnest(old_terms) t(term)
-             where pg_catalog.strpos(t.term, ' ') = 0 group by t.term) o
+             where not collab.search_is_pair(t.term) group by t.term) o
      where v.workspace_id = search_drop_documents.ws and v.collection = search_drop_documents.collection
        and v.term = o.term;
   end if;

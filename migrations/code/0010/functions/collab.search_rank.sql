@@ -75,13 +75,13 @@ begin
             join (select v.term, v.document_frequency as df
                     from collab.search_vocabulary v
                    where v.workspace_id = search_rank.ws and v.collection = search_rank.collection
-                     and v.term = any(query_terms) and pg_catalog.strpos(v.term, ' ') = 0
+                     and v.term = any(query_terms) and not collab.search_is_pair(v.term)
                   union all
                   select p.term, count(*)
                     from collab.search_postings p
                    where p.workspace_id = search_rank.ws and p.collection = search_rank.collection
                      and p.term = any(array(select q.term from pg_catalog.unnest(query_terms) q(term)
-                                             where pg_catalog.strpos(q.term, ' ') > 0))
+                                             where collab.search_is_pair(q.term)))
                    group by p.term) d on d.term = t.term
            where d.df > 0) x;
   if terms is null then
