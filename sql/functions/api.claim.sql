@@ -18,8 +18,11 @@
 -- thousands of jobs are queued, and the planner then chose a bitmap scan of the primary key
 -- over every job of the workspace, and a sort, for the pick: 40 times the cost of a claim with
 -- 150,000 jobs queued, and a 30-second stall in the soak (docs/bench.md). Without bitmap scans
--- the pick keeps to jobs_queued_claim_idx whatever the statistics say
--- (tests/py/integration/test_claim_plan_without_statistics.py).
+-- the pick keeps to jobs_queued_claim_idx whatever the statistics say. No sequential scans
+-- either (enable_seqscan): a plan made while collab.jobs was small (a fresh database, before
+-- its first vacuum) claimed by reading the whole table, and kept doing so in that session as
+-- the table grew: a burst of 800 jobs/s fell to 95/s within a minute
+-- (tests/py/integration/test_claim_plan_without_statistics.py, docs/bench.md).
 create or replace function api.claim(
   executor_id uuid,
   queues text[] default null,
@@ -33,6 +36,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_bitmapscan = off
+set enable_seqscan = off
 as $$
 declare
   ws uuid := collab.require_role('member');

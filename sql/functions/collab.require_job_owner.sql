@@ -19,7 +19,8 @@ begin
     into other, live
     from collab.jobs j left join collab.executors e on e.id = j.executor_id
    where j.id = any (require_job_owner.job_ids)
-     and j.workspace_id = require_job_owner.workspace_id;
+     -- Not an index condition: the rows are found by primary key (see api.complete_batch).
+     and (j.workspace_id = require_job_owner.workspace_id) is true;
   -- Ids not in the hot table (a repeat after the job finished) are looked for in the history;
   -- the common call, on live jobs only, never reads it.
   if other is null and live < cardinality(array(select distinct unnest(require_job_owner.job_ids))) then
