@@ -1103,7 +1103,8 @@ class CollabWorkerDriver(Driver):
     enqueue_sql = COLLAB_ENQUEUE_T
 
     def start(self, dsn: str, work: float) -> None:
-        self.client = Client(dsn, max_size=4, application_name="bench-worker")
+        # Six connections: four slots claiming side by side, the reporter and the heartbeat.
+        self.client = Client(dsn, max_size=6, application_name="bench-worker")
         self.worker = Worker(
             self.client, ["bench"], concurrency=self.consumers, max_batch=1, name="bench-hot"
         )
@@ -2012,8 +2013,9 @@ def held_text(rows: dict[str, Any], note: str) -> list[str]:
         f"transaction for the whole run ({any_row['seconds']:.0f} s) while one producer offers "
         f"{any_row['offered_per_s']:.0f} jobs/s (a batch every 25 ms, each system's batch API) "
         "to 4 consumers that claim one job at a time and work 1 ms on it, each system in a "
-        "fresh database. Collab runs its Python worker (`concurrency=4, max_batch=1`; one claim "
-        "loop, completions reported in batches) and, to separate the table from the worker, 4 "
+        "fresh database. Collab runs its Python worker (`concurrency=4, max_batch=1`, a pool of 6 "
+        "connections: claims side by side for its free slots, completions reported in batches) "
+        "and, to separate the table from the worker, 4 "
         "threads calling `api.claim` (1 job) and `api.complete`; the floor and pgmq run 4 such "
         "threads on their own SQL (an empty claim sleeps 5 ms); graphile-worker runs `-j 4` "
         "with `addJobs`. Wait is enqueue to claim (handler start); 'with backlog' also counts "

@@ -151,6 +151,12 @@ class Worker:
         self._pool = ThreadPoolExecutor(
             max_workers=self.concurrency, thread_name_prefix="collab-job"
         )
+        # Claims side by side when the free slots need more than one call of max_batch: as
+        # many as the client's pool has connections, less the reporter's and the heartbeat's.
+        self._claim_lanes = max(1, min(self.concurrency, client.pool.max_size - 2))
+        self._claimers = ThreadPoolExecutor(
+            max_workers=self._claim_lanes, thread_name_prefix="collab-claim"
+        )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listen_stop_r = self._listen_stop_w = -1
         self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
@@ -249,27 +255,60 @@ class Worker:
                 free = min(
                     self.concurrency - self._executing, 2 * self.concurrency - len(self._running)
                 )
-            claimed: list[ClaimedJob] = []
-            asked = min(free, self.max_batch)
+            claimed, full = 0, False
             if free > 0:
                 try:
-                    claimed = self.client.claim(
-                        self.executor_id, self.queues, asked, self.lease_seconds
-                    )
+                    claimed, full = self._claim(free)
                 except psycopg.OperationalError as exc:
                     log.warning("claim failed, retrying: %s", exc)
                     self._stopping.wait(self.poll_seconds)
                     continue
-                for job in claimed:
-                    self._dispatch(job)
-            if claimed and len(claimed) == asked:
-                continue  # a full claim: there may be more, claim again while slots are free
+            if full:
+                continue  # full claims: there may be more, claim again while slots are free
             if stop_when_idle and not claimed:
                 with self._lock:
                     idle = not self._running and not self._done
                 if idle:
                     break
             self._wake.wait(self.poll_seconds)
+
+    def _claim(self, free: int) -> tuple[int, bool]:
+        """Claim for ``free`` slots and start the jobs: one call of up to max_batch jobs, or,
+        when the slots need more than one such call, up to ``_claim_lanes`` calls side by side
+        (four slots with max_batch=1 claim like four consumers of one job each, not one after
+        another). Returns how many jobs started and whether every call came back full. Jobs
+        that some calls claimed start even when another call failed; its error is raised
+        then."""
+        assert self.executor_id is not None
+        asks = [self.max_batch] * (free // self.max_batch)
+        if free % self.max_batch:
+            asks.append(free % self.max_batch)
+        asks = asks[: self._claim_lanes]
+        if len(asks) == 1:
+            jobs = self.client.claim(self.executor_id, self.queues, asks[0], self.lease_seconds)
+            for job in jobs:
+                self._dispatch(job)
+            return len(jobs), len(jobs) == asks[0]
+        calls = [
+            self._claimers.submit(
+                self.client.claim, self.executor_id, self.queues, n, self.lease_seconds
+            )
+            for n in asks
+        ]
+        started, full, failure = 0, True, None
+        for n, call in zip(asks, calls, strict=True):
+            try:
+                jobs = call.result()
+            except BaseException as exc:  # the others' jobs are leased: start them first
+                failure, full = failure or exc, False
+                continue
+            for job in jobs:
+                self._dispatch(job)
+            started += len(jobs)
+            full = full and len(jobs) == n
+        if failure is not None:
+            raise failure
+        return started, full
 
     def _dispatch(self, job: ClaimedJob) -> None:
         ctx = JobContext(job, self.client)
@@ -470,6 +509,7 @@ class Worker:
                     retry_in=timedelta(0),
                 )
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._claimers.shutdown(wait=False, cancel_futures=True)
         log.info("worker stopped", extra={"executor": str(self.executor_id)})
 
 

@@ -100,6 +100,75 @@ def test_claims_of_max_batch_fill_every_free_slot_without_waiting_for_a_poll(
     assert [r["status"] for r in results] == ["succeeded"] * 4
 
 
+def test_free_slots_beyond_max_batch_claim_side_by_side(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Four slots with max_batch=1 claim like consumers of one job each, not one after another:
+    # with a pool of 4 connections, two claims (the pool less the reporter's and the
+    # heartbeat's) are under way at once. One claim loop made the worker's rate one over the
+    # claim's latency (the burst row of docs/bench.md).
+    worker = make_worker(client, "w-lanes", max_batch=1, poll_seconds=3600)
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+    claim = client.claim
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.2)
+            return claim(*args, **kwargs)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    monkeypatch.setattr(client, "claim", slow_claim)
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        return None
+
+    jobs = [client.enqueue("w-lanes", "noop") for _ in range(8)]
+    with running(worker):
+        results = [finished(client, j.id) for j in jobs]
+    assert [r["status"] for r in results] == ["succeeded"] * 8
+    assert state["most"] == 2, f"at most {state['most']} claims at once"
+
+
+def test_jobs_of_the_claims_that_succeed_start_when_a_claim_beside_them_fails(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first claim call fails as if its connection broke, while the call beside it claims a
+    # job: that job is leased to the worker, so it starts at once, not after its lease
+    # (60 s here, past the wait below) has run out.
+    worker = make_worker(client, "w-lane-fails", max_batch=1, lease_seconds=60)
+    lock = threading.Lock()
+    calls = {"n": 0}
+    claim = client.claim
+
+    def flaky_claim(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            calls["n"] += 1
+            first = calls["n"] == 1
+        if first:
+            time.sleep(0.1)  # the call beside it has claimed by now
+            raise psycopg.OperationalError("connection lost (test)")
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(client, "claim", flaky_claim)
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        return None
+
+    jobs = [client.enqueue("w-lane-fails", "noop") for _ in range(4)]
+    with running(worker):
+        results = [finished(client, j.id, timeout=20) for j in jobs]
+    assert [r["status"] for r in results] == ["succeeded"] * 4
+    assert all(r["attempt"] == 1 for r in results)
+
+
 def test_exception_is_retried_then_succeeds_on_attempt_two(client: Client) -> None:
     worker = make_worker(client, "w-retry")
     attempts: list[int] = []
