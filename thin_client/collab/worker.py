@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -152,10 +153,11 @@ class Worker:
             max_workers=self.concurrency, thread_name_prefix="collab-job"
         )
         # Claims side by side when the free slots need more than one call of max_batch: as
-        # many as the client's pool has connections, less the reporter's and the heartbeat's.
+        # many as the client's pool has connections, less the reporter's and the heartbeat's;
+        # the main loop makes one of them itself.
         self._claim_lanes = max(1, min(self.concurrency, client.pool.max_size - 2))
         self._claimers = ThreadPoolExecutor(
-            max_workers=self._claim_lanes, thread_name_prefix="collab-claim"
+            max_workers=max(1, self._claim_lanes - 1), thread_name_prefix="collab-claim"
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listen_stop_r = self._listen_stop_w = -1
@@ -273,32 +275,27 @@ class Worker:
             self._wake.wait(self.poll_seconds)
 
     def _claim(self, free: int) -> tuple[int, bool]:
-        """Claim for ``free`` slots and start the jobs: one call of up to max_batch jobs, or,
-        when the slots need more than one such call, up to ``_claim_lanes`` calls side by side
-        (four slots with max_batch=1 claim like four consumers of one job each, not one after
-        another). Returns how many jobs started and whether every call came back full. Jobs
-        that some calls claimed start even when another call failed; its error is raised
-        then."""
-        assert self.executor_id is not None
-        asks = [self.max_batch] * (free // self.max_batch)
-        if free % self.max_batch:
-            asks.append(free % self.max_batch)
+        """Claim for ``free`` slots and start the jobs: one call of up to max_batch jobs on
+        this thread and, when the slots need more than one such call, the others side by side
+        on the claim pool, up to ``_claim_lanes`` calls in all (four slots with max_batch=1
+        claim like four consumers of one job each, not one after another). Returns how many
+        jobs started and whether every call came back full. Jobs that some calls claimed start
+        even when another call failed; its error is raised then."""
+        executor_id = self.executor_id
+        assert executor_id is not None
+        asks = [min(self.max_batch, free - i) for i in range(0, free, self.max_batch)]
         asks = asks[: self._claim_lanes]
-        if len(asks) == 1:
-            jobs = self.client.claim(self.executor_id, self.queues, asks[0], self.lease_seconds)
-            for job in jobs:
-                self._dispatch(job)
-            return len(jobs), len(jobs) == asks[0]
-        calls = [
-            self._claimers.submit(
-                self.client.claim, self.executor_id, self.queues, n, self.lease_seconds
-            )
-            for n in asks
-        ]
+
+        def claim(n: int) -> list[ClaimedJob]:
+            return self.client.claim(executor_id, self.queues, n, self.lease_seconds)
+
+        beside = [self._claimers.submit(claim, n) for n in asks[1:]]
+        results: list[Callable[[], list[ClaimedJob]]] = [partial(claim, asks[0])]
+        results += [call.result for call in beside]
         started, full, failure = 0, True, None
-        for n, call in zip(asks, calls, strict=True):
+        for n, result in zip(asks, results, strict=True):
             try:
-                jobs = call.result()
+                jobs = result()
             except BaseException as exc:  # the others' jobs are leased: start them first
                 failure, full = failure or exc, False
                 continue
@@ -509,7 +506,7 @@ class Worker:
                     retry_in=timedelta(0),
                 )
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._claimers.shutdown(wait=False, cancel_futures=True)
+        self._claimers.shutdown()  # idle: every claim call has returned
         log.info("worker stopped", extra={"executor": str(self.executor_id)})
 
 
