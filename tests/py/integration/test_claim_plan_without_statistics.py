@@ -34,6 +34,9 @@ from helpers import drop_database
 
 QUEUED = 5000
 CLAIMS = 20
+THOUSAND_JOBS = json.dumps(
+    [{"queue": "plans", "type": "t", "payload": {"n": i}} for i in range(1000)]
+)
 
 
 @pytest.fixture
@@ -58,6 +61,11 @@ def scans(url: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def items(claimed: list[tuple[object, ...]]) -> str:
+    """api.complete_batch's items for claimed (id, lease_token) rows."""
+    return json.dumps([{"job_id": i, "lease_token": str(t)} for i, t in claimed])
+
+
 def cycle(c: psycopg.Connection[tuple[object, ...]], executor: object, completion: str) -> None:
     """A round with claims of one: a claim, a heartbeat, and the job completed by
     api.complete_batch (the Python worker) or api.complete (REST callers, one call a job)."""
@@ -67,8 +75,9 @@ def cycle(c: psycopg.Connection[tuple[object, ...]], executor: object, completio
     assert len(claimed) == 1
     c.execute("select api.heartbeat(%s, %s)", [executor, [claimed[0][0]]])
     if completion == "complete_batch":
-        items = json.dumps([{"job_id": claimed[0][0], "lease_token": str(claimed[0][1])}])
-        done = c.execute("select count(*) from api.complete_batch(%s::jsonb) where ok", [items])
+        done = c.execute(
+            "select count(*) from api.complete_batch(%s::jsonb) where ok", [items(claimed)]
+        )
     else:
         done = c.execute(
             "select count(*) from api.complete(%s, %s) where status = 'succeeded'",
@@ -81,7 +90,6 @@ def cycle(c: psycopg.Connection[tuple[object, ...]], executor: object, completio
 def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
     own_db: str, completion: str
 ) -> None:
-    jobs = json.dumps([{"queue": "plans", "type": "t", "payload": {"n": i}} for i in range(1000)])
     with psycopg.connect(own_db, autocommit=True) as worker:
         executor = worker.execute(
             "select api.register_executor('plans', array['plans'])"
@@ -103,14 +111,15 @@ def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
             ).fetchone()
             assert helper is not None
             for _ in range(22):
-                other.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [jobs])
+                other.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [THOUSAND_JOBS])
             for _ in range(20):
                 claimed = other.execute(
                     "select id, lease_token from api.claim(%s, array['plans'], 1000, 60)",
                     [helper[0]],
                 ).fetchall()
-                items = json.dumps([{"job_id": i, "lease_token": str(t)} for i, t in claimed])
-                other.execute("select count(*) from api.complete_batch(%s::jsonb)", [items])
+                other.execute(
+                    "select count(*) from api.complete_batch(%s::jsonb)", [items(claimed)]
+                )
             other.execute("select pg_stat_force_next_flush()")
         # The first claim reads the entries the other session's jobs left at the head of the
         # claim index (about 21,000 here) and marks them dead as it passes; later ones do not.
@@ -128,32 +137,20 @@ def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
     assert read1 - read0 <= 20 * CLAIMS, f"{CLAIMS} rounds read {read1 - read0} index entries"
 
 
-def index_entries_read(url: str) -> int:
-    """Index entries read so far from all the indexes of collab.jobs."""
-    with psycopg.connect(url, autocommit=True) as c:
-        row = c.execute(
-            "select sum(idx_tup_read)::bigint from pg_stat_user_indexes"
-            " where relid = 'collab.jobs'::regclass"
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def test_claim_keeps_to_the_claim_index_when_statistics_say_the_table_is_empty(
     db_url: str,
 ) -> None:
-    jobs = json.dumps([{"queue": "plans", "type": "t", "payload": {"n": i}} for i in range(1000)])
     with psycopg.connect(db_url, autocommit=True) as c:
         executor = c.execute("select api.register_executor('plans', array['plans'])").fetchone()
         assert executor is not None
         for _ in range(QUEUED // 1000):
-            c.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [jobs])
+            c.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [THOUSAND_JOBS])
         c.execute("analyze collab.jobs")
         # What an analyze of a table whose rows were nearly all dead leaves behind.
         c.execute(
             "update pg_class set reltuples = 0, relpages = 7602 where oid = 'collab.jobs'::regclass"
         )
-    before = index_entries_read(db_url)
+    before = scans(db_url)[1]
     with psycopg.connect(db_url, autocommit=True) as c:  # a new session: no cached plan
         for _ in range(CLAIMS):
             row = c.execute(
@@ -161,20 +158,19 @@ def test_claim_keeps_to_the_claim_index_when_statistics_say_the_table_is_empty(
             ).fetchone()
             assert row == (1,)
         c.execute("select pg_stat_force_next_flush()")
-    read = index_entries_read(db_url) - before
+    read = scans(db_url)[1] - before
     # A claim reads its job's claim-index entry and updates the job by primary key. The plan
     # to avoid reads every queued job's entry for every claim (about 5,000 x 20).
     assert read <= 10 * CLAIMS, f"claims read {read} index entries"
 
-    before = index_entries_read(db_url)
+    before = scans(db_url)[1]
     with psycopg.connect(db_url, autocommit=True) as c:
         claimed = c.execute(
             "select id, lease_token from api.claim(%s, array['plans'], 32, 60)", [executor[0]]
         ).fetchall()
-        items = json.dumps([{"job_id": i, "lease_token": str(t)} for i, t in claimed])
-        done = c.execute("select count(*) from api.complete_batch(%s::jsonb)", [items])
+        done = c.execute("select count(*) from api.complete_batch(%s::jsonb)", [items(claimed)])
         assert done.fetchone() == (32,)
         c.execute("select pg_stat_force_next_flush()")
-    read = index_entries_read(db_url) - before
+    read = scans(db_url)[1] - before
     # 172 here; reading the workspace's jobs by the wrong index, about 15,000.
     assert read <= 10 * 64, f"a claim and a completion of 32 jobs read {read} index entries"

@@ -61,6 +61,19 @@ def make_worker(client: Client, queue: str, **options: Any) -> Worker:
     return Worker(client, [queue], 4, name=f"test-{queue}", **options)
 
 
+def run_noop_jobs(client: Client, worker: Worker, n: int, timeout: float = 30.0) -> list[Any]:
+    """Enqueue n no-op jobs on the worker's queue, run it until they have all finished, and
+    return them as api.get_job has them."""
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        return None
+
+    jobs = [client.enqueue(worker.queues[0], "noop") for _ in range(n)]
+    with running(worker):
+        return [finished(client, j.id, timeout) for j in jobs]
+
+
 def test_handlers_succeed_with_their_result(client: Client) -> None:
     worker = make_worker(client, "w-success")
     seen: list[tuple[int, Any]] = []
@@ -124,14 +137,7 @@ def test_free_slots_beyond_max_batch_claim_side_by_side(
                 state["now"] -= 1
 
     monkeypatch.setattr(client, "claim", slow_claim)
-
-    @worker.task("noop")
-    def noop(ctx: JobContext) -> None:
-        return None
-
-    jobs = [client.enqueue("w-lanes", "noop") for _ in range(8)]
-    with running(worker):
-        results = [finished(client, j.id) for j in jobs]
+    results = run_noop_jobs(client, worker, 8)
     assert [r["status"] for r in results] == ["succeeded"] * 8
     assert state["most"] == 2, f"at most {state['most']} claims at once"
 
@@ -157,14 +163,7 @@ def test_jobs_of_the_claims_that_succeed_start_when_a_claim_beside_them_fails(
         return claim(*args, **kwargs)
 
     monkeypatch.setattr(client, "claim", flaky_claim)
-
-    @worker.task("noop")
-    def noop(ctx: JobContext) -> None:
-        return None
-
-    jobs = [client.enqueue("w-lane-fails", "noop") for _ in range(4)]
-    with running(worker):
-        results = [finished(client, j.id, timeout=20) for j in jobs]
+    results = run_noop_jobs(client, worker, 4, timeout=20)
     assert [r["status"] for r in results] == ["succeeded"] * 4
     assert all(r["attempt"] == 1 for r in results)
 
