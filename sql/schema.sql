@@ -226,9 +226,9 @@ create table collab.job_events (
 comment on table collab.job_events is 'One row per job state change (written by trigger in the same transaction) or executor presence change. Append-only.';
 comment on column collab.job_events.xid is 'Writing transaction: lets readers hand out only events below the snapshot xmin (gap-free cursors).';
 create index job_events_job_idx on collab.job_events (job_id, id);
--- The stream: readers follow (xid, id) below the snapshot xmin, so nothing is missed.
-create index job_events_stream_idx on collab.job_events (xid, id);
-create index job_events_created_brin on collab.job_events using brin (created_at);
+-- The stream: readers follow (xid, id) below the snapshot xmin, so nothing is missed. Its
+-- index is the primary key (xid, id, workspace_id), set at the end of this file (revision
+-- 0012); revision 0012 dropped the separate (xid, id) index and the BRIN on created_at.
 
 alter table collab.workspaces enable row level security;
 alter table collab.queues enable row level security;
@@ -1081,3 +1081,12 @@ alter table collab.job_events drop constraint job_events_pkey, add constraint jo
 alter table collab.executors drop constraint executors_pkey, add constraint executors_pkey primary key (id, workspace_id);
 alter table collab.metrics_signals drop constraint metrics_signals_pkey,
   add constraint metrics_signals_pkey primary key (id, workspace_id);
+
+-- One ordering index for the event stream (revision 0012, issue 18): the primary key of
+-- collab.job_events is the stream's order, (xid, id), with workspace_id last, so each event
+-- writes two btree entries (this key and job_events_job_idx for a job's timeline) instead of
+-- three and a BRIN entry. Every reader finds events by (xid, id) or by job: the stream
+-- (api.events_since, its cursor check included), retention (collab.purge_events), the
+-- metrics rollup; get_job and the metrics' per-job lookups by job_events_job_idx.
+alter table collab.job_events drop constraint job_events_pkey,
+  add constraint job_events_pkey primary key (xid, id, workspace_id);

@@ -43,8 +43,11 @@ begin
     end;
     -- Both lookups stay inside the caller's workspace: another tenant's events are neither
     -- an oracle (does id N exist?) nor a cursor to hand out (finding 7 of the security review).
+    -- The cursor's event is found by its whole key (xid, id): the primary key, which is the
+    -- stream's order (revision 0012).
     if after_id > 0 and not exists (select 1 from collab.job_events e
-                                     where e.id = after_id and e.workspace_id = ws) then
+                                     where e.xid = after_xid and e.id = after_id
+                                       and e.workspace_id = ws) then
       select e.xid, e.id into oldest from collab.job_events e
        where e.workspace_id = ws order by e.xid, e.id limit 1;
       if oldest is null or (after_xid, after_id) < (oldest.xid, oldest.id) then

@@ -44,7 +44,7 @@ begin
   ), gone as (
     delete from collab.job_events e
      using candidates c
-     where e.id = c.id
+     where e.xid = c.xid and e.id = c.id
        and not exists (select 1 from stop s where (c.xid, c.id) >= (s.xid, s.id))
     returning 1
   )
