@@ -53,7 +53,14 @@ from __future__ import annotations
 
 from alembic import op
 
-from collab.migration_ops import apply_snapshot, execute_script, lock_code_tables_sql, reset_code
+from collab.migration_ops import (
+    apply_snapshot,
+    execute_script,
+    lock_code_tables_sql,
+    query_row,
+    reset_code,
+    under_short_lock,
+)
 
 revision = "0009"
 down_revision = "0008"
@@ -143,28 +150,6 @@ alter table collab.job_history_default enable row level security;
 alter table collab.idempotency_keys enable row level security;
 grant select, insert, update, delete on collab.job_history, collab.job_history_default,
   collab.idempotency_keys to service_role;
-"""
-
-
-def under_short_lock(statement: str, failure: str) -> str:
-    """A DO block that runs ``statement`` (DDL that takes a strong lock) in tries of 150 ms of
-    lock_timeout, 0.2 s apart, up to 200 times, so that a queue of claims never forms behind a
-    long wait: steps 6 and 7."""
-    return f"""
-do $short_lock$
-begin
-  for attempt in 1..200 loop
-    begin
-      perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      {statement}
-      return;
-    exception when lock_not_available then
-      perform pg_catalog.pg_sleep(0.2);
-    end;
-  end loop;
-  raise exception 'revision 0009: {failure}';
-end
-$short_lock$;
 """
 
 
@@ -300,6 +285,7 @@ insert into collab.job_history select * from moved
 # Step 6.
 CHECK_NOT_FINISHED = (
     under_short_lock(
+        revision,
         "alter table collab.jobs add constraint jobs_not_finished check (status in ('queued', 'running')) not valid;",
         "collab.jobs stayed busy; the CHECK jobs_not_finished was not added",
     )
@@ -330,6 +316,7 @@ NEW_KEY_INDEX = r"""
 create unique index concurrently if not exists {table}_id_workspace_key on collab.{table} (id, workspace_id)
 """
 SWAP_KEY = under_short_lock(
+    revision,
     "alter table collab.{table} drop constraint {table}_pkey,\n"
     "        add constraint {table}_pkey primary key using index {table}_id_workspace_key;",
     "collab.{table} stayed busy; its key did not gain workspace_id",
@@ -340,19 +327,6 @@ KEYS_DOWN = "".join(
 )
 
 
-def _row(sql: str) -> tuple[object, ...]:
-    dbapi = op.get_bind().connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    assert row is not None
-    return tuple(row)
-
-
 def upgrade() -> None:
     execute_script(TABLES)
     execute_script(KEYS_BEFORE_SWITCH)
@@ -360,8 +334,8 @@ def upgrade() -> None:
     execute_script(SWITCH)
     reset_code()
     apply_snapshot(SNAPSHOT)
-    (watermark,) = _row("select watermark from collab_0009")
-    past = _row(
+    (watermark,) = query_row("select watermark from collab_0009")
+    past = query_row(
         "select max(p.partition::text), max(p.to_at)::text from collab.job_history_partitions() p"
         " where p.from_at is null and p.to_at is not null"
     )
@@ -376,7 +350,7 @@ def upgrade() -> None:
         if past[0] is not None:
             after = 0
             while True:
-                moved, last = _row(
+                moved, last = query_row(
                     MOVE_BATCH.format(
                         after=after,
                         bound=f"'{past[1]}'::timestamptz",

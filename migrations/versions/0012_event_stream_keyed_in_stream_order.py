@@ -35,7 +35,14 @@ from __future__ import annotations
 
 from alembic import op
 
-from collab.migration_ops import apply_snapshot, execute_script, lock_code_tables, reset_code
+from collab.migration_ops import (
+    apply_snapshot,
+    execute_script,
+    lock_code_tables,
+    query_row,
+    reset_code,
+    under_short_lock,
+)
 
 revision = "0012"
 down_revision = "0011"
@@ -47,64 +54,39 @@ SNAPSHOT = "0012"
 PREVIOUS_SNAPSHOT = "0011"
 
 
-def swap_key(index: str, columns: str, failure: str) -> str:
-    """Make ``index`` the primary key of collab.job_events unless the key already has
-    ``columns``: in tries of 150 ms of lock_timeout, 0.2 s apart, up to 200 times, so that a
-    queue of writers never forms behind a long wait."""
-    return f"""
-do $swap$
-begin
-  if (select pg_catalog.array_agg(a.attname::text order by k.n)
-        from pg_catalog.pg_constraint c
-        cross join lateral pg_catalog.unnest(c.conkey) with ordinality k(attnum, n)
-        join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
-       where c.conrelid = 'collab.job_events'::regclass and c.contype = 'p')
-     = '{{{columns}}}'::text[] then
-    return;
-  end if;
-  for attempt in 1..200 loop
-    begin
-      perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      alter table collab.job_events drop constraint job_events_pkey,
-        add constraint job_events_pkey primary key using index {index};
-      return;
-    exception when lock_not_available then
-      perform pg_catalog.pg_sleep(0.2);
-    end;
-  end loop;
-  raise exception 'revision 0012: collab.job_events stayed busy; {failure}';
-end
-$swap$;
-"""
-
-
-def index_is_invalid(name: str) -> bool:
-    dbapi = op.get_bind().connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(
-            "select exists (select 1 from pg_catalog.pg_index i"
-            " where i.indexrelid = pg_catalog.to_regclass(%s) and not i.indisvalid)",
-            (f"collab.{name}",),
+def swap_key(index: str, failure: str) -> None:
+    """Make ``index`` the primary key of collab.job_events under a short lock (tries of 150 ms,
+    collab.migration_ops.under_short_lock). Done already when the index is gone: ADD PRIMARY
+    KEY USING INDEX renames it to job_events_pkey."""
+    if query_row("select pg_catalog.to_regclass(%s) is not null", (f"collab.{index}",))[0]:
+        execute_script(
+            under_short_lock(
+                revision,
+                "alter table collab.job_events drop constraint job_events_pkey,\n"
+                f"        add constraint job_events_pkey primary key using index {index};",
+                f"collab.job_events stayed busy; {failure}",
+            )
         )
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return bool(row and row[0])
 
 
 def create_concurrently(name: str, definition: str) -> None:
-    """CREATE [UNIQUE] INDEX CONCURRENTLY ``name`` on collab.job_events ``definition``; an
-    invalid index of that name (a build that was interrupted) is dropped and built again, a
-    valid one kept (the step was done)."""
-    if index_is_invalid(name):
+    """``definition`` (CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS {name} ...) for the
+    index ``name``; an invalid index of that name (a build that was interrupted) is dropped and
+    built again, a valid one kept (the step was done)."""
+    invalid = query_row(
+        "select exists (select 1 from pg_catalog.pg_index i"
+        " where i.indexrelid = pg_catalog.to_regclass(%s) and not i.indisvalid)",
+        (f"collab.{name}",),
+    )[0]
+    if invalid:
         execute_script(f"drop index concurrently if exists collab.{name}")
     execute_script(definition.format(name=name))
 
 
 NEW_KEY = "create unique index concurrently if not exists {name} on collab.job_events (xid, id, workspace_id)"
-OLD_KEY = "create unique index concurrently if not exists {name} on collab.job_events (id, workspace_id)"
+OLD_KEY = (
+    "create unique index concurrently if not exists {name} on collab.job_events (id, workspace_id)"
+)
 STREAM = "create index concurrently if not exists {name} on collab.job_events (xid, id)"
 BRIN = "create index concurrently if not exists {name} on collab.job_events using brin (created_at)"
 
@@ -115,9 +97,7 @@ def upgrade() -> None:
     apply_snapshot(SNAPSHOT)
     with op.get_context().autocommit_block():
         create_concurrently("job_events_stream_key", NEW_KEY)
-        execute_script(
-            swap_key("job_events_stream_key", "xid,id,workspace_id", "its key was not changed")
-        )
+        swap_key("job_events_stream_key", "its key was not changed")
         execute_script("drop index concurrently if exists collab.job_events_stream_idx")
         execute_script("drop index concurrently if exists collab.job_events_created_brin")
 
@@ -127,9 +107,7 @@ def downgrade() -> None:
         create_concurrently("job_events_stream_idx", STREAM)
         create_concurrently("job_events_created_brin", BRIN)
         create_concurrently("job_events_id_workspace_key", OLD_KEY)
-        execute_script(
-            swap_key("job_events_id_workspace_key", "id,workspace_id", "its key was not changed back")
-        )
+        swap_key("job_events_id_workspace_key", "its key was not changed back")
     lock_code_tables(revision)
     reset_code()
     apply_snapshot(PREVIOUS_SNAPSHOT)

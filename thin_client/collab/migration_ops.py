@@ -48,32 +48,57 @@ def lock_code_tables_sql(
 ) -> str:
     """The DO block of ``lock_code_tables``; ``busy`` says what failed after the last try."""
     names = ", ".join(f"'{name}'" for name in also) or "null"
+    return under_short_lock(
+        revision,
+        f"""-- Every table whose triggers or policies the code reset drops and makes again, and
+      -- collab.jobs: all in one LOCK, so that the switch never waits for a claim that holds
+      -- one of them while it waits for another (a claim reads workspaces and queues before jobs).
+      execute 'lock table ' || (
+        select string_agg(c.oid::regclass::text, ', ' order by c.oid)
+          from pg_catalog.pg_class c
+         where c.relnamespace = 'collab'::regnamespace and c.relkind in ('r', 'p')
+           and (c.oid = 'collab.jobs'::regclass
+                or c.oid::regclass::text = any(array[{names}]::text[])
+                or exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
+                or exists (select 1 from pg_catalog.pg_trigger t
+                            where t.tgrelid = c.oid and not t.tgisinternal))
+      ) || ' in access exclusive mode';
+      perform pg_catalog.set_config('lock_timeout', '10s', true);""",
+        f"{busy}; nothing was changed",
+    )
+
+
+def under_short_lock(revision: str, statement: str, failure: str) -> str:
+    """A DO block that runs ``statement`` (DDL or LOCK that takes a strong lock) in tries of
+    150 ms of lock_timeout, 0.2 s apart, up to 200 times, so that a queue of claims never forms
+    behind a long wait; after the last try it raises ``revision <revision>: <failure>``."""
     return f"""
-do $lock$
-declare
-  -- Every table whose triggers or policies the code reset drops and makes again, and
-  -- collab.jobs: all in one LOCK, so that the switch never waits for a claim that holds one of
-  -- them while it waits for another (a claim reads workspaces and queues before jobs).
-  tables text := (
-    select string_agg(c.oid::regclass::text, ', ' order by c.oid)
-      from pg_catalog.pg_class c
-     where c.relnamespace = 'collab'::regnamespace and c.relkind in ('r', 'p')
-       and (c.oid = 'collab.jobs'::regclass
-            or c.oid::regclass::text = any(array[{names}]::text[])
-            or exists (select 1 from pg_catalog.pg_policy p where p.polrelid = c.oid)
-            or exists (select 1 from pg_catalog.pg_trigger t where t.tgrelid = c.oid and not t.tgisinternal)));
+do $short_lock$
 begin
   for attempt in 1..200 loop
     begin
       perform pg_catalog.set_config('lock_timeout', '150ms', true);
-      execute 'lock table ' || tables || ' in access exclusive mode';
-      perform pg_catalog.set_config('lock_timeout', '10s', true);
+      {statement}
       return;
     exception when lock_not_available then
       perform pg_catalog.pg_sleep(0.2);
     end;
   end loop;
-  raise exception 'revision {revision}: {busy}; nothing was changed';
+  raise exception 'revision {revision}: {failure}';
 end
-$lock$;
+$short_lock$;
 """
+
+
+def query_row(sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
+    """The one row ``sql`` returns, through the driver (the revision's connection)."""
+    dbapi = op.get_bind().connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, params or None)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    assert row is not None
+    return tuple(row)
