@@ -1076,8 +1076,8 @@ comment on constraint jobs_not_finished on collab.jobs is 'Finished jobs live in
 -- constraint, at any position; id first keeps lookups by id on the index). The tables
 -- without a workspace_id (workspaces, platform_limits, metrics_rollup_state) are reference
 -- tables there. docs/scaling.md; tests/sql/565_keys_hold_workspace.sql checks the catalog.
+-- (collab.job_events, which revision 0009 keyed on (id, workspace_id) too, is keyed below.)
 alter table collab.jobs drop constraint jobs_pkey, add constraint jobs_pkey primary key (id, workspace_id);
-alter table collab.job_events drop constraint job_events_pkey, add constraint job_events_pkey primary key (id, workspace_id);
 alter table collab.executors drop constraint executors_pkey, add constraint executors_pkey primary key (id, workspace_id);
 alter table collab.metrics_signals drop constraint metrics_signals_pkey,
   add constraint metrics_signals_pkey primary key (id, workspace_id);

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from collab import Client, embedded
+from collab.client import Event
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
@@ -124,3 +125,15 @@ def acting_in(db_url: str, workspace_id: str, max_size: int = 2) -> Iterator[Cli
     claims = {"role": "service_role", "workspace_id": workspace_id}
     with Client(db_url, max_size=max_size, claims=claims) as c:
         yield c
+
+
+def follow(client: Client, cursor: str | None, **filters: Any) -> tuple[list[Event], str | None]:
+    """Every event after cursor that events_since hands out now (all pages), and the last
+    cursor."""
+    out: list[Event] = []
+    while True:
+        page = client.events_since(cursor, 100, **filters)
+        if not page:
+            return out, cursor
+        out += page
+        cursor = page[-1].cursor

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from helpers import follow
 from psycopg import sql
 
 from collab.client import Client, Event, Gone
@@ -25,17 +26,6 @@ Row = tuple[Any, ...]
 def client(db_url: str) -> Iterator[Client]:
     with Client(db_url, max_size=4) as c:
         yield c
-
-
-def follow(client: Client, cursor: str | None, **filters: Any) -> tuple[list[Event], str | None]:
-    """Every event after cursor that events_since hands out now (all pages)."""
-    out: list[Event] = []
-    while True:
-        page = client.events_since(cursor, 100, **filters)
-        if not page:
-            return out, cursor
-        out += page
-        cursor = page[-1].cursor
 
 
 def follow_until(

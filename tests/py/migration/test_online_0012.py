@@ -16,9 +16,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from helpers import acting_in, follow
 from online_load import WS, run_under_claimer
 
 from collab import migrate
+from collab.client import Event
 
 JOBS = 1_000_000
 BATCH = 50_000
@@ -65,21 +67,10 @@ def layout(url: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def stream(url: str, cursor: str) -> list[tuple[Any, ...]]:
+def stream(url: str, cursor: str) -> list[Event]:
     """Every event after ``cursor`` in the stream, as the workspace's service reads it."""
-    rows: list[tuple[Any, ...]] = []
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "select set_config('request.jwt.claims', %s, false)", [f'{{"workspace_id": "{WS}"}}']
-        )
-        while True:
-            page = conn.execute(
-                "select id, job_id, type, cursor from api.events_since(%s, 10000)", [cursor]
-            ).fetchall()
-            if not page:
-                return rows
-            rows += page
-            cursor = page[-1][3]
+    with acting_in(url, WS) as client:
+        return follow(client, cursor)[0]
 
 
 @pytest.mark.slow
@@ -118,12 +109,12 @@ def test_revision_0012_rekeys_two_million_events_online_and_back(fresh_db: str) 
     # (those before, during and after the migration), each once, in stream order, every job
     # enqueued, claimed and succeeded in that order.
     after = stream(fresh_db, before)
-    assert len([r for r in after if r[1] is not None]) == 3 * claimer.cycles
-    assert len({r[0] for r in after}) == len(after)
+    assert len([e for e in after if e.job_id is not None]) == 3 * claimer.cycles
+    assert len({e.id for e in after}) == len(after)
     timeline: dict[int, list[str]] = {}
-    for _, job_id, kind, _ in after:
-        if job_id is not None:
-            timeline.setdefault(job_id, []).append(kind)
+    for e in after:
+        if e.job_id is not None:
+            timeline.setdefault(e.job_id, []).append(e.type)
     assert all(t == ["enqueued", "claimed", "succeeded"] for t in timeline.values())
 
     migrate.down(fresh_db, "0011")
