@@ -1,0 +1,31 @@
+-- collab.notify_jobs is one expression the planner inlines into the statement that calls it
+-- (the triggers' statements, whose plans PL/pgSQL keeps), so its body is not parsed and
+-- planned again at every enqueue. Written as a SELECT with a FROM it could not be inlined:
+-- the plan then shows the call to collab.notify_jobs itself. What it sends (the queues, or
+-- an empty payload when they would not fit) is tested in
+-- tests/py/integration/test_finding8_notify_per_workspace.py.
+BEGIN;
+select plan(3);
+
+create function pg_temp.plan_of(statement text) returns text language plpgsql as $$
+declare
+  line text;
+  plan text := '';
+begin
+  for line in execute 'explain (verbose, costs off) ' || statement loop
+    plan := plan || line || E'\n';
+  end loop;
+  return plan;
+end
+$$;
+
+select unalike(pg_temp.plan_of($$select collab.notify_jobs('00000000-0000-0000-0000-000000000001', array['a', 'b'])$$),
+  '%notify_jobs%', 'a call of collab.notify_jobs is inlined: the plan does not call it');
+select alike(pg_temp.plan_of($$select collab.notify_jobs('00000000-0000-0000-0000-000000000001', array['a', 'b'])$$),
+  '%pg_notify%', 'the plan calls pg_notify itself');
+select unalike(pg_temp.plan_of($$select collab.notify_jobs(w.id, array[w.id::text, w.id::text])
+                                 from collab.workspaces w$$),
+  '%notify_jobs%', 'inlined too with arguments from a row, as the triggers call it');
+
+select * from finish();
+ROLLBACK;
