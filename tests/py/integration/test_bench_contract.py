@@ -1,0 +1,80 @@
+"""The bench's "contract's bare writes" rows (bench/run.py, build_contract and the contract1 and
+contract10 scripts) do what they stand for: each claim leases a queued job with a fresh token
+and writes its event, each completion moves exactly the claimed job, under that token, to the
+history and writes its event. The rows bound what any implementation of the contract can reach
+against the SKIP LOCKED cycle and pgmq on this machine (docs/bench.md, section 3), so a script
+that skipped a write would make that bound a lie. Run through pgbench itself, as the bench
+does."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from helpers import pg_bin
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def bench_module() -> Any:
+    spec = importlib.util.spec_from_file_location("collab_bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pgbench(url: str, script: str, transactions: int) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    try:
+        subprocess.run(
+            [pg_bin("pgbench"), "-n", "-c", "1", "-t", str(transactions), "-f", f.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+        )
+    finally:
+        os.unlink(f.name)
+
+
+def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
+    run = bench_module()
+    run.build_contract(fresh_db)
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute(
+            "insert into contract_jobs (queue, payload)"
+            " select 'bench', jsonb_build_object('n', n) from generate_series(1, 30) n"
+        )
+        c.execute("insert into contract_jobs (queue, payload) values ('other', '{}')")
+
+    pgbench(fresh_db, run.SCRIPTS["contract1"], 3)
+    pgbench(fresh_db, run.SCRIPTS["contract10"], 2)
+
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        history = c.execute(
+            "select id, queue, attempt, lease_token from contract_history order by id"
+        ).fetchall()
+        # One job per claim of one, ten per claim of ten, the oldest first, of queue bench only.
+        assert [h[0] for h in history] == list(range(1, 24))
+        assert {h[1] for h in history} == {"bench"}
+        assert {h[2] for h in history} == {1}
+        assert len({h[3] for h in history}) == 23, "each claim gave a fresh token"
+        events = c.execute(
+            "select type, count(*), count(distinct job_id) from contract_events group by type"
+            " order by type"
+        ).fetchall()
+        assert events == [("claimed", 23, 23), ("succeeded", 23, 23)]
+        left = c.execute(
+            "select status, count(*) from contract_jobs group by status order by status"
+        ).fetchall()
+        assert left == [("queued", 8)], "nothing left leased, nothing else removed"
+        # The reading the bench takes: finished and still claimable.
+        assert c.execute(run.DONE_SQL["contract"]).fetchone() == (23,)
+        assert c.execute(run.LEFT_SQL["contract"]).fetchone() == (8,)
