@@ -55,10 +55,12 @@ from alembic import op
 
 from collab.migration_ops import (
     apply_snapshot,
+    create_index_concurrently,
     execute_script,
     lock_code_tables_sql,
     query_row,
     reset_code,
+    swap_primary_key,
     under_short_lock,
 )
 
@@ -312,14 +314,8 @@ drop table collab.idempotency_keys;
 
 # Step 7: the tables whose primary key gains workspace_id.
 KEYED_BY_WORKSPACE = ("jobs", "job_events", "executors", "metrics_signals")
-NEW_KEY_INDEX = r"""
-create unique index concurrently if not exists {table}_id_workspace_key on collab.{table} (id, workspace_id)
-"""
-SWAP_KEY = under_short_lock(
-    revision,
-    "alter table collab.{table} drop constraint {table}_pkey,\n"
-    "        add constraint {table}_pkey primary key using index {table}_id_workspace_key;",
-    "collab.{table} stayed busy; its key did not gain workspace_id",
+NEW_KEY_INDEX = (
+    "create unique index concurrently if not exists {name} on collab.%s (id, workspace_id)"
 )
 KEYS_DOWN = "".join(
     f"alter table collab.{t} drop constraint {t}_pkey, add constraint {t}_pkey primary key (id);\n"
@@ -365,8 +361,10 @@ def upgrade() -> None:
         execute_script(CHECK_NOT_FINISHED)
         execute_script(VALIDATE)
         for table in KEYED_BY_WORKSPACE:
-            execute_script(NEW_KEY_INDEX.format(table=table))
-            execute_script(SWAP_KEY.format(table=table))
+            create_index_concurrently(f"{table}_id_workspace_key", NEW_KEY_INDEX % table)
+            swap_primary_key(
+                revision, table, f"{table}_id_workspace_key", "its key did not gain workspace_id"
+            )
 
 
 def downgrade() -> None:

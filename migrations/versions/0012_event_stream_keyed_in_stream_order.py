@@ -17,9 +17,10 @@ a claimer whose lock_timeout is 1 s):
    (xid, id) index serves until the new key exists.
    COMMIT (alembic's transaction ends here: an autocommit block follows).
 2. The new key's index is built with CREATE UNIQUE INDEX CONCURRENTLY (writers go on; an
-   invalid index left by an interrupted build is dropped and built again).
+   invalid index left by an interrupted build is dropped and built again:
+   collab.migration_ops.create_index_concurrently).
 3. The key is swapped under a short ACCESS EXCLUSIVE lock of collab.job_events, taken in tries
-   of 150 ms: ALTER TABLE ... ADD PRIMARY KEY USING INDEX only records the index as the key,
+   of 150 ms (collab.migration_ops.swap_primary_key): ALTER TABLE ... ADD PRIMARY KEY USING INDEX only records the index as the key,
    and the old key's index goes with its constraint.
 4. The (xid, id) index and the BRIN go with DROP INDEX CONCURRENTLY.
 
@@ -37,11 +38,11 @@ from alembic import op
 
 from collab.migration_ops import (
     apply_snapshot,
+    create_index_concurrently,
     execute_script,
     lock_code_tables,
-    query_row,
     reset_code,
-    under_short_lock,
+    swap_primary_key,
 )
 
 revision = "0012"
@@ -52,35 +53,6 @@ depends_on = None
 # The code objects (functions, views, triggers, policies) of this revision.
 SNAPSHOT = "0012"
 PREVIOUS_SNAPSHOT = "0011"
-
-
-def swap_key(index: str, failure: str) -> None:
-    """Make ``index`` the primary key of collab.job_events under a short lock (tries of 150 ms,
-    collab.migration_ops.under_short_lock). Done already when the index is gone: ADD PRIMARY
-    KEY USING INDEX renames it to job_events_pkey."""
-    if query_row("select pg_catalog.to_regclass(%s) is not null", (f"collab.{index}",))[0]:
-        execute_script(
-            under_short_lock(
-                revision,
-                "alter table collab.job_events drop constraint job_events_pkey,\n"
-                f"        add constraint job_events_pkey primary key using index {index};",
-                f"collab.job_events stayed busy; {failure}",
-            )
-        )
-
-
-def create_concurrently(name: str, definition: str) -> None:
-    """``definition`` (CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS {name} ...) for the
-    index ``name``; an invalid index of that name (a build that was interrupted) is dropped and
-    built again, a valid one kept (the step was done)."""
-    invalid = query_row(
-        "select exists (select 1 from pg_catalog.pg_index i"
-        " where i.indexrelid = pg_catalog.to_regclass(%s) and not i.indisvalid)",
-        (f"collab.{name}",),
-    )[0]
-    if invalid:
-        execute_script(f"drop index concurrently if exists collab.{name}")
-    execute_script(definition.format(name=name))
 
 
 NEW_KEY = "create unique index concurrently if not exists {name} on collab.job_events (xid, id, workspace_id)"
@@ -96,18 +68,20 @@ def upgrade() -> None:
     reset_code()
     apply_snapshot(SNAPSHOT)
     with op.get_context().autocommit_block():
-        create_concurrently("job_events_stream_key", NEW_KEY)
-        swap_key("job_events_stream_key", "its key was not changed")
+        create_index_concurrently("job_events_stream_key", NEW_KEY)
+        swap_primary_key(revision, "job_events", "job_events_stream_key", "its key was not changed")
         execute_script("drop index concurrently if exists collab.job_events_stream_idx")
         execute_script("drop index concurrently if exists collab.job_events_created_brin")
 
 
 def downgrade() -> None:
     with op.get_context().autocommit_block():
-        create_concurrently("job_events_stream_idx", STREAM)
-        create_concurrently("job_events_created_brin", BRIN)
-        create_concurrently("job_events_id_workspace_key", OLD_KEY)
-        swap_key("job_events_id_workspace_key", "its key was not changed back")
+        create_index_concurrently("job_events_stream_idx", STREAM)
+        create_index_concurrently("job_events_created_brin", BRIN)
+        create_index_concurrently("job_events_id_workspace_key", OLD_KEY)
+        swap_primary_key(
+            revision, "job_events", "job_events_id_workspace_key", "its key was not changed back"
+        )
     lock_code_tables(revision)
     reset_code()
     apply_snapshot(PREVIOUS_SNAPSHOT)

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from alembic import op
 
 from collab import sqlsource
 
 
-def execute_script(sql: str) -> None:
-    # Sent through the driver with no parameters: the simple query protocol runs a whole
-    # script, with no bind-parameter parsing of ':' or '%'.
+@contextmanager
+def _driver_cursor() -> Iterator[Any]:
+    """A cursor of the revision's connection, straight from the driver."""
     dbapi = op.get_bind().connection.dbapi_connection
     assert dbapi is not None
     cursor = dbapi.cursor()
     try:
-        cursor.execute(sql)
+        yield cursor
     finally:
         cursor.close()
+
+
+def execute_script(sql: str) -> None:
+    # Sent through the driver with no parameters: the simple query protocol runs a whole
+    # script, with no bind-parameter parsing of ':' or '%'.
+    with _driver_cursor() as cursor:
+        cursor.execute(sql)
 
 
 def reset_code() -> None:
@@ -92,13 +103,39 @@ $short_lock$;
 
 def query_row(sql: str, params: tuple[object, ...] = ()) -> tuple[object, ...]:
     """The one row ``sql`` returns, through the driver (the revision's connection)."""
-    dbapi = op.get_bind().connection.dbapi_connection
-    assert dbapi is not None
-    cursor = dbapi.cursor()
-    try:
+    with _driver_cursor() as cursor:
         cursor.execute(sql, params or None)
         row = cursor.fetchone()
-    finally:
-        cursor.close()
     assert row is not None
     return tuple(row)
+
+
+def create_index_concurrently(name: str, definition: str) -> None:
+    """Run ``definition`` (CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS {name} ...) for the
+    collab index ``name``, outside a transaction (an autocommit block). An invalid index of that
+    name (a build that was interrupted) is dropped and built again; a valid one is kept (the
+    step was done)."""
+    invalid = query_row(
+        "select exists (select 1 from pg_catalog.pg_index i"
+        " where i.indexrelid = pg_catalog.to_regclass(%s) and not i.indisvalid)",
+        (f"collab.{name}",),
+    )[0]
+    if invalid:
+        execute_script(f"drop index concurrently if exists collab.{name}")
+    execute_script(definition.format(name=name))
+
+
+def swap_primary_key(revision: str, table: str, index: str, failure: str) -> None:
+    """Make the unique index ``index`` the primary key of collab.``table`` under a short lock
+    (:func:`under_short_lock`): ALTER TABLE ... ADD PRIMARY KEY USING INDEX only records the
+    index as the key, and the old key's index goes with its constraint. Done already when the
+    index is gone (the swap renames it to ``<table>_pkey``)."""
+    if query_row("select pg_catalog.to_regclass(%s) is not null", (f"collab.{index}",))[0]:
+        execute_script(
+            under_short_lock(
+                revision,
+                f"alter table collab.{table} drop constraint {table}_pkey,\n"
+                f"        add constraint {table}_pkey primary key using index {index};",
+                f"collab.{table} stayed busy; {failure}",
+            )
+        )
