@@ -6,8 +6,8 @@ select plan(6);
 
 select is((select array_to_string(p.proconfig, ',') from pg_proc p
             where p.oid = 'api.claim(uuid, text[], integer, integer)'::regprocedure),
-          'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan,enable_bitmapscan=off,enable_seqscan=off',
-          'api.claim sets plan_cache_mode = force_generic_plan, enable_bitmapscan = off and enable_seqscan = off');
+          'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan,enable_bitmapscan=off,enable_seqscan=off,enable_sort=off,jit=off',
+          'api.claim sets plan_cache_mode = force_generic_plan, enable_bitmapscan, enable_seqscan and enable_sort off, and jit off');
 
 select api.register_executor('generic-probe', array['gp-open', 'gp-limited']) as ex \gset
 select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object('queue', q, 'type', 'probe'))

@@ -23,7 +23,13 @@
 -- either (enable_seqscan): a plan made while collab.jobs was small (a fresh database, before
 -- its first vacuum) claimed by reading the whole table, and kept doing so in that session as
 -- the table grew: a burst of 800 jobs/s fell to 95/s within a minute
--- (tests/py/integration/test_claim_plan_without_statistics.py, docs/bench.md).
+-- (tests/py/integration/test_claim_plan_without_statistics.py, docs/bench.md). No sorts below
+-- the final one (enable_sort): under a snapshot held open, plans made after an autovacuum
+-- read the pick from jobs_list_status_idx, or jobs_pkey, and sorted what they read (the
+-- workspace's dead entries too: 310 million entries read in 100 s of the held-snapshot load,
+-- and the mark below never set); only the claim index gives the claim order without a sort.
+-- Every plan then costs more than jit_above_cost, so JIT is off (jit): it would compile the
+-- plan at every call.
 create or replace function api.claim(
   executor_id uuid,
   queues text[] default null,
@@ -38,6 +44,8 @@ set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_bitmapscan = off
 set enable_seqscan = off
+set enable_sort = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');
@@ -55,6 +63,12 @@ declare
   claim_index regclass;
   fetched bigint := 0;
   locked integer := 0;
+  read_ bigint := 0;
+  mark text;
+  higher integer;
+  fp integer;
+  fr timestamptz;
+  fid bigint;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
   perform collab.take_tokens(ws, 'claim', ex.id, 1);
@@ -109,21 +123,85 @@ begin
   if open_queues is not null then
     claim_index := pg_catalog.to_regclass('collab.jobs_queued_claim_idx');
     fetched := pg_stat_get_xact_tuples_fetched(claim_index);
-    picked := array(
-      select c.id
-        from unnest(open_queues) qn(name)
-        cross join lateral (
-          select x.id, x.priority, x.run_at
-            from collab.jobs x
-           where x.workspace_id = ws and x.queue = qn.name
+    read_ := pg_stat_get_xact_tuples_returned(claim_index);
+    -- This session's mark on its one queue (below), while it is less than a second old.
+    mark := case when cardinality(open_queues) = 1 then current_setting('collab.claim_mark', true) end;
+    if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}$'
+       and split_part(mark, '|', 2) = ws::text || '/' || open_queues[1]
+       and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
+      fp := split_part(mark, '|', 3)::integer;
+      fr := timestamptz 'epoch' + split_part(mark, '|', 4)::bigint / 1000000 * interval '1 second'
+                                + split_part(mark, '|', 4)::bigint % 1000000 * interval '1 microsecond';
+      fid := split_part(mark, '|', 5)::bigint;
+      -- Higher priorities first (from the start), then this priority from the mark on, then
+      -- lower priorities: the claim order, without the entries before the mark.
+      picked := array(
+        select x.id from collab.jobs x
+         where x.workspace_id = ws and x.queue = open_queues[1] and x.priority > fp
+           and x.status = 'queued' and x.run_at <= now_
+         order by x.priority desc, x.run_at, x.id
+         limit claim.max_jobs
+         for update skip locked);
+      higher := cardinality(picked);
+      if higher < claim.max_jobs then
+        picked := picked || array(
+          select x.id from collab.jobs x
+           where x.workspace_id = ws and x.queue = open_queues[1] and x.priority = fp
+             and (x.run_at, x.id) >= (fr, fid)
              and x.status = 'queued' and x.run_at <= now_
            order by x.priority desc, x.run_at, x.id
-           limit claim.max_jobs
-           for update skip locked) c
-       order by c.priority desc, c.run_at, c.id);
+           limit claim.max_jobs - cardinality(picked)
+           for update skip locked);
+      end if;
+      -- The mark moves to the last job taken at its priority (none: it stays).
+      fid := case when cardinality(picked) > higher then picked[cardinality(picked)] else fid end;
+      if cardinality(picked) < claim.max_jobs then
+        picked := picked || array(
+          select x.id from collab.jobs x
+           where x.workspace_id = ws and x.queue = open_queues[1] and x.priority < fp
+             and x.status = 'queued' and x.run_at <= now_
+           order by x.priority desc, x.run_at, x.id
+           limit claim.max_jobs - cardinality(picked)
+           for update skip locked);
+      end if;
+    else
+      mark := null;
+      picked := array(
+        select c.id
+          from unnest(open_queues) qn(name)
+          cross join lateral (
+            select x.id, x.priority, x.run_at
+              from collab.jobs x
+             where x.workspace_id = ws and x.queue = qn.name
+               and x.status = 'queued' and x.run_at <= now_
+             order by x.priority desc, x.run_at, x.id
+             limit claim.max_jobs
+             for update skip locked) c
+         order by c.priority desc, c.run_at, c.id);
+    end if;
     fetched := pg_stat_get_xact_tuples_fetched(claim_index) - fetched;
+    read_ := pg_stat_get_xact_tuples_returned(claim_index) - read_;
     locked := cardinality(picked);
     picked := picked[1:claim.max_jobs];
+    -- A walk that read 1,000 entries more than it found jobs went through the entries of jobs
+    -- claimed already that Postgres cannot remove yet (a transaction or snapshot held open
+    -- keeps them): the session marks the key of the first job it took, and for the next second
+    -- its claims of this queue start there, and move the mark to the last job they take at its
+    -- priority. Higher and lower priorities are read from their start. A job that becomes due
+    -- below the mark at its priority waits for the mark to expire, at most a second: enqueue
+    -- never sets a run_at before its transaction's start, so only a job whose enqueue committed
+    -- long after its start, or whose claim rolled back, can (tests/sql/541, docs/architecture.md).
+    if mark is null and locked > 0 and cardinality(open_queues) = 1 and read_ - fetched >= 1000 then
+      fid := picked[1];
+    end if;
+    if fid is not null and (mark is null or fid <> split_part(mark, '|', 5)::bigint) then
+      select x.priority, x.run_at into fp, fr from collab.jobs x
+       where x.id = fid and x.workspace_id = ws;
+      perform set_config('collab.claim_mark',
+        coalesce(split_part(mark, '|', 1), extract(epoch from now_)::text) || '|' || ws::text || '/'
+          || open_queues[1] || '|' || fp::text || '|'
+          || (extract(epoch from fr) * 1000000)::bigint::text || '|' || fid::text, false);
+    end if;
   end if;
 
   for limited in
