@@ -6,7 +6,7 @@
 -- and is judged by its position like any cursor of no event. collab.purge_events deletes by
 -- (xid, id): tests/sql/202 holds its behaviour.
 BEGIN;
-select plan(7);
+select plan(8);
 
 select is((select array_agg(a.attname::text order by k.n)
              from pg_constraint c
@@ -47,6 +47,13 @@ select is((select count(*) from api.events_since('102:' || (select max(id) + 100
 -- Retention deletes the prefix by the key: all but the newest go.
 update collab.metrics_rollup_state set horizon = '200'::xid8;
 select is(collab.purge_events(interval '1 day'), 2::bigint, 'purge_events deletes the prefix by (xid, id), the newest kept');
+
+-- ANALYZE holds a snapshot while it reads its sample: the stream is analyzed from 3,000 rows
+-- (statistics target 10 on every column), not 30,000 (revision 0013, docs/bench.md).
+select is((select array_agg(a.attname::text order by a.attnum) from pg_attribute a
+            where a.attrelid = 'collab.job_events'::regclass and a.attnum > 0 and not a.attisdropped
+              and a.attstattarget is distinct from 10),
+          null, 'every column of collab.job_events has statistics target 10');
 
 select * from finish();
 ROLLBACK;

@@ -3,11 +3,14 @@
 -- one transaction the same holds for the jobs it claimed itself: their old row versions are
 -- invisible to its later statements and cannot be removed, so this test builds such a prefix.
 -- A claim of one queue whose walk read 1,000 entries more than it found jobs marks, for this
--- session and for a second, the key of the first job it took; the next claims of that queue
--- start there and move it to the last job they take at its priority. Higher priorities are still read first; a job that becomes due below the mark at
--- the mark's priority waits for the mark to expire (at most a second).
+-- session and for a second, the key of the first job it took and its own xid; while the
+-- cleanup horizon (collab.cleanup_horizon: here this transaction's own xid) has not passed
+-- that xid, the next claims of that queue start at the mark and move it to the last job they
+-- take at its priority. Higher priorities are still read first; a job that becomes due below the mark at
+-- the mark's priority waits for the mark to end (at most a second). A mark whose horizon has
+-- passed its xid is cleared and the claim reads from the head.
 BEGIN;
-select plan(16);
+select plan(21);
 
 select api.register_executor('mark-probe', array['mark-q']) as ex \gset
 select api.register_executor('mark-other', array['mark-r']) as ex2 \gset
@@ -34,27 +37,31 @@ select pg_temp.reads() as before \gset
 select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'expect'::bigint,
   'behind 1,000 claimed entries the claim still takes the next job in order');
 select cmp_ok(pg_temp.reads() - :before, '>=', 1000::bigint, 'and reads the entries of the jobs claimed before it');
-select alike(current_setting('collab.claim_mark'), '%|' || :'expect', 'it marks the key of the job it took');
+select alike(current_setting('collab.claim_mark'), '%|' || :'expect' || '|%', 'it marks the key of the job it took');
+select is(split_part(current_setting('collab.claim_mark'), '|', 6), pg_current_xact_id()::xid::text,
+  'and the xid of the transaction that set it');
+select cmp_ok(age(collab.cleanup_horizon()), '>=', age(pg_current_xact_id()::xid),
+  'the horizon is at or before this open transaction''s own xid');
 
 select pg_temp.next_due('mark-q') as expect \gset
 select pg_temp.reads() as before \gset
 select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'expect'::bigint,
   'the next claim takes the next job in order');
 select cmp_ok(pg_temp.reads() - :before, '<', 10::bigint, 'starting at the mark: a few entries read, not 1,000');
-select alike(current_setting('collab.claim_mark'), '%|' || :'expect', 'and moves the mark to the job it took');
+select alike(current_setting('collab.claim_mark'), '%|' || :'expect' || '|%', 'and moves the mark to the job it took');
 
 select (api.enqueue('mark-q', 't', priority => 5)).id as high \gset
 select (api.enqueue('mark-q', 't', priority => -5)).id as low \gset
 select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'high'::bigint,
   'a higher priority enqueued after the mark is taken first');
-select alike(current_setting('collab.claim_mark'), '%|0|%|' || :'expect', 'the mark stays at its priority');
+select alike(current_setting('collab.claim_mark'), '%|0|%|' || :'expect' || '|%', 'the mark stays at its priority');
 select is((select array_agg(id order by id) from api.claim(:'ex', array['mark-q'], 1000, 60)),
   (select array_agg(j.id order by j.priority desc, j.run_at, j.id) from collab.jobs j
     where j.queue = 'mark-q' and j.status = 'queued'),
   'a claim of the rest takes this priority from the mark on, then the lower one, in order');
 select ok((select bool_or(id = :'low') from collab.jobs where status = 'running' and queue = 'mark-q'),
   'the lower priority came last but came');
-select alike(current_setting('collab.claim_mark'), '%|0|%|' || (select max(id) from collab.jobs where queue = 'mark-q' and priority = 0),
+select alike(current_setting('collab.claim_mark'), '%|0|%|' || (select max(id) from collab.jobs where queue = 'mark-q' and priority = 0) || '|%',
   'the mark moved to the last job it took at its priority');
 
 -- enqueue never sets a run_at before its transaction's start: a job due below the mark is one
@@ -70,6 +77,20 @@ select cmp_ok(pg_temp.reads() - :before, '<', 10::bigint, 'an empty claim at the
 set local collab.clock_offset = '2 seconds';
 select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'below'::bigint,
   'a second later the mark has expired: the claim walks from the head and takes it');
+
+-- A mark set by a transaction the horizon has passed since is cleared: the claim reads from
+-- the head, and its walk, long again here, marks anew with this transaction's xid.
+select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object('queue', 'mark-q', 'type', 't'))
+                                          from generate_series(1, 3)));
+select set_config('collab.claim_mark',
+  regexp_replace(current_setting('collab.claim_mark'), '[|][0-9]+$', '|' || (collab.cleanup_horizon()::text::bigint - 1)::text), true);
+select pg_temp.next_due('mark-q') as expect \gset
+select pg_temp.reads() as before \gset
+select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'expect'::bigint,
+  'a mark the horizon has passed: the claim takes the next job in order');
+select cmp_ok(pg_temp.reads() - :before, '>=', 1000::bigint, 'reading from the head of the queue');
+select alike(current_setting('collab.claim_mark'), '%|' || :'expect' || '|' || pg_current_xact_id()::xid::text,
+  'and marks anew with this transaction''s xid');
 
 select set_config('collab.claim_mark', '1|' || (select workspace_id from collab.executors where id = :'ex') || '/mark-r|x|y|z', true);
 select is((select count(*)::integer from api.claim(:'ex2', array['mark-r'], 1, 60)), 1,

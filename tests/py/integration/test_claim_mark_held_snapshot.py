@@ -114,7 +114,20 @@ def test_claims_behind_a_held_transaction_start_at_the_mark(own_db: str) -> None
         job, read = claim_one(worker, executor[0])
         assert job == expected[FIRST + 52]
         assert read < 20
+
+        # The held transaction ends: the horizon moves, so the next claim drops the mark and
+        # reads from the head once, marking the entries dead as it passes them (Postgres can now
+        # delete them from a full page); the claims after it read a few entries and set no mark.
+        assert worker.execute("select current_setting('collab.claim_mark')").fetchone() != ("",)
         holder.execute("rollback")
+        job, read = claim_one(worker, executor[0])
+        assert job == expected[FIRST + 53]
+        assert read >= FIRST, "the first claim after the release reads from the head"
+        job, read = claim_one(worker, executor[0])
+        assert job == expected[FIRST + 54]
+        assert read < 20, "its walk marked the entries dead"
+        mark = worker.execute("select current_setting('collab.claim_mark')").fetchone()
+        assert mark == ("",), f"no mark once the horizon moves: {mark}"
 
 
 def test_without_a_held_transaction_no_mark_is_set(own_db: str) -> None:
@@ -131,3 +144,37 @@ def test_without_a_held_transaction_no_mark_is_set(own_db: str) -> None:
         assert mark is not None, "current_setting returns a row"
         assert not mark[0], f"no mark: {mark[0]!r}"
         assert max(reads[-50:]) < 20, f"short walks: {reads[-50:]}"
+
+
+def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> None:
+    """collab.cleanup_horizon: an open transaction's xid, a snapshot held without an xid (a
+    repeatable read transaction), and the horizon moving once they end."""
+    with (
+        psycopg.connect(own_db, autocommit=True) as holder,
+        psycopg.connect(own_db, autocommit=True) as reader,
+        psycopg.connect(own_db, autocommit=True) as me,
+    ):
+
+        def horizon() -> str:
+            row = me.execute("select collab.cleanup_horizon()::text").fetchone()
+            assert row is not None
+            return str(row[0])
+
+        reader.execute("begin isolation level repeatable read")
+        reader.execute("select 1")
+        snap = reader.execute(
+            "select backend_xmin::text from pg_stat_activity where pid = pg_backend_pid()"
+        ).fetchone()
+        assert snap is not None and snap[0] is not None
+        holder.execute("begin")
+        xid = holder.execute("select txid_current()::text").fetchone()
+        assert xid is not None
+        assert horizon() == snap[0], "the snapshot taken before the xid is the older"
+        me.execute("select txid_current()")  # time passes: xids are assigned and commit
+        assert horizon() == snap[0], "it holds while the snapshot is held"
+        reader.execute("rollback")
+        assert horizon() == xid[0], "then the open transaction's xid"
+        holder.execute("rollback")
+        first = horizon()
+        me.execute("select txid_current()")
+        assert horizon() != first, "with nothing held, the horizon moves at every commit"
