@@ -7,7 +7,9 @@ instead of having them deleted:
 - api.claim kept its claim mark (0012) for a second whatever the horizon did. A long walk now
   and then, with nothing held open, set one, and the entries behind it were read by nobody.
   The mark now records the xid of the claim that set it and ends as soon as the horizon
-  (collab.cleanup_horizon(), new) passes that xid.
+  (collab.cleanup_horizon(), new) passes that xid; and it is set only by a second long walk
+  while the horizon has not passed the first one's xid (collab.claim_walk), since a walk
+  over entries nobody had read since they died is long too, and marks them dead as it goes.
 - autovacuum's ANALYZE of collab.job_events (2.5 million rows in the soak) read a sample of
   30,000 rows and held its snapshot 1 to 1.5 s, once a minute. Its columns are analyzed from
   3,000 rows (statistics target 10): the same ANALYZE took 35 to 49 ms instead of 450 to

@@ -69,7 +69,8 @@ declare
   fp integer;
   fr timestamptz;
   fid bigint;
-  horizon xid;
+  walk text;
+  keep boolean;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
   perform collab.take_tokens(ws, 'claim', ex.id, 1);
@@ -126,12 +127,17 @@ begin
     fetched := pg_stat_get_xact_tuples_fetched(claim_index);
     read_ := pg_stat_get_xact_tuples_returned(claim_index);
     -- This session's mark on its one queue (below), while it is less than a second old and
-    -- the cleanup horizon has not passed the transaction that set it; else it is cleared.
+    -- the cleanup horizon has not passed the transaction that set it; else it is cleared. The
+    -- horizon is read only for a well-formed, fresh mark of this queue (a separate IF: the
+    -- terms of one condition may all be evaluated when the first is null).
     mark := case when cardinality(open_queues) = 1 then nullif(current_setting('collab.claim_mark', true), '') end;
+    keep := false;
     if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
        and split_part(mark, '|', 2) = ws::text || '/' || open_queues[1]
-       and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_)
-       and age(collab.cleanup_horizon()) >= age(split_part(mark, '|', 6)::xid) then
+       and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
+      keep := age(collab.cleanup_horizon()) >= age(split_part(mark, '|', 6)::xid);
+    end if;
+    if keep then
       fp := split_part(mark, '|', 3)::integer;
       fr := timestamptz 'epoch' + split_part(mark, '|', 4)::bigint / 1000000 * interval '1 second'
                                 + split_part(mark, '|', 4)::bigint % 1000000 * interval '1 microsecond';
@@ -192,27 +198,40 @@ begin
     locked := cardinality(picked);
     picked := picked[1:claim.max_jobs];
     -- A walk that read 1,000 entries more than it found jobs went through the entries of jobs
-    -- claimed already that Postgres cannot remove yet: their claims committed after the
-    -- cleanup horizon (collab.cleanup_horizon), and so before this transaction took its xid.
-    -- The session marks the key of the first job it took and that xid, and for the next
-    -- second, while the horizon has not passed the xid (a transaction or snapshot held open
-    -- keeps it there), its claims of this queue start at the mark and move it to the last job
-    -- they take at its priority. Higher and lower priorities are read from their start. A job
-    -- that becomes due below the mark at its priority waits for the mark to end, at most a
-    -- second: enqueue never sets a run_at before its transaction's start, so only a job whose
-    -- enqueue committed long after its start, or whose claim rolled back, can (tests/sql/541,
-    -- docs/architecture.md). Once the horizon passes the xid, the entries behind the mark can
+    -- claimed already. Either nobody had read them since they died (the walk marked them dead
+    -- as it passed, and the next walk is short), or Postgres cannot remove them yet: their
+    -- claims committed after the cleanup horizon (collab.cleanup_horizon), and so before this
+    -- transaction took its xid. The session notes its xid (collab.claim_walk); when its next
+    -- long walk of the queue comes while the horizon has not passed that xid, the entries were
+    -- not dead to every snapshot, and it marks the key of the first job it took and its own
+    -- xid. For the next second, while the horizon has not passed the mark's xid (a
+    -- transaction or snapshot held open keeps it there), its claims of this queue start at the
+    -- mark and move it to the last job they take at its priority. Higher and lower
+    -- priorities are read from their start. A job that becomes due below the mark at its
+    -- priority waits for the mark to end, at most a second: enqueue never sets a run_at before
+    -- its transaction's start, so only a job whose enqueue committed long after its start, or
+    -- whose claim rolled back, can (tests/sql/541, docs/architecture.md). Once the horizon passes the xid, the entries behind the mark can
     -- be marked dead, and the next claim reads from the head and does so: Postgres then
     -- deletes them from a full page instead of splitting it. A mark kept for its second
     -- whatever the horizon did (the soak, 3,600 jobs/s, a long walk now and then) left them
     -- unmarked, and the claim index grew 9-fold in ten minutes.
     if mark is null and locked > 0 and cardinality(open_queues) = 1 and read_ - fetched >= 1000 then
-      select x.priority, x.run_at into fp, fr from collab.jobs x
-       where x.id = picked[1] and x.workspace_id = ws;
-      perform set_config('collab.claim_mark',
-        extract(epoch from now_)::text || '|' || ws::text || '/' || open_queues[1] || '|' || fp::text || '|'
-          || (extract(epoch from fr) * 1000000)::bigint::text || '|' || picked[1]::text || '|'
-          || xid(pg_current_xact_id())::text, false);
+      walk := current_setting('collab.claim_walk', true);
+      keep := false;
+      if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = ws::text || '/' || open_queues[1] then
+        keep := age(collab.cleanup_horizon()) >= age(split_part(walk, '|', 2)::xid);
+      end if;
+      if keep then
+        select x.priority, x.run_at into fp, fr from collab.jobs x
+         where x.id = picked[1] and x.workspace_id = ws;
+        perform set_config('collab.claim_mark',
+          extract(epoch from now_)::text || '|' || ws::text || '/' || open_queues[1] || '|' || fp::text || '|'
+            || (extract(epoch from fr) * 1000000)::bigint::text || '|' || picked[1]::text || '|'
+            || xid(pg_current_xact_id())::text, false);
+      else
+        perform set_config('collab.claim_walk',
+          ws::text || '/' || open_queues[1] || '|' || xid(pg_current_xact_id())::text, false);
+      end if;
     elsif mark is not null and fid <> split_part(mark, '|', 5)::bigint then
       perform set_config('collab.claim_mark',
         split_part(mark, '|', 1) || '|' || split_part(mark, '|', 2) || '|' || fp::text || '|'

@@ -2,15 +2,16 @@
 -- claim that starts at the head of its queue reads them all (docs/bench.md, section 9). Inside
 -- one transaction the same holds for the jobs it claimed itself: their old row versions are
 -- invisible to its later statements and cannot be removed, so this test builds such a prefix.
--- A claim of one queue whose walk read 1,000 entries more than it found jobs marks, for this
--- session and for a second, the key of the first job it took and its own xid; while the
--- cleanup horizon (collab.cleanup_horizon: here this transaction's own xid) has not passed
+-- A claim of one queue whose walk read 1,000 entries more than it found jobs notes its xid
+-- (collab.claim_walk); a second such walk while the cleanup horizon (collab.cleanup_horizon:
+-- here this transaction's own xid) has not passed that xid marks, for this session and for a
+-- second, the key of the first job it took and its own xid; while the horizon has not passed
 -- that xid, the next claims of that queue start at the mark and move it to the last job they
--- take at its priority. Higher priorities are still read first; a job that becomes due below the mark at
--- the mark's priority waits for the mark to end (at most a second). A mark whose horizon has
--- passed its xid is cleared and the claim reads from the head.
+-- take at its priority. Higher priorities are still read first; a job that becomes due below
+-- the mark at the mark's priority waits for the mark to end (at most a second). A mark whose
+-- horizon has passed its xid is cleared and the claim reads from the head.
 BEGIN;
-select plan(21);
+select plan(25);
 
 select api.register_executor('mark-probe', array['mark-q']) as ex \gset
 select api.register_executor('mark-other', array['mark-r']) as ex2 \gset
@@ -28,6 +29,7 @@ create function pg_temp.next_due(queue_ text) returns bigint language sql as $$
 $$;
 
 -- A short walk sets no mark.
+select set_config('collab.claim_walk', '', true);
 select count(*) from api.claim(:'ex2', array['mark-r'], 1, 60);
 select is(current_setting('collab.claim_mark'), '', 'a claim whose walk was short sets no mark');
 
@@ -37,6 +39,18 @@ select pg_temp.reads() as before \gset
 select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'expect'::bigint,
   'behind 1,000 claimed entries the claim still takes the next job in order');
 select cmp_ok(pg_temp.reads() - :before, '>=', 1000::bigint, 'and reads the entries of the jobs claimed before it');
+select is(current_setting('collab.claim_mark'), '', 'a first long walk sets no mark');
+select is(current_setting('collab.claim_walk'),
+  (select workspace_id from collab.executors where id = :'ex') || '/mark-q|' || pg_current_xact_id()::xid::text,
+  'it notes the queue and its xid');
+
+-- The second long walk, the horizon not past the first one's xid (this transaction's own):
+-- the entries were not dead to every snapshot, so it marks.
+select pg_temp.next_due('mark-q') as expect \gset
+select pg_temp.reads() as before \gset
+select is((select id from api.claim(:'ex', array['mark-q'], 1, 60)), :'expect'::bigint,
+  'the second claim takes the next job in order');
+select cmp_ok(pg_temp.reads() - :before, '>=', 1000::bigint, 'reading the same entries again');
 select alike(current_setting('collab.claim_mark'), '%|' || :'expect' || '|%', 'it marks the key of the job it took');
 select is(split_part(current_setting('collab.claim_mark'), '|', 6), pg_current_xact_id()::xid::text,
   'and the xid of the transaction that set it');

@@ -48,6 +48,12 @@ def claim_one(c: psycopg.Connection[tuple[Any, ...]], executor: object) -> tuple
     return int(row[0]), int(after[0]) - int(before[0])
 
 
+def mark_of(c: psycopg.Connection[tuple[Any, ...]]) -> str:
+    row = c.execute("select current_setting('collab.claim_mark', true)").fetchone()
+    assert row is not None
+    return str(row[0] or "")
+
+
 def test_claims_behind_a_held_transaction_start_at_the_mark(own_db: str) -> None:
     with (
         psycopg.connect(own_db, autocommit=True) as holder,
@@ -89,10 +95,15 @@ def test_claims_behind_a_held_transaction_start_at_the_mark(own_db: str) -> None
         first, walked = claim_one(worker, executor[0])
         assert first == expected[FIRST]
         assert walked >= FIRST, "the first claim walks the entries the held transaction keeps"
+        assert mark_of(worker) == "", "one long walk notes its xid and sets no mark"
+        second, walked = claim_one(worker, executor[0])
+        assert second == expected[FIRST + 1]
+        assert walked >= FIRST, "the second walks them again: they were not dead to every snapshot"
+        assert mark_of(worker) != "", "so it marks"
 
         reads = []
-        got = [first]
-        for _ in range(50):
+        got = [first, second]
+        for _ in range(49):
             job, read = claim_one(worker, executor[0])
             got.append(job)
             reads.append(read)
@@ -118,7 +129,7 @@ def test_claims_behind_a_held_transaction_start_at_the_mark(own_db: str) -> None
         # The held transaction ends: the horizon moves, so the next claim drops the mark and
         # reads from the head once, marking the entries dead as it passes them (Postgres can now
         # delete them from a full page); the claims after it read a few entries and set no mark.
-        assert worker.execute("select current_setting('collab.claim_mark')").fetchone() != ("",)
+        assert mark_of(worker) != ""
         holder.execute("rollback")
         job, read = claim_one(worker, executor[0])
         assert job == expected[FIRST + 53]
@@ -126,8 +137,7 @@ def test_claims_behind_a_held_transaction_start_at_the_mark(own_db: str) -> None
         job, read = claim_one(worker, executor[0])
         assert job == expected[FIRST + 54]
         assert read < 20, "its walk marked the entries dead"
-        mark = worker.execute("select current_setting('collab.claim_mark')").fetchone()
-        assert mark == ("",), f"no mark once the horizon moves: {mark}"
+        assert mark_of(worker) == "", "no mark once the horizon has passed it"
 
 
 def test_without_a_held_transaction_no_mark_is_set(own_db: str) -> None:
@@ -144,6 +154,32 @@ def test_without_a_held_transaction_no_mark_is_set(own_db: str) -> None:
         assert mark is not None, "current_setting returns a row"
         assert not mark[0], f"no mark: {mark[0]!r}"
         assert max(reads[-50:]) < 20, f"short walks: {reads[-50:]}"
+
+
+def test_entries_nobody_read_since_they_died_set_no_mark(own_db: str) -> None:
+    """The 1,000 jobs claimed by one batch are dead to every snapshot once it commits, but nobody has read
+    their entries since: the next walk reads them all, and marks them dead as it passes, so it
+    sets no mark and the walk after it is short."""
+    with (
+        psycopg.connect(own_db, autocommit=True) as producer,
+        psycopg.connect(own_db, autocommit=True) as worker,
+    ):
+        executor = worker.execute("select api.register_executor('quiet', array['held'])").fetchone()
+        other = producer.execute("select api.register_executor('batch', array['held'])").fetchone()
+        assert executor is not None and other is not None
+        producer.execute(
+            "select count(*) from api.enqueue_batch(%s::jsonb)",
+            [json.dumps([{"queue": "held", "type": "t"} for _ in range(JOBS)])],
+        )
+        producer.execute("select count(*) from api.claim(%s, array['held'], 1000, 60)", [other[0]])
+        _, walked = claim_one(worker, executor[0])
+        assert walked >= 1000, "the first walk reads the entries of the batch's jobs"
+        assert mark_of(worker) == "", "and sets no mark, only notes its xid"
+        _, walked = claim_one(worker, executor[0])
+        assert walked < 20, "it marked them dead as it passed"
+        _, walked = claim_one(worker, executor[0])
+        assert walked < 20
+        assert mark_of(worker) == "", "no mark: the long walk was not behind a held snapshot"
 
 
 def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> None:
