@@ -71,6 +71,7 @@ declare
   fid bigint;
   walk text;
   keep boolean;
+  mark_key text;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
   perform collab.take_tokens(ws, 'claim', ex.id, 1);
@@ -130,10 +131,11 @@ begin
     -- the cleanup horizon has not passed the transaction that set it; else it is cleared. The
     -- horizon is read only for a well-formed, fresh mark of this queue (a separate IF: the
     -- terms of one condition may all be evaluated when the first is null).
+    mark_key := ws::text || '/' || open_queues[1];  -- the one queue of the mark and of the walk note
     mark := case when cardinality(open_queues) = 1 then nullif(current_setting('collab.claim_mark', true), '') end;
     keep := false;
     if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
-       and split_part(mark, '|', 2) = ws::text || '/' || open_queues[1]
+       and split_part(mark, '|', 2) = mark_key
        and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
       keep := age(collab.cleanup_horizon()) >= age(split_part(mark, '|', 6)::xid);
     end if;
@@ -218,19 +220,19 @@ begin
     if mark is null and locked > 0 and cardinality(open_queues) = 1 and read_ - fetched >= 1000 then
       walk := current_setting('collab.claim_walk', true);
       keep := false;
-      if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = ws::text || '/' || open_queues[1] then
+      if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = mark_key then
         keep := age(collab.cleanup_horizon()) >= age(split_part(walk, '|', 2)::xid);
       end if;
       if keep then
         select x.priority, x.run_at into fp, fr from collab.jobs x
          where x.id = picked[1] and x.workspace_id = ws;
         perform set_config('collab.claim_mark',
-          extract(epoch from now_)::text || '|' || ws::text || '/' || open_queues[1] || '|' || fp::text || '|'
+          extract(epoch from now_)::text || '|' || mark_key || '|' || fp::text || '|'
             || (extract(epoch from fr) * 1000000)::bigint::text || '|' || picked[1]::text || '|'
             || xid(pg_current_xact_id())::text, false);
       else
         perform set_config('collab.claim_walk',
-          ws::text || '/' || open_queues[1] || '|' || xid(pg_current_xact_id())::text, false);
+          mark_key || '|' || xid(pg_current_xact_id())::text, false);
       end if;
     elsif mark is not null and fid <> split_part(mark, '|', 5)::bigint then
       perform set_config('collab.claim_mark',
