@@ -10,6 +10,8 @@ instead of having them deleted:
   (collab.cleanup_horizon(), new) passes that xid; and it is set only by a second long walk
   while the horizon has not passed the first one's xid (collab.claim_walk), since a walk
   over entries nobody had read since they died is long too, and marks them dead as it goes.
+  Both ask collab.horizon_held_since(xid) (new), which reads the session's own snapshot
+  first (0.2 us) and the other sessions' only when that does not settle it (65 us).
 - autovacuum's ANALYZE of collab.job_events (2.5 million rows in the soak) read a sample of
   30,000 rows and held its snapshot 1 to 1.5 s, once a minute. Its columns are analyzed from
   3,000 rows (statistics target 10): the same ANALYZE took 35 to 49 ms instead of 450 to

@@ -137,7 +137,7 @@ begin
     if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
        and split_part(mark, '|', 2) = mark_key
        and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
-      keep := age(collab.cleanup_horizon()) >= age(split_part(mark, '|', 6)::xid);
+      keep := collab.horizon_held_since(split_part(mark, '|', 6)::xid);
     end if;
     if keep then
       fp := split_part(mark, '|', 3)::integer;
@@ -221,7 +221,7 @@ begin
       walk := current_setting('collab.claim_walk', true);
       keep := false;
       if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = mark_key then
-        keep := age(collab.cleanup_horizon()) >= age(split_part(walk, '|', 2)::xid);
+        keep := collab.horizon_held_since(split_part(walk, '|', 2)::xid);
       end if;
       if keep then
         select x.priority, x.run_at into fp, fr from collab.jobs x

@@ -4,14 +4,15 @@
 -- invisible to its later statements and cannot be removed, so this test builds such a prefix.
 -- A claim of one queue whose walk read 1,000 entries more than it found jobs notes its xid
 -- (collab.claim_walk); a second such walk while the cleanup horizon (collab.cleanup_horizon:
--- here this transaction's own xid) has not passed that xid marks, for this session and for a
--- second, the key of the first job it took and its own xid; while the horizon has not passed
--- that xid, the next claims of that queue start at the mark and move it to the last job they
--- take at its priority. Higher priorities are still read first; a job that becomes due below
--- the mark at the mark's priority waits for the mark to end (at most a second). A mark whose
--- horizon has passed its xid is cleared and the claim reads from the head.
+-- here this transaction's own xid) has not passed that xid (collab.horizon_held_since) marks,
+-- for this session and for a second, the key of the first job it took and its own xid; while
+-- the horizon has not passed that xid, the next claims of that queue start at the mark and
+-- move it to the last job they take at its priority. Higher priorities are still read first;
+-- a job that becomes due below the mark at the mark's priority waits for the mark to end (at
+-- most a second). A mark whose horizon has passed its xid is cleared and the claim reads from
+-- the head.
 BEGIN;
-select plan(25);
+select plan(28);
 
 select api.register_executor('mark-probe', array['mark-q']) as ex \gset
 select api.register_executor('mark-other', array['mark-r']) as ex2 \gset
@@ -56,6 +57,17 @@ select is(split_part(current_setting('collab.claim_mark'), '|', 6), pg_current_x
   'and the xid of the transaction that set it');
 select cmp_ok(age(collab.cleanup_horizon()), '>=', age(pg_current_xact_id()::xid),
   'the horizon is at or before this open transaction''s own xid');
+-- collab.horizon_held_since(x), which api.claim asks, is that comparison: answered here from
+-- this transaction's own snapshot (tests/py/integration/test_claim_mark_held_snapshot.py asks
+-- it for a snapshot another session holds without an xid).
+select ok(collab.horizon_held_since(pg_current_xact_id()::xid),
+  'horizon_held_since: the horizon has not passed this open transaction''s own xid');
+select ok(not collab.horizon_held_since((collab.cleanup_horizon()::text::bigint - 1)::text::xid),
+  'horizon_held_since: it has passed the xid before the horizon');
+select is((select bool_and(collab.horizon_held_since(g::text::xid) = (age(collab.cleanup_horizon()) >= age(g::text::xid)))
+             from generate_series(collab.cleanup_horizon()::text::bigint - 5,
+                                  pg_current_xact_id()::xid::text::bigint + 5) g),
+          true, 'horizon_held_since: the same answer as age(cleanup_horizon()) >= age(x) around the horizon');
 
 select pg_temp.next_due('mark-q') as expect \gset
 select pg_temp.reads() as before \gset

@@ -184,7 +184,9 @@ def test_entries_nobody_read_since_they_died_set_no_mark(own_db: str) -> None:
 
 def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> None:
     """collab.cleanup_horizon: an open transaction's xid, a snapshot held without an xid (a
-    repeatable read transaction), and the horizon moving once they end."""
+    repeatable read transaction), and the horizon moving once they end; and
+    collab.horizon_held_since, answered from the other sessions' snapshots for the one held
+    without an xid (this session's own snapshot has passed the xid)."""
     with (
         psycopg.connect(own_db, autocommit=True) as holder,
         psycopg.connect(own_db, autocommit=True) as reader,
@@ -196,6 +198,11 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
             assert row is not None
             return str(row[0])
 
+        def held_since(x: str) -> bool:
+            row = me.execute("select collab.horizon_held_since(%s::xid)", [x]).fetchone()
+            assert row is not None
+            return bool(row[0])
+
         reader.execute("begin isolation level repeatable read")
         reader.execute("select 1")
         snap = reader.execute(
@@ -206,11 +213,15 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
         xid = holder.execute("select txid_current()::text").fetchone()
         assert xid is not None
         assert horizon() == snap[0], "the snapshot taken before the xid is the older"
-        me.execute("select txid_current()")  # time passes: xids are assigned and commit
+        later = me.execute("select txid_current()::text").fetchone()  # xids assigned and committed
+        assert later is not None
         assert horizon() == snap[0], "it holds while the snapshot is held"
+        assert held_since(later[0]), "held since an xid that committed after the snapshot was taken"
         reader.execute("rollback")
         assert horizon() == xid[0], "then the open transaction's xid"
+        assert held_since(later[0]), "and still held: the open transaction began before it"
         holder.execute("rollback")
+        assert not held_since(later[0]), "nothing held open since: the horizon has passed it"
         first = horizon()
         me.execute("select txid_current()")
         assert horizon() != first, "with nothing held, the horizon moves at every commit"
