@@ -349,6 +349,22 @@ def build_contract(dsn: str) -> None:
         )
 
 
+# The contract's batch enqueue written bare: each element of the batch becomes a queued job and
+# its `enqueued` event, in one statement and so in one transaction; the count of events made.
+CONTRACT_ENQUEUE_BATCH = """
+with job as (
+  insert into contract_jobs (queue, payload)
+  select e ->> 'queue', coalesce(e -> 'payload', '{}') from jsonb_array_elements(%s::jsonb) e
+  returning id
+), event as (
+  insert into contract_events (job_id, type, attempt)
+  select job.id, 'enqueued', 0 from job
+  returning job_id
+)
+select count(*) from event
+"""
+
+
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -446,6 +462,24 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
         "enqueue",
         "baseline batch (plain insert)",
         [plain_batch() for _ in range(REPEATS)],
+        "jobs/s",
+    )
+
+    contract = b.template("tpl_contract", build_contract)
+
+    def contract_batch() -> float:
+        dsn = b.fresh("b_enqueue", contract)
+        body = batch_json(1000)
+        with psycopg.connect(dsn, autocommit=True) as c:
+            t0 = time.perf_counter()
+            for _ in range(nb // 1000):
+                c.execute(CONTRACT_ENQUEUE_BATCH, [body])
+            return rate(nb, time.perf_counter() - t0)
+
+    b.record(
+        "enqueue",
+        CONTRACT_ENQUEUE_ROW,
+        [contract_batch() for _ in range(REPEATS)],
         "jobs/s",
     )
 
@@ -798,6 +832,7 @@ def supply(b: Bench, per_job_rate: float) -> int:
 
 CONTRACT_PREFIX = "the contract's writes in plain SQL"
 CONTRACT_ROW = CONTRACT_PREFIX + " (build_contract), {k} per tx"
+CONTRACT_ENQUEUE_ROW = CONTRACT_PREFIX + " (build_contract), batch: a job and its event each"
 
 
 def w_sql(b: Bench, peers: dict[str, Any]) -> None:
@@ -1908,6 +1943,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         fig(b, "enqueue", "collab batch (api.enqueue_batch)"),
         fig(b, "enqueue", "graphile-worker batch (addJobs)"),
         1.0,
+        bare=fig(b, "enqueue", CONTRACT_ENQUEUE_ROW),
     )
     for p in ("p50", "p99"):
         ratio(

@@ -9,6 +9,7 @@ does."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 from helpers import pg_bin
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -78,3 +80,32 @@ def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
         # The reading the bench takes: finished and still claimable.
         assert c.execute(run.DONE_SQL["contract"]).fetchone() == (23,)
         assert c.execute(run.LEFT_SQL["contract"]).fetchone() == (8,)
+
+
+def test_contract_batch_enqueue_writes_a_job_and_its_event_per_element(fresh_db: str) -> None:
+    """The bare batch enqueue (the bound of the batch enqueue row, section 1): every element
+    becomes a queued job of its queue with its payload and exactly one `enqueued` event of
+    that job, in the one statement's transaction; a batch that fails writes neither."""
+    run = bench_module()
+    run.build_contract(fresh_db)
+    body = [{"queue": "bench", "type": "noop", "payload": {"n": n}} for n in range(5)]
+    body.append({"queue": "other", "type": "noop"})
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        assert c.execute(run.CONTRACT_ENQUEUE_BATCH, [json.dumps(body)]).fetchone() == (6,)
+        jobs = c.execute(
+            "select id, queue, payload, status, attempt from contract_jobs order by id"
+        ).fetchall()
+        assert [(j[1], j[2], j[3], j[4]) for j in jobs] == [
+            ("bench", {"n": n}, "queued", 0) for n in range(5)
+        ] + [("other", {}, "queued", 0)]
+        events = c.execute(
+            "select job_id, type, attempt from contract_events order by job_id"
+        ).fetchall()
+        assert events == [(j[0], "enqueued", 0) for j in jobs]
+        # A batch with an element the table refuses (no queue) writes no job and no event.
+        with pytest.raises(psycopg.errors.NotNullViolation):
+            c.execute(run.CONTRACT_ENQUEUE_BATCH, [json.dumps([{"type": "noop"}, *body])])
+        counts = c.execute(
+            "select (select count(*) from contract_jobs), (select count(*) from contract_events)"
+        ).fetchone()
+        assert counts == (6, 6)
