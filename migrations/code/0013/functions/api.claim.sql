@@ -65,7 +65,10 @@ declare
   locked integer := 0;
   read_ bigint := 0;
   mark text;
-  higher integer;
+  f text[];
+  mark_at text;
+  mark_xid text;
+  write_mark boolean := false;
   fp integer;
   fr timestamptz;
   fid bigint;
@@ -133,17 +136,20 @@ begin
     -- terms of one condition may all be evaluated when the first is null).
     mark_key := ws::text || '/' || open_queues[1];  -- the one queue of the mark and of the walk note
     mark := case when cardinality(open_queues) = 1 then nullif(current_setting('collab.claim_mark', true), '') end;
+    f := string_to_array(mark, '|');  -- set at (epoch), queue key, priority, run_at (µs), id, xid
     keep := false;
     if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
-       and split_part(mark, '|', 2) = mark_key
-       and split_part(mark, '|', 1)::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
-      keep := collab.horizon_held_since(split_part(mark, '|', 6)::xid);
+       and f[2] = mark_key
+       and f[1]::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
+      keep := collab.horizon_held_since(f[6]::xid);
     end if;
     if keep then
-      fp := split_part(mark, '|', 3)::integer;
-      fr := timestamptz 'epoch' + split_part(mark, '|', 4)::bigint / 1000000 * interval '1 second'
-                                + split_part(mark, '|', 4)::bigint % 1000000 * interval '1 microsecond';
-      fid := split_part(mark, '|', 5)::bigint;
+      mark_at := f[1];
+      fp := f[3]::integer;
+      fr := timestamptz 'epoch' + f[4]::bigint / 1000000 * interval '1 second'
+                                + f[4]::bigint % 1000000 * interval '1 microsecond';
+      fid := f[5]::bigint;
+      mark_xid := f[6];
       -- Higher priorities first (from the start), then this priority from the mark on, then
       -- lower priorities: the claim order, without the entries before the mark.
       picked := array(
@@ -153,8 +159,7 @@ begin
          order by x.priority desc, x.run_at, x.id
          limit claim.max_jobs
          for update skip locked);
-      higher := cardinality(picked);
-      if higher < claim.max_jobs then
+      if cardinality(picked) < claim.max_jobs then
         -- the mark moves to the last job taken at its priority (none: it stays)
         select picked || coalesce(array_agg(s.id), '{}'),
                coalesce((array_agg(s.id order by s.run_at desc, s.id desc))[1], fid),
@@ -167,6 +172,7 @@ begin
                  order by x.priority desc, x.run_at, x.id
                  limit claim.max_jobs - cardinality(picked)
                  for update skip locked) s;
+        write_mark := fid <> f[5]::bigint;
       end if;
       if cardinality(picked) < claim.max_jobs then
         picked := picked || array(
@@ -212,11 +218,12 @@ begin
     -- priorities are read from their start. A job that becomes due below the mark at its
     -- priority waits for the mark to end, at most a second: enqueue never sets a run_at before
     -- its transaction's start, so only a job whose enqueue committed long after its start, or
-    -- whose claim rolled back, can (tests/sql/541, docs/architecture.md). Once the horizon passes the xid, the entries behind the mark can
-    -- be marked dead, and the next claim reads from the head and does so: Postgres then
-    -- deletes them from a full page instead of splitting it. A mark kept for its second
-    -- whatever the horizon did (the soak, 3,600 jobs/s, a long walk now and then) left them
-    -- unmarked, and the claim index grew 9-fold in ten minutes.
+    -- whose claim rolled back, can (tests/sql/541, docs/architecture.md). Once the horizon
+    -- passes the xid, the entries behind the mark can be marked dead, and the next claim reads
+    -- from the head and does so: Postgres then deletes them from a full page instead of
+    -- splitting it. A mark kept for its second whatever the horizon did (the soak, 3,600
+    -- jobs/s, a long walk now and then) left them unmarked, and the claim index grew 9-fold in
+    -- ten minutes.
     if mark is null and locked > 0 and cardinality(open_queues) = 1 and read_ - fetched >= 1000 then
       walk := current_setting('collab.claim_walk', true);
       keep := false;
@@ -226,19 +233,19 @@ begin
       if keep then
         select x.priority, x.run_at into fp, fr from collab.jobs x
          where x.id = picked[1] and x.workspace_id = ws;
-        perform set_config('collab.claim_mark',
-          extract(epoch from now_)::text || '|' || mark_key || '|' || fp::text || '|'
-            || (extract(epoch from fr) * 1000000)::bigint::text || '|' || picked[1]::text || '|'
-            || xid(pg_current_xact_id())::text, false);
+        fid := picked[1];
+        mark_at := extract(epoch from now_)::text;
+        mark_xid := xid(pg_current_xact_id())::text;
+        write_mark := true;
       else
         perform set_config('collab.claim_walk',
           mark_key || '|' || xid(pg_current_xact_id())::text, false);
       end if;
-    elsif mark is not null and fid <> split_part(mark, '|', 5)::bigint then
+    end if;
+    -- A new mark, or a kept one that moved (its time and xid stay).
+    if write_mark then
       perform set_config('collab.claim_mark',
-        split_part(mark, '|', 1) || '|' || split_part(mark, '|', 2) || '|' || fp::text || '|'
-          || (extract(epoch from fr) * 1000000)::bigint::text || '|' || fid::text || '|'
-          || split_part(mark, '|', 6), false);
+        concat_ws('|', mark_at, mark_key, fp, (extract(epoch from fr) * 1000000)::bigint, fid, mark_xid), false);
     end if;
   end if;
 
