@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -404,108 +404,76 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
     n1, nb = b.sizes.enqueue_one, b.sizes.enqueue_batch
     tpl = b.collab_template()
 
-    def collab_one() -> float:
-        dsn = b.fresh("b_enqueue", tpl)
+    def timed(
+        template: str,
+        statement: str,
+        params: Sequence[Any] | None,
+        jobs: int,
+        per_call: int,
+        warm: Sequence[Any] | None,
+    ) -> float:
+        """jobs/s of `jobs` enqueued by `statement`, `per_call` a call, in a fresh copy of
+        `template`; `warm`: the parameters of one untimed call first."""
+        dsn = b.fresh("b_enqueue", template)
         with psycopg.connect(dsn, autocommit=True) as c:
+            if warm is not None:
+                c.execute(statement, warm)
             t0 = time.perf_counter()
-            for _ in range(n1):
-                c.execute("select id from api.enqueue('bench', 'noop', '{}'::jsonb)")
-            return rate(n1, time.perf_counter() - t0)
+            for _ in range(jobs // per_call):
+                c.execute(statement, params)
+            return rate(jobs, time.perf_counter() - t0)
 
-    def collab_batch() -> float:
-        dsn = b.fresh("b_enqueue", tpl)
-        body = batch_json(1000)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            c.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [batch_json(1)])
-            t0 = time.perf_counter()
-            for _ in range(nb // 1000):
-                c.execute("select count(*) from api.enqueue_batch(%s::jsonb)", [body])
-            return rate(nb, time.perf_counter() - t0)
+    def record(
+        system: str,
+        template: str,
+        statement: str,
+        params: Sequence[Any] | None = None,
+        per_call: int = 1,
+        warm: Sequence[Any] | None = None,
+    ) -> None:
+        jobs = n1 if per_call == 1 else nb
+        runs = [timed(template, statement, params, jobs, per_call, warm) for _ in range(REPEATS)]
+        b.record("enqueue", system, runs, "jobs/s")
 
-    b.record(
-        "enqueue", "collab one (api.enqueue)", [collab_one() for _ in range(REPEATS)], "jobs/s"
+    record(
+        "collab one (api.enqueue)", tpl, "select id from api.enqueue('bench', 'noop', '{}'::jsonb)"
     )
-    b.record(
-        "enqueue",
+    record(
         "collab batch (api.enqueue_batch)",
-        [collab_batch() for _ in range(REPEATS)],
-        "jobs/s",
+        tpl,
+        "select count(*) from api.enqueue_batch(%s::jsonb)",
+        [batch_json(1000)],
+        1000,
+        warm=[batch_json(1)],
     )
 
     plain = b.template("tpl_plain", build_plain)
-
-    def plain_one() -> float:
-        dsn = b.fresh("b_enqueue", plain)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            t0 = time.perf_counter()
-            for _ in range(n1):
-                c.execute("insert into plain_jobs (queue, payload) values ('bench', '{}')")
-            return rate(n1, time.perf_counter() - t0)
-
-    def plain_batch() -> float:
-        dsn = b.fresh("b_enqueue", plain)
-        body = json.dumps([{}] * 1000)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            t0 = time.perf_counter()
-            for _ in range(nb // 1000):
-                c.execute(
-                    "insert into plain_jobs (queue, payload)"
-                    " select 'bench', e from jsonb_array_elements(%s::jsonb) e",
-                    [body],
-                )
-            return rate(nb, time.perf_counter() - t0)
-
-    b.record(
-        "enqueue", "baseline one (plain insert)", [plain_one() for _ in range(REPEATS)], "jobs/s"
+    record(
+        "baseline one (plain insert)",
+        plain,
+        "insert into plain_jobs (queue, payload) values ('bench', '{}')",
     )
-    b.record(
-        "enqueue",
+    record(
         "baseline batch (plain insert)",
-        [plain_batch() for _ in range(REPEATS)],
-        "jobs/s",
+        plain,
+        "insert into plain_jobs (queue, payload)"
+        " select 'bench', e from jsonb_array_elements(%s::jsonb) e",
+        [json.dumps([{}] * 1000)],
+        1000,
     )
 
     contract = b.template("tpl_contract", build_contract)
-
-    def contract_batch() -> float:
-        dsn = b.fresh("b_enqueue", contract)
-        body = batch_json(1000)
-        with psycopg.connect(dsn, autocommit=True) as c:
-            t0 = time.perf_counter()
-            for _ in range(nb // 1000):
-                c.execute(CONTRACT_ENQUEUE_BATCH, [body])
-            return rate(nb, time.perf_counter() - t0)
-
-    b.record(
-        "enqueue",
-        CONTRACT_ENQUEUE_ROW,
-        [contract_batch() for _ in range(REPEATS)],
-        "jobs/s",
-    )
+    record(CONTRACT_ENQUEUE_ROW, contract, CONTRACT_ENQUEUE_BATCH, [batch_json(1000)], 1000)
 
     if "pgmq" in peers:
         pg = b.template("tpl_pgmq", build_pgmq)
-
-        def pgmq_one() -> float:
-            dsn = b.fresh("b_enqueue", pg)
-            with psycopg.connect(dsn, autocommit=True) as c:
-                t0 = time.perf_counter()
-                for _ in range(n1):
-                    c.execute("select pgmq.send('bench', '{}'::jsonb)")
-                return rate(n1, time.perf_counter() - t0)
-
-        def pgmq_batch() -> float:
-            dsn = b.fresh("b_enqueue", pg)
-            msgs = [Jsonb({})] * 1000
-            with psycopg.connect(dsn, autocommit=True) as c:
-                t0 = time.perf_counter()
-                for _ in range(nb // 1000):
-                    c.execute("select count(*) from pgmq.send_batch('bench', %s::jsonb[])", [msgs])
-                return rate(nb, time.perf_counter() - t0)
-
-        b.record("enqueue", "pgmq one (send)", [pgmq_one() for _ in range(REPEATS)], "jobs/s")
-        b.record(
-            "enqueue", "pgmq batch (send_batch)", [pgmq_batch() for _ in range(REPEATS)], "jobs/s"
+        record("pgmq one (send)", pg, "select pgmq.send('bench', '{}'::jsonb)")
+        record(
+            "pgmq batch (send_batch)",
+            pg,
+            "select count(*) from pgmq.send_batch('bench', %s::jsonb[])",
+            [[Jsonb({})] * 1000],
+            1000,
         )
 
     if "graphile-worker" in peers:
