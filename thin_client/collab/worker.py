@@ -1,8 +1,11 @@
 """``collab.Worker``: runs handlers for claimed jobs. Thin: every decision is the database's.
 
-One loop claims batches sized to the free slots and wakes on its workspace's channel
-``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
-notification names the queues that got runnable jobs, or none for "any"), with a poll
+One loop promises free slots to claim calls of up to ``max_batch`` jobs and hands them to
+a claim pool without waiting for them (a call's jobs start on the pool's thread when it
+returns, so with max_batch=1 each slot claims again as soon as it is free, like one consumer
+per slot); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
+once through ``api.whoami`` as the client's caller; a notification names the queues that got
+runnable jobs, or none for "any"), on a freed slot and on a full claim, with a poll
 fallback; a reporter thread sends finished jobs with one ``api.complete_batch`` on
 another connection, so reporting one batch overlaps claiming the next (a slot is free when
 its handler returns; at most twice ``concurrency`` leases are held, counting finished jobs
@@ -33,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -152,13 +154,28 @@ class Worker:
         self._pool = ThreadPoolExecutor(
             max_workers=self.concurrency, thread_name_prefix="collab-job"
         )
-        # Claims side by side when the free slots need more than one call of max_batch: as
-        # many as the client's pool has connections, less the reporter's and the heartbeat's;
-        # the main loop makes one of them itself.
-        self._claim_lanes = max(1, min(self.concurrency, client.pool.max_size - 2))
-        self._claimers = ThreadPoolExecutor(
-            max_workers=max(1, self._claim_lanes - 1), thread_name_prefix="collab-claim"
+        # Claim calls run on the claim pool, never on the main loop, which goes on while they
+        # are under way. As many side by side as the free slots need calls of max_batch
+        # (four slots with max_batch=1: four calls of one, like four consumers), at most as
+        # many as the client's pool has connections, less the reporter's and the heartbeat's.
+        self._claim_lanes = max(
+            1,
+            min(-(-self.concurrency // max(1, max_batch)), client.pool.max_size - 2),
         )
+        self._claimers = ThreadPoolExecutor(
+            max_workers=self._claim_lanes, thread_name_prefix="collab-claim"
+        )
+        # Under _lock: slots held for claims under way, and how many calls they are; whether
+        # the main loop woke while every slot was promised to a call under way (the call wakes
+        # it again when it returns: a wake-up for a job its snapshot missed is not lost); the
+        # idle test's answer; a claim's error that is not a broken connection.
+        self._claiming = 0
+        self._claim_calls = 0
+        self._claim_wanted = False
+        self._idle = False
+        self._claim_error: BaseException | None = None
+        self._claim_paused_until = 0.0
+        self._stop_when_idle = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listen_stop_r = self._listen_stop_w = -1
         self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
@@ -250,62 +267,81 @@ class Worker:
 
     # -- the loop ------------------------------------------------------------------------
     def _main_loop(self, stop_when_idle: bool) -> None:
+        """Promise free slots to claim calls and hand the calls to the claim pool; never wait
+        for one. A call's jobs start on the pool's thread as soon as it returns."""
         assert self.executor_id is not None
+        self._stop_when_idle = stop_when_idle
         while not self._stopping.is_set():
             self._wake.clear()
             with self._lock:
-                free = min(
-                    self.concurrency - self._executing, 2 * self.concurrency - len(self._running)
-                )
-            claimed, full = 0, False
-            if free > 0:
-                try:
-                    claimed, full = self._claim(free)
-                except psycopg.OperationalError as exc:
-                    log.warning("claim failed, retrying: %s", exc)
-                    self._stopping.wait(self.poll_seconds)
-                    continue
-            if full:
-                continue  # full claims: there may be more, claim again while slots are free
-            if stop_when_idle and not claimed:
-                with self._lock:
-                    idle = not self._running and not self._done
-                if idle:
+                if self._claim_error is not None:
+                    error, self._claim_error = self._claim_error, None
+                    raise error
+                if stop_when_idle and self._idle:
                     break
-            self._wake.wait(self.poll_seconds)
+                asks = self._promise_slots()
+            for n in asks:
+                self._claimers.submit(self._claim_call, n)
+            pause = self._claim_paused_until - time.monotonic()
+            self._wake.wait(min(self.poll_seconds, pause) if pause > 0 else self.poll_seconds)
 
-    def _claim(self, free: int) -> tuple[int, bool]:
-        """Claim for ``free`` slots and start the jobs: one call of up to max_batch jobs on
-        this thread and, when the slots need more than one such call, the others side by side
-        on the claim pool, up to ``_claim_lanes`` calls in all (four slots with max_batch=1
-        claim like four consumers of one job each, not one after another). Returns how many
-        jobs started and whether every call came back full. Jobs that some calls claimed start
-        even when another call failed; its error is raised then."""
+    def _promise_slots(self) -> list[int]:
+        """Under _lock: the sizes of the claim calls to make now, their slots promised. A slot
+        is free when no handler runs in it and no call under way holds it; at most twice
+        ``concurrency`` leases are held, counting finished jobs not reported yet."""
+        if time.monotonic() < self._claim_paused_until:
+            return []
+        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
+        free -= self._claiming
+        lanes = self._claim_lanes - self._claim_calls
+        asks = [min(self.max_batch, free - i) for i in range(0, max(free, 0), self.max_batch)]
+        asks = asks[: max(lanes, 0)]
+        if asks:
+            self._claiming += sum(asks)
+            self._claim_calls += len(asks)
+            self._claim_wanted = self._idle = False
+        elif self._claim_calls:
+            self._claim_wanted = True
+        return asks
+
+    def _claim_call(self, n: int) -> None:
+        """One claim call of up to ``n`` jobs, on the claim pool: start its jobs, give back its
+        promised slots, and wake the main loop when it should claim again at once: the call
+        came back full (there may be more), or a wake-up came while it was under way, or
+        (stop_when_idle) nothing was found and nothing runs."""
         executor_id = self.executor_id
         assert executor_id is not None
-        asks = [min(self.max_batch, free - i) for i in range(0, free, self.max_batch)]
-        asks = asks[: self._claim_lanes]
-
-        def claim(n: int) -> list[ClaimedJob]:
-            return self.client.claim(executor_id, self.queues, n, self.lease_seconds)
-
-        beside = [self._claimers.submit(claim, n) for n in asks[1:]]
-        results: list[Callable[[], list[ClaimedJob]]] = [partial(claim, asks[0])]
-        results += [call.result for call in beside]
-        started, full, failure = 0, True, None
-        for n, result in zip(asks, results, strict=True):
-            try:
-                jobs = result()
-            except BaseException as exc:  # the others' jobs are leased: start them first
-                failure, full = failure or exc, False
-                continue
-            for job in jobs:
-                self._dispatch(job)
-            started += len(jobs)
-            full = full and len(jobs) == n
-        if failure is not None:
-            raise failure
-        return started, full
+        jobs: list[ClaimedJob] = []
+        failure: BaseException | None = None
+        try:
+            jobs = self.client.claim(executor_id, self.queues, n, self.lease_seconds)
+        except psycopg.OperationalError as exc:  # the database is restarting: wait for it
+            log.warning("claim failed, retrying: %s", exc)
+            self._claim_paused_until = time.monotonic() + self.poll_seconds
+        except BaseException as exc:  # raised by the main loop, which then shuts down
+            failure = exc
+        for job in jobs:
+            self._dispatch(job)
+        with self._lock:
+            self._claiming -= n
+            self._claim_calls -= 1
+            if failure is not None and self._claim_error is None:
+                self._claim_error = failure
+            idle = (
+                self._stop_when_idle
+                and failure is None
+                and not jobs
+                and self._claim_calls == 0
+                and not self._running
+                and not self._done
+                and time.monotonic() >= self._claim_paused_until
+            )
+            self._idle = self._idle or idle
+            wake = len(jobs) == n or self._claim_wanted or failure is not None or idle
+            if wake:
+                self._claim_wanted = False
+        if wake:
+            self._wake.set()
 
     def _dispatch(self, job: ClaimedJob) -> None:
         ctx = JobContext(job, self.client)
@@ -487,6 +523,9 @@ class Worker:
 
     # -- shutdown ------------------------------------------------------------------------
     def _shutdown(self) -> None:
+        # Claim calls under way return first: their jobs start, and run or are failed back
+        # below like the others.
+        self._claimers.shutdown(wait=True)
         deadline = time.monotonic() + self.grace_seconds
         while self._running and time.monotonic() < deadline:
             self._flush()
@@ -506,7 +545,6 @@ class Worker:
                     retry_in=timedelta(0),
                 )
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._claimers.shutdown()  # idle: every claim call has returned
         log.info("worker stopped", extra={"executor": str(self.executor_id)})
 
 

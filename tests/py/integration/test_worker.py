@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,6 +72,27 @@ def run_noop_jobs(client: Client, worker: Worker, n: int, timeout: float = 30.0)
     jobs = [client.enqueue(worker.queues[0], "noop") for _ in range(n)]
     with running(worker):
         return [finished(client, j.id, timeout) for j in jobs]
+
+
+def first_claim_call_does(
+    client: Client, monkeypatch: pytest.MonkeyPatch, action: Callable[[], object]
+) -> dict[str, int]:
+    """Patch client.claim: its first call runs action() first (which may raise or wait); every
+    call is counted in the returned {"n": calls}."""
+    lock = threading.Lock()
+    calls = {"n": 0}
+    claim = client.claim
+
+    def patched(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            calls["n"] += 1
+            first = calls["n"] == 1
+        if first:
+            action()
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(client, "claim", patched)
+    return calls
 
 
 def test_handlers_succeed_with_their_result(client: Client) -> None:
@@ -149,23 +170,85 @@ def test_jobs_of_the_claims_that_succeed_start_when_a_claim_beside_them_fails(
     # job: that job is leased to the worker, so it starts at once, not after its lease
     # (60 s here, past the wait below) has run out.
     worker = make_worker(client, "w-lane-fails", max_batch=1, lease_seconds=60)
-    lock = threading.Lock()
-    calls = {"n": 0}
-    claim = client.claim
 
-    def flaky_claim(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            calls["n"] += 1
-            first = calls["n"] == 1
-        if first:
-            time.sleep(0.1)  # the call beside it has claimed by now
-            raise psycopg.OperationalError("connection lost (test)")
-        return claim(*args, **kwargs)
+    def connection_lost() -> None:
+        time.sleep(0.1)  # the call beside it has claimed by now
+        raise psycopg.OperationalError("connection lost (test)")
 
-    monkeypatch.setattr(client, "claim", flaky_claim)
+    first_claim_call_does(client, monkeypatch, connection_lost)
     results = run_noop_jobs(client, worker, 4, timeout=20)
     assert [r["status"] for r in results] == ["succeeded"] * 4
     assert all(r["attempt"] == 1 for r in results)
+
+
+def test_a_slow_claim_call_does_not_hold_up_the_other_slots(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The main loop hands claim calls to the claim pool and never waits for one: while the
+    # first call hangs (a slow network, a lock), the other lane goes on claiming and running
+    # jobs one at a time for the free slots. A loop that waited for its calls would stop
+    # claiming until the hung call returned and run at most one job meanwhile.
+    worker = make_worker(client, "w-hung-lane", max_batch=1, poll_seconds=0.2)
+    release = threading.Event()
+    calls = first_claim_call_does(client, monkeypatch, lambda: release.wait(30))
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        return None
+
+    jobs = [client.enqueue("w-hung-lane", "noop") for _ in range(6)]
+    with running(worker):
+        try:
+            results = [finished(client, j.id, timeout=15) for j in jobs]
+            still_hung = not release.is_set()
+        finally:
+            release.set()
+    assert [r["status"] for r in results] == ["succeeded"] * 6
+    assert still_hung
+    assert calls["n"] >= 7  # the hung call and at least one claim per job beside it
+
+
+def test_a_claim_under_way_at_stop_runs_its_jobs_before_run_returns(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # stop() while a claim call is still under way: run() waits for the call, and the job it
+    # claimed runs within the grace period. Left behind, it would stay leased to a stopped
+    # worker until its lease ran out (60 s here).
+    worker = make_worker(client, "w-stop-claiming", lease_seconds=60)
+    entered = threading.Event()
+    claim = client.claim
+
+    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        time.sleep(0.5)
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(client, "claim", slow_claim)
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> str:
+        return "ran"
+
+    job = client.enqueue("w-stop-claiming", "noop")
+    with running(worker):
+        assert entered.wait(10)
+    result = client.get_job(job.id)
+    assert (result["status"], result["result"]) == ("succeeded", "ran")
+
+
+def test_a_claim_error_other_than_a_broken_connection_is_raised_by_run(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A broken connection is waited out (the database restarts); any other error in a claim
+    # call, made on the claim pool, ends run() with that error, as a bug must.
+    worker = make_worker(client, "w-claim-bug")
+
+    def broken_claim(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("a bug in claim (test)")
+
+    monkeypatch.setattr(client, "claim", broken_claim)
+    with pytest.raises(ValueError, match="a bug in claim"):
+        worker.run()
 
 
 def test_exception_is_retried_then_succeeds_on_attempt_two(client: Client) -> None:
