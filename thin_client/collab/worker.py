@@ -277,7 +277,7 @@ class Worker:
                 if self._claim_error is not None:
                     error, self._claim_error = self._claim_error, None
                     raise error
-                if stop_when_idle and self._idle:
+                if self._idle:  # only ever set with stop_when_idle
                     break
                 asks = self._promise_slots()
             for n in asks:
@@ -329,7 +329,6 @@ class Worker:
                 self._claim_error = failure
             idle = (
                 self._stop_when_idle
-                and failure is None
                 and not jobs
                 and self._claim_calls == 0
                 and not self._running

@@ -216,14 +216,12 @@ def test_a_claim_under_way_at_stop_runs_its_jobs_before_run_returns(
     # worker until its lease ran out (60 s here).
     worker = make_worker(client, "w-stop-claiming", lease_seconds=60)
     entered = threading.Event()
-    claim = client.claim
 
-    def slow_claim(*args: Any, **kwargs: Any) -> Any:
+    def slow() -> None:
         entered.set()
         time.sleep(0.5)
-        return claim(*args, **kwargs)
 
-    monkeypatch.setattr(client, "claim", slow_claim)
+    first_claim_call_does(client, monkeypatch, slow)
 
     @worker.task("noop")
     def noop(ctx: JobContext) -> str:
