@@ -568,6 +568,23 @@ def collab_drain(b: Bench, n: int, concurrency: int, max_batch: int) -> float:
     return rate(n, seconds)
 
 
+def contract_drain4(b: Bench) -> float:
+    """jobs/s of the contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), one
+    pgbench run in a fresh database filled for it."""
+    dsn = b.fresh("b_drain_contract", b.template("tpl_contract", build_contract))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(
+            "insert into contract_jobs (queue, payload)"
+            " select 'bench', '{}' from generate_series(1, %s)",
+            [int(6000 * b.sizes.pgbench_seconds * 1.3) + 1000],
+        )
+    settle(dsn)
+    defines = {"ids": "{}", "toks": "{}"}
+    return pgbench(
+        b, "b_drain_contract", "contract_cycle2", b.sizes.pgbench_seconds, defines, clients=2
+    )
+
+
 def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     n, slow = b.sizes.drain, b.sizes.drain_slow
     say(f"2. end to end: drain {n:,} pre-enqueued no-op jobs (jobs/s)")
@@ -582,6 +599,16 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
         "drain",
         "collab high-throughput (concurrency 500, batch claims of 500)",
         [collab_drain(b, n, 500, 500) for _ in range(REPEATS)],
+        "jobs/s",
+    )
+    # What any implementation of the contract could reach with 4 jobs in flight: its bare
+    # writes with no worker, in the arrangement that measured fastest (one transaction per
+    # cycle, 2 clients of 2 jobs: docs/bench.md, "What bounds the 4-way row"), each run in a
+    # fresh database like the drains above.
+    b.record(
+        "drain",
+        CONTRACT_DRAIN4_ROW,
+        [contract_drain4(b) for _ in range(REPEATS)],
         "jobs/s",
     )
     if "graphile-worker" in peers:
@@ -636,6 +663,28 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
 
 
 # -- 3. SQL level (pgbench) -------------------------------------------------------------------
+
+# The contract's claim of :k jobs (lease, fresh token, `claimed` events) and its completion of
+# the jobs in :ids under the tokens in :toks (fenced delete, history, `succeeded` events), as
+# CTEs; CONTRACT_CLAIMED hands the claimed ids and tokens to the next statement.
+CONTRACT_CLAIM = """c as (update contract_jobs j set status = 'running', attempt = j.attempt + 1,
+    lease_token = gen_random_uuid(), lease_expires_at = now() + interval '300 s', claimed_at = now()
+  where j.id in (select x.id from contract_jobs x where x.queue = 'bench' and x.status = 'queued'
+                   and x.run_at <= now() order by x.priority desc, x.run_at, x.id
+                   limit :k for update skip locked)
+  returning j.id, j.lease_token, j.attempt),
+c_e as (insert into contract_events (job_id, type, attempt)
+        select id, 'claimed', attempt from c order by id)"""
+CONTRACT_COMPLETE = """m as (delete from contract_jobs j using unnest(':ids'::bigint[], ':toks'::uuid[]) u(id, tok)
+           where j.id = u.id and j.lease_token = u.tok returning j.*),
+h as (insert into contract_history
+      select id, queue, payload, attempt, lease_token, null, now() from m),
+e as (insert into contract_events (job_id, type, attempt)
+      select id, 'succeeded', attempt from m order by id)"""
+CONTRACT_CLAIMED = """
+select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_token)::text, '{}') as toks
+  from c \\gset
+"""
 
 SCRIPTS = {
     "collab1": """
@@ -697,25 +746,21 @@ e as (insert into contract_events (job_id, type, attempt) select id, 'succeeded'
 select count(*) from m;
 \\endif
 """,
-    "contract10": """
-with c as (update contract_jobs j set status = 'running', attempt = j.attempt + 1,
-    lease_token = gen_random_uuid(), lease_expires_at = now() + interval '300 s', claimed_at = now()
-  where j.id in (select x.id from contract_jobs x where x.queue = 'bench' and x.status = 'queued'
-                   and x.run_at <= now() order by x.priority desc, x.run_at, x.id
-                   limit 10 for update skip locked)
-  returning j.id, j.lease_token, j.attempt),
-e as (insert into contract_events (job_id, type, attempt)
-      select id, 'claimed', attempt from c order by id)
-select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_token)::text, '{}') as toks
-  from c \\gset
-with m as (delete from contract_jobs j using unnest(':ids'::bigint[], ':toks'::uuid[]) u(id, tok)
-           where j.id = u.id and j.lease_token = u.tok returning j.*),
-h as (insert into contract_history
-      select id, queue, payload, attempt, lease_token, null, now() from m),
-e as (insert into contract_events (job_id, type, attempt)
-      select id, 'succeeded', attempt from m order by id)
-select count(*) from m;
-""",
+    "contract10": "with "
+    + CONTRACT_CLAIM.replace(":k", "10")
+    + CONTRACT_CLAIMED
+    + "with "
+    + CONTRACT_COMPLETE
+    + "\nselect count(*) from m;\n",
+    # The contract's bare writes as a worker with 2 jobs in flight would make them: one
+    # transaction completes (fenced, to the history, with events) the 2 jobs this client
+    # claimed in its previous transaction and claims the next 2 (lease, token, events). One
+    # commit per cycle instead of two; :ids and :toks start empty (pgbench -D).
+    "contract_cycle2": "with "
+    + CONTRACT_COMPLETE
+    + ",\n"
+    + CONTRACT_CLAIM.replace(":k", "2")
+    + CONTRACT_CLAIMED,
 }
 
 DONE_SQL = {
@@ -724,6 +769,7 @@ DONE_SQL = {
     "pgmq": "select count(*) from pgmq.a_bench",
     "contract": "select count(*) from contract_history",
 }
+DONE_SQL["contract_cycle"] = DONE_SQL["contract"]
 
 
 LEFT_SQL = {
@@ -732,9 +778,12 @@ LEFT_SQL = {
     "pgmq": "select count(*) from pgmq.q_bench where vt < now()",
     "contract": "select count(*) from contract_jobs where status = 'queued'",
 }
+LEFT_SQL["contract_cycle"] = LEFT_SQL["contract"]
 
 
-def pgbench(b: Bench, db: str, script: str, seconds: int, defines: dict[str, str]) -> float:
+def pgbench(
+    b: Bench, db: str, script: str, seconds: int, defines: dict[str, str], clients: int = 4
+) -> float:
     """Run one pgbench script (4 clients); return jobs/s (jobs actually finished)."""
     kind = re.sub(r"\d+$", "", script)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
@@ -743,7 +792,8 @@ def pgbench(b: Bench, db: str, script: str, seconds: int, defines: dict[str, str
     try:
         with b.connect(db) as c:
             before = c.execute(DONE_SQL[kind]).fetchone()[0]
-        cmd = [str(find_bin_dir() / "pgbench"), "-n", "-c", "4", "-j", "2", "-T", str(seconds)]
+        cmd = [str(find_bin_dir() / "pgbench"), "-n", "-c", str(clients)]
+        cmd += ["-j", str(min(2, clients)), "-T", str(seconds)]
         cmd += ["-h", "127.0.0.1", "-p", str(b.port), "-U", "postgres", "-f", path]
         for k, v in defines.items():
             cmd += ["-D", f"{k}={v}"]
@@ -801,6 +851,10 @@ def supply(b: Bench, per_job_rate: float) -> int:
 CONTRACT_PREFIX = "the contract's writes in plain SQL"
 CONTRACT_ROW = CONTRACT_PREFIX + " (build_contract), {k} per tx"
 CONTRACT_ENQUEUE_ROW = CONTRACT_PREFIX + " (build_contract), batch: a job and its event each"
+CONTRACT_DRAIN4_ROW = (
+    CONTRACT_PREFIX + " (build_contract), concurrency 4: 2 clients, each completing its 2 jobs"
+    " and claiming 2 more in one transaction"
+)
 
 
 def w_sql(b: Bench, peers: dict[str, Any]) -> None:
@@ -1876,6 +1930,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             fig(b, "drain", f"collab worker concurrency {c}"),
             best,
             1.5,
+            bare=fig(b, "drain", CONTRACT_DRAIN4_ROW) if c == 4 else None,
         )
     ratio(
         "high-throughput setting >= graphile-worker local queue",
@@ -2014,7 +2069,7 @@ def reference_for(workload: str, system: str, b: Bench) -> str:
             return ("10 per" in s) == ("10 per" in system)
         if workload == "drain":
             if "high-throughput" in system:
-                return True
+                return not s.startswith(CONTRACT_PREFIX)
             c = "32" if "32" in system else "4"
             return "local queue" not in s and bool(re.search(rf"(-j|concurrency|awa-pg) {c}\b", s))
         return False

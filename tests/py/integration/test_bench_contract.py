@@ -1,10 +1,10 @@
-"""The bench's "contract's bare writes" rows (bench/run.py, build_contract and the contract1 and
-contract10 scripts) do what they stand for: each claim leases a queued job with a fresh token
-and writes its event, each completion moves exactly the claimed job, under that token, to the
-history and writes its event. The rows bound what any implementation of the contract can reach
-against the SKIP LOCKED cycle and pgmq on this machine (docs/bench.md, section 3), so a script
-that skipped a write would make that bound a lie. Run through pgbench itself, as the bench
-does."""
+"""The bench's "contract's bare writes" rows (bench/run.py, build_contract and the contract1,
+contract10 and contract_cycle2 scripts) do what they stand for: each claim leases a queued job
+with a fresh token and writes its event, each completion moves exactly the claimed job, under
+that token, to the history and writes its event. The rows bound what any implementation of the
+contract can reach against the SKIP LOCKED cycle, pgmq and the 4-way row's peers on this
+machine (docs/bench.md, sections 2 and 3), so a script that skipped a write would make that
+bound a lie. Run through pgbench itself, as the bench does."""
 
 from __future__ import annotations
 
@@ -31,12 +31,24 @@ def bench_module() -> Any:
     return module
 
 
-def pgbench(url: str, script: str, transactions: int) -> None:
+def pgbench(url: str, script: str, transactions: int, *defines: str) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
+    options = [x for d in defines for x in ("-D", d)]
     try:
         subprocess.run(
-            [pg_bin("pgbench"), "-n", "-c", "1", "-t", str(transactions), "-f", f.name, url],
+            [
+                pg_bin("pgbench"),
+                "-n",
+                "-c",
+                "1",
+                "-t",
+                str(transactions),
+                *options,
+                "-f",
+                f.name,
+                url,
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -46,15 +58,23 @@ def pgbench(url: str, script: str, transactions: int) -> None:
         os.unlink(f.name)
 
 
-def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
+def contract_with_jobs(url: str, n: int) -> Any:
+    """build_contract in url with n queued jobs of queue bench and one of queue other; the
+    bench module."""
     run = bench_module()
-    run.build_contract(fresh_db)
-    with psycopg.connect(fresh_db, autocommit=True) as c:
+    run.build_contract(url)
+    with psycopg.connect(url, autocommit=True) as c:
         c.execute(
             "insert into contract_jobs (queue, payload)"
-            " select 'bench', jsonb_build_object('n', n) from generate_series(1, 30) n"
+            " select 'bench', jsonb_build_object('n', n) from generate_series(1, %s) n",
+            [n],
         )
         c.execute("insert into contract_jobs (queue, payload) values ('other', '{}')")
+    return run
+
+
+def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
+    run = contract_with_jobs(fresh_db, 30)
 
     pgbench(fresh_db, run.SCRIPTS["contract1"], 3)
     pgbench(fresh_db, run.SCRIPTS["contract10"], 2)
@@ -80,6 +100,41 @@ def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
         # The reading the bench takes: finished and still claimable.
         assert c.execute(run.DONE_SQL["contract"]).fetchone() == (23,)
         assert c.execute(run.LEFT_SQL["contract"]).fetchone() == (8,)
+
+
+def test_contract_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
+    fresh_db: str,
+) -> None:
+    """The 4-way row's bound (section 2): each transaction completes, under their tokens, the 2
+    jobs the client claimed in its previous one and claims 2 more, with an event for every
+    change. After n transactions: 2(n-1) jobs finished, the last 2 still leased."""
+    run = contract_with_jobs(fresh_db, 20)
+
+    pgbench(fresh_db, run.SCRIPTS["contract_cycle2"], 6, "ids={}", "toks={}")
+
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        history = c.execute(
+            "select id, queue, attempt, lease_token from contract_history order by id"
+        ).fetchall()
+        assert [h[0] for h in history] == list(range(1, 11))
+        assert {(h[1], h[2]) for h in history} == {("bench", 1)}
+        assert len({h[3] for h in history}) == 10, "each claim gave a fresh token"
+        running = c.execute(
+            "select id, attempt, lease_token is not null from contract_jobs"
+            " where status = 'running' order by id"
+        ).fetchall()
+        assert running == [(11, 1, True), (12, 1, True)], "the last claim, not yet completed"
+        events = c.execute(
+            "select type, count(*), count(distinct job_id) from contract_events group by type"
+            " order by type"
+        ).fetchall()
+        assert events == [("claimed", 12, 12), ("succeeded", 10, 10)]
+        assert c.execute(run.DONE_SQL["contract_cycle"]).fetchone() == (10,)
+        assert c.execute(run.LEFT_SQL["contract_cycle"]).fetchone() == (9,)  # 8 and 'other'
+        assert c.execute(
+            "select count(*) from contract_jobs where queue = 'other'"
+            " and status = 'queued' and attempt = 0"
+        ).fetchone() == (1,)
 
 
 def test_contract_batch_enqueue_writes_a_job_and_its_event_per_element(fresh_db: str) -> None:
