@@ -784,7 +784,8 @@ LEFT_SQL["contract_cycle"] = LEFT_SQL["contract"]
 def pgbench(
     b: Bench, db: str, script: str, seconds: int, defines: dict[str, str], clients: int = 4
 ) -> float:
-    """Run one pgbench script (4 clients); return jobs/s (jobs actually finished)."""
+    """Run one pgbench script (``clients`` clients, 4 unless told); return jobs/s (jobs actually
+    finished)."""
     kind = re.sub(r"\d+$", "", script)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(SCRIPTS[script])
