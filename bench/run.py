@@ -571,14 +571,7 @@ def collab_drain(b: Bench, n: int, concurrency: int, max_batch: int) -> float:
 def contract_drain4(b: Bench) -> float:
     """jobs/s of the contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), one
     pgbench run in a fresh database filled for it."""
-    dsn = b.fresh("b_drain_contract", b.template("tpl_contract", build_contract))
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute(
-            "insert into contract_jobs (queue, payload)"
-            " select 'bench', '{}' from generate_series(1, %s)",
-            [int(6000 * b.sizes.pgbench_seconds * 1.3) + 1000],
-        )
-    settle(dsn)
+    bare_db(b, "b_drain_contract", "contract", build_contract, supply(b, 6000, runs=1))
     defines = {"ids": "{}", "toks": "{}"}
     return pgbench(
         b, "b_drain_contract", "contract_cycle2", b.sizes.pgbench_seconds, defines, clients=2
@@ -769,7 +762,6 @@ DONE_SQL = {
     "pgmq": "select count(*) from pgmq.a_bench",
     "contract": "select count(*) from contract_history",
 }
-DONE_SQL["contract_cycle"] = DONE_SQL["contract"]
 
 
 LEFT_SQL = {
@@ -778,7 +770,6 @@ LEFT_SQL = {
     "pgmq": "select count(*) from pgmq.q_bench where vt < now()",
     "contract": "select count(*) from contract_jobs where status = 'queued'",
 }
-LEFT_SQL["contract_cycle"] = LEFT_SQL["contract"]
 
 
 def pgbench(
@@ -786,7 +777,7 @@ def pgbench(
 ) -> float:
     """Run one pgbench script (``clients`` clients, 4 unless told); return jobs/s (jobs actually
     finished)."""
-    kind = re.sub(r"\d+$", "", script)
+    kind = re.sub(r"[_\d].*$", "", script)  # collab1 -> collab, contract_cycle2 -> contract
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(SCRIPTS[script])
         path = f.name
@@ -845,8 +836,22 @@ def settle(dsn: str) -> None:
         c.execute("checkpoint")
 
 
-def supply(b: Bench, per_job_rate: float) -> int:
-    return int(per_job_rate * b.sizes.pgbench_seconds * REPEATS * 1.3) + 1000
+def supply(b: Bench, per_job_rate: float, runs: int = REPEATS) -> int:
+    return int(per_job_rate * b.sizes.pgbench_seconds * runs * 1.3) + 1000
+
+
+def bare_db(b: Bench, db: str, kind: str, build: Callable[[str], None], jobs: int) -> None:
+    """A fresh database db of the bare `kind` tables (build_plain, build_contract), holding
+    `jobs` queued jobs of queue bench, vacuumed and checkpointed."""
+    dsn = b.fresh(db, b.template(f"tpl_{kind}", build))
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(
+            sql.SQL(
+                "insert into {} (queue, payload) select 'bench', '{{}}' from generate_series(1, %s)"
+            ).format(sql.Identifier(f"{kind}_jobs")),
+            [jobs],
+        )
+    settle(dsn)
 
 
 CONTRACT_PREFIX = "the contract's writes in plain SQL"
@@ -885,16 +890,7 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
     for kind, build, rates, label in bare:
         for k in (1, 10):
             db = f"b_sql_{kind}{k}"
-            dsn = b.fresh(db, b.template(f"tpl_{kind}", build))
-            with psycopg.connect(dsn, autocommit=True) as c:
-                c.execute(
-                    sql.SQL(
-                        "insert into {} (queue, payload)"
-                        " select 'bench', '{{}}' from generate_series(1, %s)"
-                    ).format(sql.Identifier(f"{kind}_jobs")),
-                    [supply(b, rates[k > 1])],
-                )
-            settle(dsn)
+            bare_db(b, db, kind, build, supply(b, rates[k > 1]))
             configs.append((label.format(k=k), db, f"{kind}{k}", {}))
     if "pgmq" in peers:
         for k in (1, 10):

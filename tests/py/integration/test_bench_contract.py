@@ -129,8 +129,8 @@ def test_contract_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
             " order by type"
         ).fetchall()
         assert events == [("claimed", 12, 12), ("succeeded", 10, 10)]
-        assert c.execute(run.DONE_SQL["contract_cycle"]).fetchone() == (10,)
-        assert c.execute(run.LEFT_SQL["contract_cycle"]).fetchone() == (9,)  # 8 and 'other'
+        assert c.execute(run.DONE_SQL["contract"]).fetchone() == (10,)
+        assert c.execute(run.LEFT_SQL["contract"]).fetchone() == (9,)  # 8 and 'other'
         assert c.execute(
             "select count(*) from contract_jobs where queue = 'other'"
             " and status = 'queued' and attempt = 0"
