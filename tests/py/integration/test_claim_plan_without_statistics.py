@@ -31,6 +31,7 @@ import psycopg
 import pytest
 from conftest import new_database
 from helpers import drop_database
+from psycopg import sql
 
 QUEUED = 5000
 CLAIMS = 20
@@ -41,10 +42,25 @@ THOUSAND_JOBS = json.dumps(
 
 @pytest.fixture
 def own_db(server_url: str, template_db: str) -> Iterator[str]:
-    """A migrated database of this test's own, whose collab.jobs is never vacuumed."""
+    """A migrated database of this test's own in which autovacuum works on no table:
+    collab.jobs is never vacuumed, and no autoanalyze (of the events or the history the jobs
+    leave) holds a snapshot while the rounds are counted. Such a snapshot keeps the entries of
+    the jobs the rounds complete from being marked dead, and each later claim reads them
+    again: about 1,200 entries in 20 rounds instead of about 300."""
     name, url = new_database(server_url, template_db)
     with psycopg.connect(url, autocommit=True) as c:
-        c.execute("alter table collab.jobs set (autovacuum_enabled = off)")
+        tables = c.execute(
+            "select n.nspname, c.relname from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where c.relkind in ('r', 'm') and n.nspname <> 'information_schema'"
+            " and n.nspname !~ '^pg_'"
+        ).fetchall()
+        for schema, table in tables:
+            c.execute(
+                sql.SQL("alter table {} set (autovacuum_enabled = off)").format(
+                    sql.Identifier(schema, table)
+                )
+            )
     yield url
     drop_database(server_url, name)
 
