@@ -956,6 +956,96 @@ def collab_wake(b: Bench, n: int, per_second: float) -> list[float]:
     return latencies
 
 
+# The wake-up of the contract's bare writes (build_contract): the producer's one statement writes
+# the job, its `enqueued` event and the notification; one Python thread LISTENs and, at each
+# notification, claims on a second connection (CONTRACT_CLAIM: lease, fresh token, `claimed`
+# event; up to 4, the worker's slots), starts the jobs it got, completes them (CONTRACT_COMPLETE)
+# and claims again until nothing is left. No pool, no thread hand-off, no checks: what any
+# Python worker of the contract pays at least, on this machine (docs/bench.md, section 4).
+CONTRACT_WAKE_ENQUEUE = """
+with j as (insert into contract_jobs (queue, payload)
+           values ('bench', jsonb_build_object('t', %s::float8)) returning id, attempt),
+e as (insert into contract_events (job_id, type, attempt) select id, 'enqueued', attempt from j)
+select pg_notify('contract_jobs', '')
+"""
+CONTRACT_WAKE_CLAIM = (
+    "with "
+    + CONTRACT_CLAIM.replace(":k", "4")
+    + "\nselect c.id, c.lease_token, (x.payload ->> 't')::float8 from c"
+    " join contract_jobs x on x.id = c.id order by c.id"
+)
+CONTRACT_WAKE_COMPLETE = (
+    "with "
+    + CONTRACT_COMPLETE.replace("':ids'", "%s").replace("':toks'", "%s")
+    + "\nselect count(*) from m"
+)
+CONTRACT_WAKE_ROW = CONTRACT_PREFIX + " (build_contract), one thread: LISTEN, claim of up to 4"
+
+
+def contract_wake_run(dsn: str, n: int, per_second: float) -> list[float]:
+    """Wake-up latencies (ms, enqueue call to job start) of the contract's bare writes in dsn
+    (build_contract): n jobs enqueued one per transaction at per_second, after one untimed."""
+    latencies: list[float] = []
+    listening, done = threading.Event(), threading.Event()
+    failed: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            with (
+                psycopg.connect(dsn, autocommit=True) as listen,
+                psycopg.connect(dsn, autocommit=True) as c,
+            ):
+                listen.execute("listen contract_jobs")
+                listening.set()
+                while not done.is_set():
+                    for _ in listen.notifies(timeout=0.2, stop_after=1):
+                        while rows := c.execute(CONTRACT_WAKE_CLAIM).fetchall():
+                            started = time.time() * 1000
+                            latencies.extend(started - t for _, _, t in rows)
+                            c.execute(
+                                CONTRACT_WAKE_COMPLETE,
+                                [[r[0] for r in rows], [r[1] for r in rows]],
+                            )
+        except BaseException as e:  # reported by the caller
+            failed.append(e)
+            listening.set()
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    listening.wait(10)
+    try:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(CONTRACT_WAKE_ENQUEUE, [time.time() * 1000])
+            deadline = time.time() + 5
+            while not latencies and not failed and time.time() < deadline:
+                time.sleep(0.01)
+            latencies.clear()
+            time.sleep(0.5)
+            t0 = time.perf_counter()
+            for i in range(n):
+                wait = t0 + i / per_second - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                c.execute(CONTRACT_WAKE_ENQUEUE, [time.time() * 1000])
+        deadline = time.time() + 5
+        while len(latencies) < n and not failed and time.time() < deadline:
+            time.sleep(0.01)
+    finally:
+        done.set()
+        thread.join(15)
+    if failed:
+        raise RuntimeError(f"the contract's wake-up consumer failed: {failed[0]!r}")
+    if len(latencies) != n:
+        raise RuntimeError(f"the contract's wake-up consumer started {len(latencies)} of {n} jobs")
+    return latencies
+
+
+def contract_wake(b: Bench, n: int, per_second: float) -> list[float]:
+    return contract_wake_run(
+        b.fresh("b_wake_contract", b.template("tpl_contract", build_contract)), n, per_second
+    )
+
+
 def w_wake(b: Bench, peers: dict[str, Any]) -> None:
     n = b.sizes.wake_jobs
     say(f"4. wake-up latency: idle worker, {n} jobs enqueued one per transaction at 50/s (ms)")
@@ -967,6 +1057,7 @@ def w_wake(b: Bench, peers: dict[str, Any]) -> None:
         b.record("wake", f"{system} p99", p99, "ms")
 
     report("collab worker", [collab_wake(b, n, 50) for _ in range(REPEATS)])
+    report(CONTRACT_WAKE_ROW, [contract_wake(b, n, 50) for _ in range(REPEATS)])
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
         report(
@@ -1973,6 +2064,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             fig(b, "wake", f"graphile-worker {p}"),
             1.0,
             lower=True,
+            bare=fig(b, "wake", f"{CONTRACT_WAKE_ROW} {p}"),
         )
     ratio(
         "overhead: events on >= 0.75x off",
@@ -2052,7 +2144,9 @@ def reference_for(workload: str, system: str, b: Bench) -> str:
     if workload == "wake":
         p = system.split()[-1]
         others = {
-            s: r["median"] for s, r in rows.items() if not s.startswith("collab") and s.endswith(p)
+            s: r["median"]
+            for s, r in rows.items()
+            if not s.startswith(("collab", CONTRACT_PREFIX)) and s.endswith(p)
         }
         if not others:
             return ""

@@ -164,3 +164,43 @@ def test_contract_batch_enqueue_writes_a_job_and_its_event_per_element(fresh_db:
             "select (select count(*) from contract_jobs), (select count(*) from contract_events)"
         ).fetchone()
         assert counts == (6, 6)
+
+
+def test_contract_wake_starts_each_job_once_after_its_enqueue(fresh_db: str) -> None:
+    """The wake-up row's bound (section 4): each enqueue writes its job, its `enqueued` event and
+    the notification in one transaction; the listening thread claims each job once (lease,
+    fresh token, `claimed` event), reports a wait from the enqueue call to that start, and
+    completes it under its token. The untimed first job is left out of the waits."""
+    run = bench_module()
+    run.build_contract(fresh_db)
+
+    waits = run.contract_wake_run(fresh_db, 6, 50)
+
+    assert len(waits) == 6
+    assert all(0 < w < 5000 for w in waits), waits
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        assert c.execute("select count(*) from contract_jobs").fetchone() == (0,)
+        history = c.execute(
+            "select id, attempt, lease_token from contract_history order by id"
+        ).fetchall()
+        assert [(h[0], h[1]) for h in history] == [(i, 1) for i in range(1, 8)]
+        assert len({h[2] for h in history}) == 7, "each claim gave a fresh token"
+        events = c.execute(
+            "select job_id, array_agg(type order by id) from contract_events"
+            " group by job_id order by job_id"
+        ).fetchall()
+        assert events == [(i, ["enqueued", "claimed", "succeeded"]) for i in range(1, 8)]
+
+
+def test_contract_wake_reports_a_consumer_that_fails(fresh_db: str) -> None:
+    """Jobs without the contract's lease columns: the enqueue works, the consumer's claim
+    fails, and the run raises instead of reporting waits it did not measure."""
+    run = bench_module()
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute(
+            "create table contract_jobs (id bigserial primary key, queue text, payload jsonb,"
+            " attempt integer not null default 0)"
+        )
+        c.execute("create table contract_events (job_id bigint, type text, attempt integer)")
+    with pytest.raises(RuntimeError, match="consumer failed"):
+        run.contract_wake_run(fresh_db, 3, 50)
