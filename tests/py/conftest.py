@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from collab import embedded, migrate
 
@@ -155,3 +156,27 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     """An autocommit connection to the module's database."""
     with psycopg.connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+@pytest.fixture
+def unvacuumed_db(server_url: str, template_db: str) -> Iterator[str]:
+    """A migrated database private to this test in which autovacuum works on no table: nothing
+    is vacuumed or analyzed behind the test's back, so the statistics stay those of a fresh
+    database (none), and no autoanalyze holds a snapshot while the test counts what it reads
+    (such a snapshot keeps the entries of the jobs the test finishes from being marked dead)."""
+    name, url = new_database(server_url, template_db)
+    with psycopg.connect(url, autocommit=True) as c:
+        tables = c.execute(
+            "select n.nspname, c.relname from pg_class c"
+            " join pg_namespace n on n.oid = c.relnamespace"
+            " where c.relkind in ('r', 'm') and n.nspname <> 'information_schema'"
+            " and n.nspname !~ '^pg_'"
+        ).fetchall()
+        for schema, table in tables:
+            c.execute(
+                sql.SQL("alter table {} set (autovacuum_enabled = off)").format(
+                    sql.Identifier(schema, table)
+                )
+            )
+    yield url
+    drop_database(server_url, name)

@@ -1,7 +1,7 @@
 -- api.enqueue_batch checks every element before writing anything: the first bad element is
 -- PT400 invalid_input naming its index and field, and not one job of the batch is written.
 BEGIN;
-select plan(20);
+select plan(23);
 
 -- The DETAIL of the error a statement raises, with its SQLSTATE (null when it succeeds).
 create function pg_temp.error_of(statement text) returns jsonb language plpgsql as $$
@@ -60,6 +60,21 @@ select is(pg_temp.error_of(format($$select api.enqueue_batch('[{"queue": "q", "t
   'a payload over 1 MiB is refused, naming its index');
 select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"queue": "bad queue", "type": "t"}, {"queue": "q", "type": "bad type"}]')$$) -> 'index',
   '1'::jsonb, 'with several bad elements, the first is reported');
+
+-- The names are tested on the batch's distinct values first: one bad name among many good
+-- ones is still found, at its own index, and a name that is no string at all too.
+select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"queue": "q", "type": "t:ok"},
+                                                        {"queue": "q", "type": "t"}, {"queue": "q", "type": ".bad"}]')$$),
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "type", "index": 3}'::jsonb,
+  'a bad type after good ones is refused, naming its index');
+select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"queue": {"name": "q"}, "type": "t"}]')$$),
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "queue", "index": 1}'::jsonb,
+  'an object as queue is refused, naming its index');
+-- Only a batch with a run_at or a delay casts them: a bad one after elements without is found.
+select is(pg_temp.error_of($$select api.enqueue_batch('[{"queue": "q", "type": "t"}, {"queue": "q", "type": "t", "delay": "30 seconds"},
+                                                        {"queue": "q", "type": "t", "run_at": "not a time"}]')$$),
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "run_at", "index": 2}'::jsonb,
+  'a bad run_at after elements without one is refused, naming its index');
 
 select is((select count(*) from tests.all_jobs), (select jobs from before),
   'no job of any refused batch was written, not even its good elements');

@@ -19,50 +19,24 @@ call, dead rows and all, as the table grew before its first vacuum: the Python w
 800 to 95 jobs/s within a minute of a burst (docs/bench.md). Revision 0011 turns sequential
 scans off in both, and in api.heartbeat, and tests a row found by primary key for its
 workspace in a way no index can serve. api.complete (a REST caller's one call a job) is held to
-the same rounds: it plans each call for its one id and needed no change.
+the same rounds: it plans each call for its one id and needed no change. Its database
+(unvacuumed_db) has autovacuum off on every table: an autoanalyze of the events or the history
+that held its snapshot while the rounds were counted made them read about 1,200 entries
+instead of about 300.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import psycopg
 import pytest
-from conftest import new_database
-from helpers import drop_database
-from psycopg import sql
 
 QUEUED = 5000
 CLAIMS = 20
 THOUSAND_JOBS = json.dumps(
     [{"queue": "plans", "type": "t", "payload": {"n": i}} for i in range(1000)]
 )
-
-
-@pytest.fixture
-def own_db(server_url: str, template_db: str) -> Iterator[str]:
-    """A migrated database of this test's own in which autovacuum works on no table:
-    collab.jobs is never vacuumed, and no autoanalyze (of the events or the history the jobs
-    leave) holds a snapshot while the rounds are counted. Such a snapshot keeps the entries of
-    the jobs the rounds complete from being marked dead, and each later claim reads them
-    again: about 1,200 entries in 20 rounds instead of about 300."""
-    name, url = new_database(server_url, template_db)
-    with psycopg.connect(url, autocommit=True) as c:
-        tables = c.execute(
-            "select n.nspname, c.relname from pg_class c"
-            " join pg_namespace n on n.oid = c.relnamespace"
-            " where c.relkind in ('r', 'm') and n.nspname <> 'information_schema'"
-            " and n.nspname !~ '^pg_'"
-        ).fetchall()
-        for schema, table in tables:
-            c.execute(
-                sql.SQL("alter table {} set (autovacuum_enabled = off)").format(
-                    sql.Identifier(schema, table)
-                )
-            )
-    yield url
-    drop_database(server_url, name)
 
 
 def scans(url: str) -> tuple[int, int]:
@@ -104,9 +78,9 @@ def cycle(c: psycopg.Connection[tuple[object, ...]], executor: object, completio
 
 @pytest.mark.parametrize("completion", ["complete_batch", "complete"])
 def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
-    own_db: str, completion: str
+    unvacuumed_db: str, completion: str
 ) -> None:
-    with psycopg.connect(own_db, autocommit=True) as worker:
+    with psycopg.connect(unvacuumed_db, autocommit=True) as worker:
         executor = worker.execute(
             "select api.register_executor('plans', array['plans'])"
         ).fetchone()
@@ -121,7 +95,7 @@ def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
         for _ in range(8):
             cycle(worker, executor[0], completion)
         # Another session runs 20,000 jobs through; nothing vacuums collab.jobs.
-        with psycopg.connect(own_db, autocommit=True) as other:
+        with psycopg.connect(unvacuumed_db, autocommit=True) as other:
             helper = other.execute(
                 "select api.register_executor('helper', array['plans'])"
             ).fetchone()
@@ -141,11 +115,11 @@ def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
         # claim index (about 21,000 here) and marks them dead as it passes; later ones do not.
         cycle(worker, executor[0], completion)
         worker.execute("select pg_stat_force_next_flush()")
-        seq0, read0 = scans(own_db)
+        seq0, read0 = scans(unvacuumed_db)
         for _ in range(CLAIMS):
             cycle(worker, executor[0], completion)
         worker.execute("select pg_stat_force_next_flush()")
-    seq1, read1 = scans(own_db)
+    seq1, read1 = scans(unvacuumed_db)
     # About 14 entries a round here. With the plans of a small table: sequential scans of the
     # 20,000 dead and 2,000 queued rows in every claim and batch, or the workspace's jobs read
     # from jobs_list_status_idx.
