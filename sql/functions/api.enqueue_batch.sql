@@ -36,6 +36,7 @@ declare
   names_ok boolean;
   ids bigint[];
   won text[] := '{}';
+  key_jobs bigint[];
 begin
   if enqueue_batch.jobs is null or jsonb_typeof(enqueue_batch.jobs) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'jobs must be a JSON array of job objects', 'jobs');
@@ -226,22 +227,26 @@ begin
     return;
   end if;
 
-  -- From here on every element with a key finds its job by one primary-key probe of
-  -- collab.idempotency_keys (a lateral subquery with LIMIT, which the planner cannot flatten
-  -- into a join), and an element made a new job when its key names the id drawn for it. As a
-  -- join, with the keys' statistics of a fresh table, the planner read every key of the
-  -- workspace for every element: a keyed api.enqueue took 9.6 ms with 20,000 keys stored, a
-  -- batch of 100 keys 236 ms (3.6 ms and 10.8 ms analyzed); tests/py/integration/
-  -- test_idempotency_key_lookups.py.
+  -- 6. The job each element's key names (null without a key), each key looked up once, by
+  -- one probe of the primary key of collab.idempotency_keys (a subquery with LIMIT, which the
+  -- planner cannot turn into a join). As a join, with the keys' statistics of a fresh table,
+  -- the planner read every key of the workspace for every element: a keyed api.enqueue took
+  -- 9.6 ms with 20,000 keys stored, a batch of 100 keys 236 ms (3.6 ms and 10.8 ms analyzed);
+  -- tests/py/integration/test_idempotency_key_lookups.py. An element made a new job when its
+  -- key names the id drawn for it; any other element with a key is an idempotent repeat.
+  key_jobs := array(
+    select case when s.e ->> 'idempotency_key' is not null then
+             (select k.job_id from collab.idempotency_keys k
+               where k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
+               limit 1) end
+      from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
+     order by s.ord);
 
-  -- 6. Idempotent repeats must match what is stored: the job the key names, live or finished.
+  -- 7. Idempotent repeats must match what is stored: the job the key names, live or finished.
   select s.ord - 1 as idx, j.id into bad
     from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
-    cross join lateral (select k.job_id from collab.idempotency_keys k
-                         where k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
-                         limit 1) k
-    cross join lateral collab.stored_job(ws, k.job_id) j
-   where s.e ->> 'idempotency_key' is not null
+    cross join lateral collab.stored_job(ws, key_jobs[s.ord::integer]) j
+   where key_jobs[s.ord::integer] is not null
      and (j.queue, j.type, j.payload)
          is distinct from (s.e ->> 'queue', s.e ->> 'type', coalesce(nullif(s.e -> 'payload', 'null'::jsonb), '{}'::jsonb))
    order by s.ord
@@ -259,26 +264,20 @@ begin
     perform collab.metrics_signal('idempotent_duplicate', ws, d.queue, d.type, d.n)
        from (select s.e ->> 'queue' as queue, s.e ->> 'type' as type, count(*) as n
                from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
-               cross join lateral (select k.job_id from collab.idempotency_keys k
-                                    where k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
-                                    limit 1) k
-              where s.e ->> 'idempotency_key' is not null
-                and k.job_id is distinct from ids[s.ord::integer]
+              where key_jobs[s.ord::integer] is not null
+                and key_jobs[s.ord::integer] is distinct from ids[s.ord::integer]
               group by 1, 2) d;
   end if;
 
-  -- 7. The jobs, in input order: a new one by its id, a keyed one by its key's job.
+  -- 8. The jobs, in input order: a new one by its id, a keyed one by its key's job.
   -- job_row in the select list (not a lateral function scan, which costs a SQL-function call
   -- per row), unnested afterwards.
   return query
   select * from unnest(array(
-    select collab.job_row(collab.stored_job(ws, coalesce(k.job_id, ids[s.ord::integer])),
-                          s.e ->> 'idempotency_key' is not null and k.job_id is distinct from ids[s.ord::integer])
+    select collab.job_row(collab.stored_job(ws, coalesce(key_jobs[s.ord::integer], ids[s.ord::integer])),
+                          s.e ->> 'idempotency_key' is not null
+                          and key_jobs[s.ord::integer] is distinct from ids[s.ord::integer])
       from jsonb_array_elements(enqueue_batch.jobs) with ordinality s(e, ord)
-      left join lateral (select k.job_id from collab.idempotency_keys k
-                          where s.e ->> 'idempotency_key' is not null
-                            and k.workspace_id = ws and k.key = s.e ->> 'idempotency_key'
-                          limit 1) k on true
      order by s.ord));
 end
 $$;

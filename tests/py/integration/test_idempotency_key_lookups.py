@@ -6,8 +6,8 @@ only grows. api.enqueue_batch (and api.enqueue, which hands it every call with a
 the batch's keys up with a join that the planner, with the statistics of a fresh table (none),
 ran as a read of every key of the workspace for every element: with 20,000 keys stored, a keyed
 api.enqueue took 9.6 ms and a keyed batch of 100 took 236 ms (3.6 and 10.8 ms with the table
-analyzed). Each lookup is now a lateral probe with LIMIT, which the planner cannot turn into a
-join, under enable_seqscan and enable_bitmapscan off (docs/bench.md). This test fills the keys
+analyzed). Each element's key is now looked up once, by a probe with LIMIT, which the planner
+cannot turn into a join, under enable_seqscan and enable_bitmapscan off (docs/bench.md). This test fills the keys
 with autovacuum off, so nothing analyzes the table, and counts what the calls read.
 """
 
@@ -77,6 +77,6 @@ def test_keys_are_found_by_primary_key_among_many_without_statistics(
     assert again == [(f[0], True) for f in first], "repeats find their job"
     assert made == (50, 50), "50 stored keys found, 50 new ones made"
     assert seq1 - seq0 == 0, f"{seq1 - seq0} sequential scans of collab.idempotency_keys"
-    # 140 keyed elements: a few probes each (claiming the key, the repeat check, the answer, the
-    # duplicate count). Reading the workspace's keys for every element: about 2 million.
+    # 140 keyed elements: a few probes each (claiming the key, looking it up). Reading the
+    # workspace's keys for every element: about 2 million.
     assert read1 - read0 <= 5 * (2 * CALLS + 100), f"{read1 - read0} key entries read"
