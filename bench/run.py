@@ -917,6 +917,23 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
 # -- 4. wake-up latency -----------------------------------------------------------------------
 
 
+def enqueue_paced(c: psycopg.Connection[Any], statement: str, n: int, per_second: float) -> None:
+    """Run `statement` n times on c at per_second, one per transaction; its one parameter is
+    the time of the call (ms since the epoch), which the consumer subtracts from its start."""
+    t0 = time.perf_counter()
+    for i in range(n):
+        wait = t0 + i / per_second - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        c.execute(statement, [time.time() * 1000])
+
+
+def wait_until(done: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.time() + seconds
+    while not done() and time.time() < deadline:
+        time.sleep(0.01)
+
+
 def collab_wake(b: Bench, n: int, per_second: float) -> list[float]:
     dsn = b.fresh("b_wake", b.collab_template())
     latencies: list[float] = []
@@ -935,18 +952,13 @@ def collab_wake(b: Bench, n: int, per_second: float) -> list[float]:
     time.sleep(0.5)
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
-            t0 = time.perf_counter()
-            for i in range(n):
-                wait = t0 + i / per_second - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                c.execute(
-                    "select id from api.enqueue('wake', 'noop', jsonb_build_object('t', %s::float8))",
-                    [time.time() * 1000],
-                )
-        deadline = time.time() + 5
-        while len(latencies) < n and time.time() < deadline:
-            time.sleep(0.01)
+            enqueue_paced(
+                c,
+                "select id from api.enqueue('wake', 'noop', jsonb_build_object('t', %s::float8))",
+                n,
+                per_second,
+            )
+        wait_until(lambda: len(latencies) >= n)
     finally:
         worker.stop()
         thread.join(15)
@@ -1016,20 +1028,11 @@ def contract_wake_run(dsn: str, n: int, per_second: float) -> list[float]:
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute(CONTRACT_WAKE_ENQUEUE, [time.time() * 1000])
-            deadline = time.time() + 5
-            while not latencies and not failed and time.time() < deadline:
-                time.sleep(0.01)
+            wait_until(lambda: bool(latencies or failed))
             latencies.clear()
             time.sleep(0.5)
-            t0 = time.perf_counter()
-            for i in range(n):
-                wait = t0 + i / per_second - time.perf_counter()
-                if wait > 0:
-                    time.sleep(wait)
-                c.execute(CONTRACT_WAKE_ENQUEUE, [time.time() * 1000])
-        deadline = time.time() + 5
-        while len(latencies) < n and not failed and time.time() < deadline:
-            time.sleep(0.01)
+            enqueue_paced(c, CONTRACT_WAKE_ENQUEUE, n, per_second)
+        wait_until(lambda: len(latencies) >= n or bool(failed))
     finally:
         done.set()
         thread.join(15)
