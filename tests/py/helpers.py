@@ -62,6 +62,21 @@ def drop_database(server_url: str, name: str) -> None:
         )
 
 
+def table_reads(url: str, table: str) -> tuple[int, int]:
+    """(sequential scans of `table`, entries read from its indexes) so far, as the statistics
+    collector has them: the session that did the work flushes its counters first
+    (pg_stat_force_next_flush())."""
+    with psycopg.connect(url, autocommit=True) as c:
+        row = c.execute(
+            "select seq_scan, (select coalesce(sum(idx_tup_read), 0)::bigint"
+            " from pg_stat_user_indexes i where i.relid = t.relid)"
+            " from pg_stat_user_tables t where t.relid = %s::regclass",
+            [table],
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def pg_bin(name: str) -> str:
     """A PostgreSQL client program (pg_dump, psql) of the server binaries in use."""
     return str(embedded.find_bin_dir() / name)

@@ -31,24 +31,13 @@ import json
 
 import psycopg
 import pytest
+from helpers import table_reads
 
 QUEUED = 5000
 CLAIMS = 20
 THOUSAND_JOBS = json.dumps(
     [{"queue": "plans", "type": "t", "payload": {"n": i}} for i in range(1000)]
 )
-
-
-def scans(url: str) -> tuple[int, int]:
-    """(sequential scans of collab.jobs, entries read from its indexes) so far."""
-    with psycopg.connect(url, autocommit=True) as c:
-        row = c.execute(
-            "select seq_scan, (select sum(idx_tup_read)::bigint from pg_stat_user_indexes i"
-            " where i.relid = t.relid) from pg_stat_user_tables t"
-            " where t.relid = 'collab.jobs'::regclass"
-        ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
 
 
 def items(claimed: list[tuple[object, ...]]) -> str:
@@ -115,11 +104,11 @@ def test_plans_made_while_the_table_was_small_keep_to_the_indexes_as_it_grows(
         # claim index (about 21,000 here) and marks them dead as it passes; later ones do not.
         cycle(worker, executor[0], completion)
         worker.execute("select pg_stat_force_next_flush()")
-        seq0, read0 = scans(unvacuumed_db)
+        seq0, read0 = table_reads(unvacuumed_db, "collab.jobs")
         for _ in range(CLAIMS):
             cycle(worker, executor[0], completion)
         worker.execute("select pg_stat_force_next_flush()")
-    seq1, read1 = scans(unvacuumed_db)
+    seq1, read1 = table_reads(unvacuumed_db, "collab.jobs")
     # About 14 entries a round here. With the plans of a small table: sequential scans of the
     # 20,000 dead and 2,000 queued rows in every claim and batch, or the workspace's jobs read
     # from jobs_list_status_idx.
@@ -140,7 +129,7 @@ def test_claim_keeps_to_the_claim_index_when_statistics_say_the_table_is_empty(
         c.execute(
             "update pg_class set reltuples = 0, relpages = 7602 where oid = 'collab.jobs'::regclass"
         )
-    before = scans(db_url)[1]
+    before = table_reads(db_url, "collab.jobs")[1]
     with psycopg.connect(db_url, autocommit=True) as c:  # a new session: no cached plan
         for _ in range(CLAIMS):
             row = c.execute(
@@ -148,12 +137,12 @@ def test_claim_keeps_to_the_claim_index_when_statistics_say_the_table_is_empty(
             ).fetchone()
             assert row == (1,)
         c.execute("select pg_stat_force_next_flush()")
-    read = scans(db_url)[1] - before
+    read = table_reads(db_url, "collab.jobs")[1] - before
     # A claim reads its job's claim-index entry and updates the job by primary key. The plan
     # to avoid reads every queued job's entry for every claim (about 5,000 x 20).
     assert read <= 10 * CLAIMS, f"claims read {read} index entries"
 
-    before = scans(db_url)[1]
+    before = table_reads(db_url, "collab.jobs")[1]
     with psycopg.connect(db_url, autocommit=True) as c:
         claimed = c.execute(
             "select id, lease_token from api.claim(%s, array['plans'], 32, 60)", [executor[0]]
@@ -161,6 +150,6 @@ def test_claim_keeps_to_the_claim_index_when_statistics_say_the_table_is_empty(
         done = c.execute("select count(*) from api.complete_batch(%s::jsonb)", [items(claimed)])
         assert done.fetchone() == (32,)
         c.execute("select pg_stat_force_next_flush()")
-    read = scans(db_url)[1] - before
+    read = table_reads(db_url, "collab.jobs")[1] - before
     # 172 here; reading the workspace's jobs by the wrong index, about 15,000.
     assert read <= 10 * 64, f"a claim and a completion of 32 jobs read {read} index entries"

@@ -17,23 +17,10 @@ import json
 from typing import Any
 
 import psycopg
+from helpers import table_reads
 
 STORED = 20000
 CALLS = 20
-
-
-def reads(c: psycopg.Connection[Any]) -> tuple[int, int]:
-    """(sequential scans of collab.idempotency_keys, entries read from its primary key) so
-    far, after this session's counters are flushed."""
-    c.execute("select pg_stat_force_next_flush()")
-    row = c.execute(
-        "select t.seq_scan, i.idx_tup_read from pg_stat_user_tables t"
-        " join pg_stat_user_indexes i on i.relid = t.relid"
-        " where t.relid = 'collab.idempotency_keys'::regclass"
-        " and i.indexrelid = 'collab.idempotency_keys_pkey'::regclass"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
 
 
 def enqueue(c: psycopg.Connection[Any], key: str) -> tuple[int, bool]:
@@ -63,7 +50,8 @@ def test_keys_are_found_by_primary_key_among_many_without_statistics(
             "select reltuples <= 0 from pg_class where oid = 'collab.idempotency_keys'::regclass"
         ).fetchone() == (True,), "the keys were never analyzed"
 
-        seq0, read0 = reads(c)
+        c.execute("select pg_stat_force_next_flush()")
+        seq0, read0 = table_reads(unvacuumed_db, "collab.idempotency_keys")
         first = [enqueue(c, f"one-{i}") for i in range(CALLS)]
         again = [enqueue(c, f"one-{i}") for i in range(CALLS)]
         made = c.execute(
@@ -71,7 +59,8 @@ def test_keys_are_found_by_primary_key_among_many_without_statistics(
             " from api.enqueue_batch(%s::jsonb)",
             [json.dumps(keyed("stored0", 50) + keyed("new", 50))],
         ).fetchone()
-        seq1, read1 = reads(c)
+        c.execute("select pg_stat_force_next_flush()")
+        seq1, read1 = table_reads(unvacuumed_db, "collab.idempotency_keys")
 
     assert [f[1] for f in first] == [False] * CALLS
     assert again == [(f[0], True) for f in first], "repeats find their job"
