@@ -55,14 +55,20 @@ def server_url() -> str:
     return cluster.url()
 
 
-def prepare(name: str, queue: str, seconds_total: int) -> str:
-    """A migrated scratch database with 4 executors ({queue}-1..4) and enough no-op jobs."""
+def scratch_database(name: str) -> str:
+    """A new, migrated database called name on the benchmark server (dropped first); its URL."""
     server = server_url()
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f"drop database if exists {name} with (force)")
         conn.execute(f"create database {name}")
     db = urlunsplit(urlsplit(server)._replace(path="/" + name))
     migrate.up(db)
+    return db
+
+
+def prepare(name: str, queue: str, seconds_total: int) -> str:
+    """A migrated scratch database with 4 executors ({queue}-1..4) and enough no-op jobs."""
+    db = scratch_database(name)
     jobs = 4000 * seconds_total
     with psycopg.connect(db, autocommit=True) as conn:
         for i in range(1, 5):
@@ -102,20 +108,24 @@ def run_pgbench(db: str, queue: str, seconds: int) -> float:
 
 
 def paired_rounds(
-    label: str, rounds: int, warm_up: Callable[[], float], run: Callable[[str], float]
+    label: str,
+    rounds: int,
+    warm_up: Callable[[], float],
+    run: Callable[[str], float],
+    unit: str = "claim+complete/s",
 ) -> float:
     """Runs one discarded warm-up round, then ``rounds`` rounds of "off" and "on" in alternating
     order (off on, on off, ...); prints every round, the ratio of the medians and the median
     of the per-round on/off ratios (neighbouring rounds share the machine's state); returns
     the ratio of the medians."""
-    print(f"{label} warm-up: {warm_up():8.0f} claim+complete/s (discarded)")
+    print(f"{label} warm-up: {warm_up():8.0f} {unit} (discarded)")
     results: dict[str, list[float]] = {"off": [], "on": []}
     for i in range(rounds):
         order: Sequence[str] = ("off", "on") if i % 2 == 0 else ("on", "off")
         for mode in order:
             tps = run(mode)
             results[mode].append(tps)
-            print(f"{label} {mode:3}: {tps:8.0f} claim+complete/s", flush=True)
+            print(f"{label} {mode:3}: {tps:8.0f} {unit}", flush=True)
     off, on = statistics.median(results["off"]), statistics.median(results["on"])
     paired = statistics.median(a / b for a, b in zip(results["on"], results["off"], strict=True))
     print(f"median off {off:.0f}/s, on {on:.0f}/s: on/off = {on / off:.3f}")

@@ -20,14 +20,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from collab import embedded, migrate
-from rate_limit_overhead import paired_rounds, server_url
+from collab import embedded
+from rate_limit_overhead import paired_rounds, scratch_database
 
 CALL = "select api.enqueue('b', 'noop');\n"
 WITH_FLAG = (
@@ -39,11 +39,7 @@ CLAIMS = '{"workspace_id":"00000000-0000-0000-0000-000000000001"}'
 
 def prepare(name: str) -> tuple[str, str]:
     """A migrated scratch database; returns its URL and api.enqueue's definition."""
-    with psycopg.connect(server_url(), autocommit=True) as conn:
-        conn.execute(f"drop database if exists {name} with (force)")
-        conn.execute(f"create database {name}")
-    db = urlunsplit(urlsplit(server_url())._replace(path="/" + name))
-    migrate.up(db)
+    db = scratch_database(name)
     with psycopg.connect(db, autocommit=True) as conn:
         row = conn.execute(
             "select pg_get_functiondef('api.enqueue(text, text, jsonb, integer, timestamptz,"
@@ -53,10 +49,11 @@ def prepare(name: str) -> tuple[str, str]:
     return db, row[0]
 
 
-def run_pgbench(db: str, seconds: int, clients: int) -> float:
+def run_pgbench(db: str, seconds: int, clients: int, call: str = CALL) -> float:
+    """Transactions per second of pgbench running ``call`` on db in the default workspace."""
     parts = urlsplit(db)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(CALL)
+        f.write(call)
         script = f.name
     try:
         cmd = [
@@ -101,7 +98,7 @@ def main() -> int:
         return run_pgbench(db, args.seconds, args.clients)
 
     print("rounds: api.enqueue calls per second; 'on' reads stored_jobs_full, 'off' has no check")
-    paired_rounds("enqueue", args.rounds, lambda: run("on"), run)
+    paired_rounds("enqueue", args.rounds, lambda: run("on"), run, unit="enqueue/s")
     return 0
 
 

@@ -15,8 +15,8 @@ declare
 begin
   select * into j from collab.jobs x where x.id = cancel.job_id and x.workspace_id = ws for update;
   if not found then
-    select * into j from collab.job_history h where h.workspace_id = ws and h.id = cancel.job_id;
-    if not found then
+    j := collab.history_job(collab.finished_job(ws, cancel.job_id));
+    if j.id is null then
       perform collab.raise_error('PT404', 'job_not_found', format('job %s not found', cancel.job_id), 'job_id');
     end if;
   end if;

@@ -45,10 +45,9 @@ begin
   if found then
     return collab.job_row(j);
   end if;
-  -- A repeat: the finished job by workspace and id (every history partition's primary key).
-  select * into j from collab.job_history h
-   where h.workspace_id = ws and h.id = complete.job_id;
-  if found and j.status = 'succeeded' and j.lease_token = complete.lease_token then
+  -- A repeat: the finished job by workspace and id (collab.finished_job: one partition).
+  j := collab.history_job(collab.finished_job(ws, complete.job_id));
+  if j.id is not null and j.status = 'succeeded' and j.lease_token = complete.lease_token then
     return collab.job_row(j);
   end if;
   perform collab.lease_lost(complete.job_id, ws);

@@ -1,5 +1,6 @@
 -- One job with its history: every event (attempts, errors, progress) in order. A live job is
--- in collab.jobs (primary key), a finished one in collab.job_history (workspace and id).
+-- in collab.jobs (primary key), a finished one in collab.job_history (collab.finished_job: one
+-- partition).
 create or replace function api.get_job(job_id bigint)
 returns jsonb
 language plpgsql
@@ -13,9 +14,9 @@ declare
 begin
   select * into j from collab.jobs x where x.id = get_job.job_id and x.workspace_id = ws;
   if not found then
-    select * into j from collab.job_history h where h.workspace_id = ws and h.id = get_job.job_id;
+    j := collab.history_job(collab.finished_job(ws, get_job.job_id));
   end if;
-  if not found then
+  if j.id is null then
     perform collab.raise_error('PT404', 'job_not_found', format('job %s not found', get_job.job_id), 'job_id');
   end if;
   return to_jsonb(collab.job_row(j)) - 'duplicate'

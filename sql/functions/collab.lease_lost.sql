@@ -12,10 +12,9 @@ begin
   select j.status into st from collab.jobs j
    where j.id = lease_lost.job_id and j.workspace_id = lease_lost.workspace_id;
   if not found then
-    select h.status into st from collab.job_history h
-     where h.workspace_id = lease_lost.workspace_id and h.id = lease_lost.job_id;
+    st := (collab.finished_job(lease_lost.workspace_id, lease_lost.job_id)).status;
   end if;
-  if not found then
+  if st is null then
     perform collab.raise_error('PT404', 'job_not_found', format('job %s not found', lease_lost.job_id),
       'job_id', null, jsonb_build_object('job_id', lease_lost.job_id));
   end if;
