@@ -8,7 +8,10 @@
 -- When the events are gone (collab.purge_events keeps them for less time than the history)
 -- or the times differ (collab.clock_offset moved inside the transaction, which only tests
 -- do), the partitions are probed in turn as before: the answer never depends on the hint.
--- All columns null when the workspace has no such finished job.
+-- All columns null when the workspace has no such finished job. The event and the row are
+-- written by one transaction (the move, a requeue's delete with its `requeued` event), so a
+-- snapshot sees both or neither: a job moving meanwhile is missed by the hint only when the
+-- caller would not see it in the history either.
 -- Generic plans only (plan_cache_mode): with the default, the session kept custom plans (the
 -- generic plan of the partitioned read, pruned when it starts, looked dearer) and planned the
 -- read at every call: 68-76 µs a call with 12 partitions, 139-152 µs with 189, against 13 and
