@@ -114,8 +114,9 @@ begin
     from outcome o;
 
   -- Items whose job is not in the hot table (rare: a repeat, a stale token, a wrong id) are
-  -- judged against the history: a job completed before this call with this token is ok
-  -- again, any other finished job lease_lost. The common batch never reads the history.
+  -- judged against the history, each read from the one partition collab.finished_job names:
+  -- a job completed before this call with this token is ok again, any other finished job
+  -- lease_lost. The common batch never reads the history.
   if exists (select 1 from unnest(outcomes) o where o.reason = 'job_not_found') then
     select array_agg(case when o.reason <> 'job_not_found' or h.id is null then row(o.job_id, o.ok, o.reason)::api.completion
                           when h.status = 'succeeded' and h.lease_token = i.lease_token
@@ -126,18 +127,21 @@ begin
       from unnest(outcomes) with ordinality o(job_id, ok, reason, ord)
       join (select (t.e ->> 'lease_token')::uuid as lease_token, t.ord
               from jsonb_array_elements(complete_batch.items) with ordinality t(e, ord)) i on i.ord = o.ord
-      left join collab.job_history h
-        on o.reason = 'job_not_found' and h.workspace_id = ws and h.id = o.job_id;
+      left join lateral (select f.* from collab.finished_job(ws, o.job_id) f
+                          where o.reason = 'job_not_found') h on true;
   end if;
 
-  -- Stale tokens do not abort the batch, so they can be counted (docs/metrics.md).
+  -- Stale tokens do not abort the batch, so they can be counted (docs/metrics.md), by the
+  -- queue and type of the job: in the hot table, else in the history (a job lives in one).
   if exists (select 1 from unnest(outcomes) o where o.reason = 'lease_lost') then
     perform collab.metrics_signal('fencing_rejection', ws, j.queue, j.type, count(*))
        from unnest(outcomes) o
-       join (select x.id, x.queue, x.type from collab.jobs x where (x.workspace_id = ws) is true and x.id = any(ids)
-             union all
-             select h.id, h.queue, h.type from collab.job_history h where h.workspace_id = ws and h.id = any(ids)) j
-         on j.id = o.job_id
+      cross join lateral (
+        select x.queue, x.type from collab.jobs x where x.id = o.job_id and (x.workspace_id = ws) is true
+        union all
+        select h.queue, h.type from collab.finished_job(ws, o.job_id) h
+         where h.id is not null
+           and not exists (select 1 from collab.jobs x where x.id = o.job_id and (x.workspace_id = ws) is true)) j
       where o.reason = 'lease_lost'
       group by j.queue, j.type;
   end if;

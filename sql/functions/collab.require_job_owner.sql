@@ -21,13 +21,16 @@ begin
    where j.id = any (require_job_owner.job_ids)
      -- Not an index condition: the rows are found by primary key (see api.complete_batch).
      and (j.workspace_id = require_job_owner.workspace_id) is true;
-  -- Ids not in the hot table (a repeat after the job finished) are looked for in the history;
-  -- the common call, on live jobs only, never reads it.
+  -- Ids not in the hot table (a repeat after the job finished) are looked for in the history,
+  -- each in the one partition collab.finished_job names; the common call, on live jobs only,
+  -- never reads it.
   if other is null and live < cardinality(array(select distinct unnest(require_job_owner.job_ids))) then
     select h.id into other
-      from collab.job_history h join collab.executors e on e.id = h.executor_id
-     where h.workspace_id = require_job_owner.workspace_id
-       and h.id = any (require_job_owner.job_ids)
+      from unnest(require_job_owner.job_ids) i(id)
+     cross join lateral collab.finished_job(require_job_owner.workspace_id, i.id) h
+      join collab.executors e on e.id = h.executor_id
+     where not exists (select 1 from collab.jobs j
+                        where j.id = i.id and (j.workspace_id = require_job_owner.workspace_id) is true)
        and e.user_id is distinct from collab.caller_id()
      limit 1;
   end if;

@@ -2,9 +2,10 @@
 -- its last terminal event names (the event and the move share collab.clock()), so a lookup by
 -- id reads one partition, not each in turn until one holds it; without that event (purged)
 -- it probes them in turn and still finds the job. api.get_job, a repeated api.complete and
--- api.cancel of a finished job read through it.
+-- api.cancel of a finished job read through it, and so do api.complete_batch's repeats (their
+-- answer and their fencing count) and the owner check of a signed-in caller's repeat.
 BEGIN;
-select plan(17);
+select plan(25);
 
 -- Scans of the history partitions made in this transaction so far (sequential scans of a
 -- partition and scans of any of its indexes: the planner may take the status index for an id
@@ -111,6 +112,47 @@ select is(pg_temp.probes_of(format('select collab.finished_job(%L, %s)', (select
 select ok((collab.finished_job((select id from ws), -1)).id is null, 'no such job: every column null');
 select ok((collab.finished_job(gen_random_uuid(), (select id from job where name = 'later'))).id is null,
   'another workspace''s job is not found');
+
+-- api.complete_batch: an item whose job has finished is judged from the one partition its
+-- event names (the old join read every partition for it); a stale token also counts its
+-- fencing rejection by the job's queue and type, read the same way.
+set local collab.clock_offset = '0';
+create temp table fenced as
+  select coalesce(sum(s.count), 0)::integer as n from collab.metrics_signals s
+   where s.workspace_id = (select id from ws) and s.kind = 'fencing_rejection' and s.queue = 'find';
+select is(pg_temp.probes_of(format($$select api.complete_batch('[{"job_id": %s, "lease_token": "%s"}]')$$,
+            (select id from job where name = 'done'),
+            (select lease_token from collab.job_history where id = (select id from job where name = 'done')))),
+  1::bigint, 'a repeated item of api.complete_batch reads one partition');
+select is((select ok from api.complete_batch(format('[{"job_id": %s, "lease_token": "%s"}]',
+            (select id from job where name = 'done'),
+            (select lease_token from collab.job_history where id = (select id from job where name = 'done')))::jsonb)),
+  true, 'and is ok again');
+select is(pg_temp.probes_of(format($$select api.complete_batch('[{"job_id": %s, "lease_token": "%s"}]')$$,
+            (select id from job where name = 'done'), gen_random_uuid())),
+  2::bigint, 'an item with a stale token reads it twice: its answer and its fencing count');
+select is((select reason from api.complete_batch(format('[{"job_id": %s, "lease_token": "%s"}]',
+            (select id from job where name = 'done'), gen_random_uuid())::jsonb)),
+  'lease_lost', 'and is lease_lost');
+select is((select sum(s.count)::integer from collab.metrics_signals s
+            where s.workspace_id = (select id from ws) and s.kind = 'fencing_rejection' and s.queue = 'find'
+              and s.job_type = 't') - (select n from fenced),
+  2, 'counted as fencing rejections of its queue (one for each of the two calls)');
+
+-- A signed-in caller: the owner check of a repeat reads the history the same way.
+select tests.tenancy_fixture();
+create temp table fx as select tests.job('a', 'running') as id, tests.token('a', 'running') as token;
+grant select on fx to authenticated;
+select tests.authenticate_as(tests.id('executor'));
+select api.complete((select id from fx), (select token from fx));
+select is(pg_temp.probes_of(format('select api.complete(%s, %L)', (select id from fx), (select token from fx))),
+  2::bigint, 'a signed-in repeat of api.complete reads one partition for the owner check, one for the answer');
+select is((api.complete((select id from fx), (select token from fx))).status::text, 'succeeded',
+  'and is answered with the finished job');
+select tests.authenticate_as(tests.id('member'));
+select is(tests.outcome(format('select api.complete(%s, %L)', (select id from fx), (select token from fx))) ->> 'reason',
+  'forbidden', 'another user repeating it, with its token: forbidden, found in the history');
+reset role;
 
 select * from finish();
 ROLLBACK;
