@@ -3,7 +3,8 @@
 One loop promises free slots to claim calls of up to ``max_batch`` jobs and hands them to
 a claim pool without waiting for them (a call's jobs start on the pool's thread when it
 returns, so with max_batch=1 each slot claims again as soon as it is free, like one consumer
-per slot); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
+per slot, and with max_batch=1 a slot's thread claims its next job itself when its handler
+returns and runs it there); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
 once through ``api.whoami`` as the client's caller; a notification names the queues that got
 runnable jobs, or none for "any"), on a freed slot and on a full claim, with a poll
 fallback; a reporter thread sends finished jobs with one ``api.complete_batch`` on
@@ -309,19 +310,30 @@ class Worker:
         promised slots, and wake the main loop when it should claim again at once: the call
         came back full (there may be more), or a wake-up came while it was under way, or
         (stop_when_idle) nothing was found and nothing runs."""
+        jobs, failure = self._claim(n)
+        for job in jobs:
+            self._dispatch(job)
+        self._settle(n, jobs, failure, full_wakes=True)
+
+    def _claim(self, n: int) -> tuple[list[ClaimedJob], BaseException | None]:
+        """Claim up to ``n`` jobs for slots promised to this call: the jobs, or the error the
+        main loop should raise (a broken connection pauses claims instead)."""
         executor_id = self.executor_id
         assert executor_id is not None
-        jobs: list[ClaimedJob] = []
-        failure: BaseException | None = None
         try:
-            jobs = self.client.claim(executor_id, self.queues, n, self.lease_seconds)
+            return self.client.claim(executor_id, self.queues, n, self.lease_seconds), None
         except psycopg.OperationalError as exc:  # the database is restarting: wait for it
             log.warning("claim failed, retrying: %s", exc)
             self._claim_paused_until = time.monotonic() + self.poll_seconds
+            return [], None
         except BaseException as exc:  # raised by the main loop, which then shuts down
-            failure = exc
-        for job in jobs:
-            self._dispatch(job)
+            return [], exc
+
+    def _settle(
+        self, n: int, jobs: list[ClaimedJob], failure: BaseException | None, full_wakes: bool
+    ) -> None:
+        """Give back the ``n`` slots promised to a claim call whose jobs were registered, and
+        wake the main loop when it should claim again at once (see :meth:`_claim_call`)."""
         with self._lock:
             self._claiming -= n
             self._claim_calls -= 1
@@ -336,19 +348,66 @@ class Worker:
                 and time.monotonic() >= self._claim_paused_until
             )
             self._idle = self._idle or idle
-            wake = len(jobs) == n or self._claim_wanted or failure is not None or idle
+            full = full_wakes and len(jobs) == n
+            wake = full or self._claim_wanted or failure is not None or idle
             if wake:
                 self._claim_wanted = False
         if wake:
             self._wake.set()
 
-    def _dispatch(self, job: ClaimedJob) -> None:
+    def _register(self, job: ClaimedJob) -> JobContext:
         ctx = JobContext(job, self.client)
         with self._lock:
             self._running[job.id] = ctx
             self._executing += 1
-        future = self._pool.submit(self._execute, ctx)
-        future.add_done_callback(self._finished)
+        return ctx
+
+    def _dispatch(self, job: ClaimedJob) -> None:
+        ctx = self._register(job)
+        if self.max_batch == 1:
+            self._pool.submit(self._slot, ctx)
+        else:
+            future = self._pool.submit(self._execute, ctx)
+            future.add_done_callback(self._finished)
+
+    def _slot(self, ctx: JobContext) -> None:
+        """With max_batch=1, a slot's thread claims its next job itself when a handler returns
+        and runs it, like a consumer of its own, instead of waking the main loop to claim for
+        it on the claim pool and handing the job back to this pool (three thread hand-offs a
+        job fewer). The claim is promised and counted as the main loop's are (free slots,
+        lease cap, claim lanes); when there is none to make, the slot is free for the main
+        loop, as after a handler on the other path."""
+        while True:
+            outcome = self._execute(ctx)
+            with self._lock:
+                self._done.append(outcome)
+                self._executing -= 1
+                again = self._promise_own_slot()
+            self._done_ready.set()
+            if not again:
+                self._wake.set()
+                return
+            jobs, failure = self._claim(1)
+            nxt = [self._register(job) for job in jobs]
+            # A found job fills this slot: no wake-up for it (the main loop claims for other
+            # free slots on a notification, a freed slot or the poll, as before).
+            self._settle(1, jobs, failure, full_wakes=False)
+            if not nxt:
+                return
+            ctx = nxt[0]
+
+    def _promise_own_slot(self) -> bool:
+        """Under _lock: promise the slot a handler just freed to a claim of one on its own
+        thread, when the main loop would make that claim now (not stopping or paused, the slot
+        free under the lease cap, a claim lane free)."""
+        if self._stopping.is_set() or self._idle or time.monotonic() < self._claim_paused_until:
+            return False
+        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
+        if free - self._claiming < 1 or self._claim_calls >= self._claim_lanes:
+            return False
+        self._claiming += 1
+        self._claim_calls += 1
+        return True
 
     def _execute(self, ctx: JobContext) -> _Outcome:
         started = time.monotonic()

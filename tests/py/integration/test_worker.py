@@ -181,6 +181,62 @@ def test_jobs_of_the_claims_that_succeed_start_when_a_claim_beside_them_fails(
     assert all(r["attempt"] == 1 for r in results)
 
 
+def test_with_claims_of_one_a_freed_slot_claims_its_next_job_on_its_own_thread(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # max_batch=1: when a handler returns, its thread claims the slot's next job and runs it
+    # there, like a consumer of its own, instead of waking the main loop to claim on the claim
+    # pool and handing the job back (three thread hand-offs a job). So past the first claims
+    # (the main loop's, for the idle slots), the claims are made on the handler threads, and
+    # each job runs on the thread that claimed it. A pool of 6: a claim lane for each slot.
+    client = Client(db_url, max_size=6)
+    worker = make_worker(client, "w-own-slot", max_batch=1, poll_seconds=3600)
+    claim = client.claim
+    claimed_on: dict[int, str] = {}
+    ran_on: dict[int, str] = {}
+
+    def recording_claim(*args: Any, **kwargs: Any) -> Any:
+        jobs = claim(*args, **kwargs)
+        here = threading.current_thread().name
+        for job in jobs:
+            claimed_on[job.id] = here
+        return jobs
+
+    monkeypatch.setattr(client, "claim", recording_claim)
+
+    @worker.task("noop")
+    def noop(ctx: JobContext) -> None:
+        ran_on[ctx.job.id] = threading.current_thread().name
+        time.sleep(0.01)
+
+    jobs = [client.enqueue("w-own-slot", "noop") for _ in range(40)]
+    with client, running(worker):
+        results = [finished(client, j.id) for j in jobs]
+    assert [r["status"] for r in results] == ["succeeded"] * 40
+    on_handlers = [j for j, t in claimed_on.items() if t.startswith("collab-job")]
+    assert len(on_handlers) >= 30, f"{len(on_handlers)} of 40 jobs claimed on handler threads"
+    assert all(ran_on[j] == claimed_on[j] for j in on_handlers)
+
+
+def test_with_claims_of_many_the_main_loop_claims_for_freed_slots_together(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # max_batch above one: slots freed together go out in one call of the claim pool (a
+    # handler's thread claiming for its own slot made the 4-way row's claims of 4 claims of 1).
+    worker = make_worker(client, "w-main-claims", max_batch=4, poll_seconds=3600)
+    claim = client.claim
+    claim_threads: list[str] = []
+
+    def recording_claim(*args: Any, **kwargs: Any) -> Any:
+        claim_threads.append(threading.current_thread().name)
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(client, "claim", recording_claim)
+    results = run_noop_jobs(client, worker, 20)
+    assert [r["status"] for r in results] == ["succeeded"] * 20
+    assert claim_threads and all(t.startswith("collab-claim") for t in claim_threads)
+
+
 def test_a_slow_claim_call_does_not_hold_up_the_other_slots(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
