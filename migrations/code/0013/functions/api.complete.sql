@@ -7,12 +7,21 @@
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
 -- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 -- The job moves to collab.job_history (docs/architecture.md, "The hot table and the history").
+-- No sequential or bitmap scans (enable_seqscan, enable_bitmapscan), as api.complete_batch:
+-- on a database copied from a template vacuumed while collab.jobs was empty (relpages and
+-- reltuples 0), a session's first calls found a sequential scan of a table of a page or two
+-- cheapest, plpgsql kept that generic plan for the session, and every completion read the
+-- whole table, dead rows and all, until an autovacuum made the session plan again: the burst
+-- row's four api threads fell from 800 to about 250 jobs/s (docs/bench.md;
+-- tests/py/integration/test_claim_plan_without_statistics.py).
 create or replace function api.complete(job_id bigint, lease_token uuid, result jsonb default null)
 returns api.job
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('member');
