@@ -2,9 +2,8 @@
 
 One loop promises free slots to claim calls of up to ``max_batch`` jobs and hands them to
 a claim pool without waiting for them (a call's jobs start on the pool's thread when it
-returns, so with max_batch=1 each slot claims again as soon as it is free, like one consumer
-per slot, and with max_batch=1 a slot's thread claims its next job itself when its handler
-returns and runs it there); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
+returns; with max_batch=1 a slot's thread claims its next job itself when its handler
+returns and runs it there, like one consumer per slot); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
 once through ``api.whoami`` as the client's caller; a notification names the queues that got
 runnable jobs, or none for "any"), on a freed slot and on a full claim, with a poll
 fallback; a reporter thread sends finished jobs with one ``api.complete_batch`` on
@@ -292,8 +291,7 @@ class Worker:
         ``concurrency`` leases are held, counting finished jobs not reported yet."""
         if time.monotonic() < self._claim_paused_until:
             return []
-        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
-        free -= self._claiming
+        free = self._free_slots()
         lanes = self._claim_lanes - self._claim_calls
         asks = [min(self.max_batch, free - i) for i in range(0, max(free, 0), self.max_batch)]
         asks = asks[: max(lanes, 0)]
@@ -304,6 +302,12 @@ class Worker:
         elif self._claim_calls:
             self._claim_wanted = True
         return asks
+
+    def _free_slots(self) -> int:
+        """Under _lock: slots with no handler running and no claim under way, at most twice
+        ``concurrency`` leases held (finished jobs count until they are reported)."""
+        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
+        return free - self._claiming
 
     def _claim_call(self, n: int) -> None:
         """One claim call of up to ``n`` jobs, on the claim pool: start its jobs, give back its
@@ -402,8 +406,7 @@ class Worker:
         free under the lease cap, a claim lane free)."""
         if self._stopping.is_set() or self._idle or time.monotonic() < self._claim_paused_until:
             return False
-        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
-        if free - self._claiming < 1 or self._claim_calls >= self._claim_lanes:
+        if self._free_slots() < 1 or self._claim_calls >= self._claim_lanes:
             return False
         self._claiming += 1
         self._claim_calls += 1
