@@ -2,12 +2,15 @@
 -- one is flagged (`cancel_requested`) and its executor learns it at its next heartbeat.
 -- Cancelling a cancelled job returns it unchanged; a succeeded or dead job is PT409
 -- not_cancellable.
+-- No sequential or bitmap scans, for the reason api.complete gives.
 create or replace function api.cancel(job_id bigint)
 returns api.job
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('member');

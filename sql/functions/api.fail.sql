@@ -7,6 +7,7 @@
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
 -- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 -- A dead or cancelled job moves to collab.job_history (docs/architecture.md).
+-- No sequential or bitmap scans, for the reason api.complete gives.
 create or replace function api.fail(
   job_id bigint,
   lease_token uuid,
@@ -19,6 +20,8 @@ language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -4,12 +4,15 @@
 -- quota allows PT429 quota_exceeded, and then nothing changes. The jobs move back from
 -- collab.job_history to collab.jobs in one statement, keeping their ids; the insert trigger
 -- (collab.jobs_after_insert) writes their `requeued` events.
+-- No sequential or bitmap scans, for the reason api.complete gives.
 create or replace function api.requeue(job_ids bigint[])
 returns setof api.job
 language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('admin');

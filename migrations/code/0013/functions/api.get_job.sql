@@ -1,12 +1,15 @@
 -- One job with its history: every event (attempts, errors, progress) in order. A live job is
 -- in collab.jobs (primary key), a finished one in collab.job_history (collab.finished_job: one
 -- partition).
+-- No sequential or bitmap scans, for the reason api.complete gives.
 create or replace function api.get_job(job_id bigint)
 returns jsonb
 language plpgsql
 stable
 security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 declare
   ws uuid := collab.require_role('viewer');
