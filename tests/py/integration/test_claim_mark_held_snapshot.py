@@ -225,3 +225,88 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
         first = horizon()
         me.execute("select txid_current()")
         assert horizon() != first, "with nothing held, the horizon moves at every commit"
+
+
+def claim_pages(c: psycopg.Connection[tuple[Any, ...]], executor: object) -> tuple[int, int]:
+    """Claim one job and complete it, in one transaction: (its id, claim-index pages read)."""
+    pages = "select pg_stat_get_xact_blocks_fetched('collab.jobs_queued_claim_idx'::regclass)"
+    with c.transaction():
+        before = c.execute(pages).fetchone()
+        row = c.execute(
+            "select id, lease_token from api.claim(%s, array['held'], 1, 60)", [executor]
+        ).fetchone()
+        after = c.execute(pages).fetchone()
+        assert row is not None and before is not None and after is not None
+        c.execute("select api.complete(%s, %s)", [row[0], row[1]])
+    return int(row[0]), int(after[0]) - int(before[0])
+
+
+def test_pages_of_dead_entries_at_the_head_set_a_mark_for_a_second(own_db: str) -> None:
+    """No snapshot is held, so the entries of claimed jobs are marked dead as claims pass them,
+    but only a vacuum removes their pages from the head of the claim index (autovacuum is off
+    here, as before the launcher's first visit to a fresh database). A claim that read 32 pages
+    or more sets a mark with xid 0, kept for its second: the next claims read a few pages, in
+    claim order; the mark does not move, so those claims still read (and mark dead) the entries
+    of the jobs claimed since; a job left below the mark (its row was locked when the first
+    claim passed it) is taken once the mark has expired."""
+    jobs = 10_000
+    with (
+        psycopg.connect(own_db, autocommit=True) as producer,
+        psycopg.connect(own_db, autocommit=True) as locker,
+        psycopg.connect(own_db, autocommit=True) as worker,
+    ):
+        producer.execute("alter table collab.jobs set (autovacuum_enabled = off)")
+        executor = worker.execute("select api.register_executor('pages', array['held'])").fetchone()
+        other = producer.execute("select api.register_executor('batch', array['held'])").fetchone()
+        assert executor is not None and other is not None
+        for _ in range(jobs // 1000):
+            producer.execute(
+                "select count(*) from api.enqueue_batch(%s::jsonb)",
+                [json.dumps([{"queue": "held", "type": "t"} for _ in range(1000)])],
+            )
+        expected = [
+            int(r[0])
+            for r in producer.execute(
+                "select id from collab.jobs where queue = 'held' order by priority desc, run_at, id"
+            )
+        ]
+        # 9,000 jobs claimed by batches, and one more: each walk marks the entries of the jobs
+        # claimed before it dead (a walk through 1,000 live-looking entries notes its xid and
+        # sets no mark, test_entries_nobody_read_since_they_died_set_no_mark).
+        for _ in range(9):
+            producer.execute(
+                "select count(*) from api.claim(%s, array['held'], 1000, 60)", [other[0]]
+            )
+        producer.execute("select count(*) from api.claim(%s, array['held'], 1, 60)", [other[0]])
+        expected = expected[9001:]
+        # A job that will be left below the mark: the first due one, held locked while the
+        # first claim passes it.
+        locker.execute("begin")
+        locker.execute("select 1 from collab.jobs where id = %s for update", [expected[0]])
+        first, pages = claim_pages(worker, executor[0])
+        assert first == expected[1]
+        assert pages >= 32, f"the first claim reads the dead pages at the head: {pages}"
+        mark = mark_of(worker)
+        assert mark.endswith("|0"), f"and marks, with xid 0: {mark!r}"
+        got, reads = [], []
+        for _ in range(20):
+            job, pages = claim_pages(worker, executor[0])
+            got.append(job)
+            reads.append(pages)
+        assert got == expected[2:22], "claim order holds from the mark"
+        assert max(reads) < 8, f"from the mark, not the head: {reads}"
+        assert mark_of(worker) == mark, "a mark over dead pages does not move"
+        locker.execute("rollback")
+        job, pages = claim_pages(worker, executor[0])
+        assert job == expected[22], "within the mark's second the job below it waits"
+
+        # The mark kept for its second whatever the horizon did (no snapshot is held at all);
+        # then one claim reads from the head, takes the job left behind, and marks again.
+        worker.execute("set collab.clock_offset = '2 seconds'")
+        job, pages = claim_pages(worker, executor[0])
+        assert job == expected[0]
+        assert pages >= 32
+        assert mark_of(worker).endswith("|0")
+        job, pages = claim_pages(worker, executor[0])
+        assert job == expected[23]
+        assert pages < 8

@@ -64,6 +64,7 @@ declare
   fetched bigint := 0;
   locked integer := 0;
   read_ bigint := 0;
+  pages bigint := 0;
   mark text;
   f text[];
   mark_at text;
@@ -130,6 +131,7 @@ begin
     claim_index := pg_catalog.to_regclass('collab.jobs_queued_claim_idx');
     fetched := pg_stat_get_xact_tuples_fetched(claim_index);
     read_ := pg_stat_get_xact_tuples_returned(claim_index);
+    pages := pg_stat_get_xact_blocks_fetched(claim_index);
     -- This session's mark on its one queue (below), while it is less than a second old and
     -- the cleanup horizon has not passed the transaction that set it; else it is cleared. The
     -- horizon is read only for a well-formed, fresh mark of this queue (a separate IF: the
@@ -141,7 +143,7 @@ begin
     if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
        and f[2] = mark_key
        and f[1]::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
-      keep := collab.horizon_held_since(f[6]::xid);
+      keep := f[6] = '0' or collab.horizon_held_since(f[6]::xid);  -- 0: a mark over dead pages
     end if;
     if keep then
       mark_at := f[1];
@@ -172,7 +174,8 @@ begin
                  order by x.priority desc, x.run_at, x.id
                  limit claim.max_jobs - cardinality(picked)
                  for update skip locked) s;
-        write_mark := fid <> f[5]::bigint;
+        -- (a mark over dead pages stays where it was set: below)
+        write_mark := mark_xid <> '0' and fid <> f[5]::bigint;
       end if;
       if cardinality(picked) < claim.max_jobs then
         picked := picked || array(
@@ -203,6 +206,7 @@ begin
     end if;
     fetched := pg_stat_get_xact_tuples_fetched(claim_index) - fetched;
     read_ := pg_stat_get_xact_tuples_returned(claim_index) - read_;
+    pages := pg_stat_get_xact_blocks_fetched(claim_index) - pages;
     locked := cardinality(picked);
     picked := picked[1:claim.max_jobs];
     -- A walk that read 1,000 entries more than it found jobs went through the entries of jobs
@@ -241,6 +245,26 @@ begin
         perform set_config('collab.claim_walk',
           mark_key || '|' || xid(pg_current_xact_id())::text, false);
       end if;
+    elsif mark is null and locked > 0 and cardinality(open_queues) = 1 and pages >= 32 then
+      -- A walk that read 32 index pages or more but few entries went through pages whose
+      -- entries were all marked dead: the entries of jobs claimed since the last vacuum, at the
+      -- head of the claim index, where no insert comes (a new job's run_at is its enqueue's
+      -- time) to delete them from a full page. Only a vacuum removes those pages, and until the
+      -- autovacuum launcher comes to the database (autovacuum_naptime: a minute by default)
+      -- every claim from the head read them all: in a burst of 800 jobs/s on a fresh
+      -- database, 124 pages a claim after 40 s and completions down from 800 to about 300 a
+      -- second (docs/bench.md, section 10). The session then marks the first job it took,
+      -- with xid 0: a mark kept for its second whatever the horizon does, that does not move.
+      -- The claims from it still read every entry after it, the jobs claimed since included,
+      -- and mark those dead as they pass; only the pages found dead are skipped. (A mark that
+      -- moved with the session's claims would leave the entries behind it unread, unmarked
+      -- and undeletable where the enqueues insert: the soak's index growth, above.)
+      select x.priority, x.run_at into fp, fr from collab.jobs x
+       where x.id = picked[1] and x.workspace_id = ws;
+      fid := picked[1];
+      mark_at := extract(epoch from now_)::text;
+      mark_xid := '0';
+      write_mark := true;
     end if;
     -- A new mark, or a kept one that moved (its time and xid stay).
     if write_mark then
