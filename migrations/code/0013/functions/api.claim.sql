@@ -252,8 +252,9 @@ begin
       -- time) to delete them from a full page. Only a vacuum removes those pages, and until the
       -- autovacuum launcher comes to the database (autovacuum_naptime: a minute by default)
       -- every claim from the head read them all: in a burst of 800 jobs/s on a fresh
-      -- database, 124 pages a claim after 40 s and completions down from 800 to about 300 a
-      -- second (docs/bench.md, section 10). The session then marks the first job it took,
+      -- database, 16 pages a claim at 10 s and 124 at 40 s, while the api threads fell from
+      -- about 630 to 390 jobs a second (docs/bench.md, "dead pages at the head of the claim
+      -- index"). The session then marks the first job it took,
       -- with xid 0: a mark kept for its second whatever the horizon does, that does not move.
       -- The claims from it still read every entry after it, the jobs claimed since included,
       -- and mark those dead as they pass; only the pages found dead are skipped. (A mark that
