@@ -31,18 +31,18 @@ def own_db(server_url: str, template_db: str) -> Iterator[str]:
     drop_database(server_url, name)
 
 
-def claim_one(c: psycopg.Connection[tuple[Any, ...]], executor: object) -> tuple[int, int]:
-    """Claim one job and complete it, in one transaction: (its id, claim-index entries read)."""
+def claim_one(
+    c: psycopg.Connection[tuple[Any, ...]], executor: object, counter: str = "tuples_returned"
+) -> tuple[int, int]:
+    """Claim one job and complete it, in one transaction: (its id, what the claim read of the
+    claim index: entries, or pages with counter="blocks_fetched")."""
+    read = f"select pg_stat_get_xact_{counter}('collab.jobs_queued_claim_idx'::regclass)"
     with c.transaction():
-        before = c.execute(
-            "select pg_stat_get_xact_tuples_returned('collab.jobs_queued_claim_idx'::regclass)"
-        ).fetchone()
+        before = c.execute(read).fetchone()
         row = c.execute(
             "select id, lease_token from api.claim(%s, array['held'], 1, 60)", [executor]
         ).fetchone()
-        after = c.execute(
-            "select pg_stat_get_xact_tuples_returned('collab.jobs_queued_claim_idx'::regclass)"
-        ).fetchone()
+        after = c.execute(read).fetchone()
         assert row is not None and before is not None and after is not None
         c.execute("select api.complete(%s, %s)", [row[0], row[1]])
     return int(row[0]), int(after[0]) - int(before[0])
@@ -227,20 +227,6 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
         assert horizon() != first, "with nothing held, the horizon moves at every commit"
 
 
-def claim_pages(c: psycopg.Connection[tuple[Any, ...]], executor: object) -> tuple[int, int]:
-    """Claim one job and complete it, in one transaction: (its id, claim-index pages read)."""
-    pages = "select pg_stat_get_xact_blocks_fetched('collab.jobs_queued_claim_idx'::regclass)"
-    with c.transaction():
-        before = c.execute(pages).fetchone()
-        row = c.execute(
-            "select id, lease_token from api.claim(%s, array['held'], 1, 60)", [executor]
-        ).fetchone()
-        after = c.execute(pages).fetchone()
-        assert row is not None and before is not None and after is not None
-        c.execute("select api.complete(%s, %s)", [row[0], row[1]])
-    return int(row[0]), int(after[0]) - int(before[0])
-
-
 def test_pages_of_dead_entries_at_the_head_set_a_mark_for_a_second(own_db: str) -> None:
     """No snapshot is held, so the entries of claimed jobs are marked dead as claims pass them,
     but only a vacuum removes their pages from the head of the claim index (autovacuum is off
@@ -283,30 +269,30 @@ def test_pages_of_dead_entries_at_the_head_set_a_mark_for_a_second(own_db: str) 
         # first claim passes it.
         locker.execute("begin")
         locker.execute("select 1 from collab.jobs where id = %s for update", [expected[0]])
-        first, pages = claim_pages(worker, executor[0])
+        first, pages = claim_one(worker, executor[0], "blocks_fetched")
         assert first == expected[1]
         assert pages >= 32, f"the first claim reads the dead pages at the head: {pages}"
         mark = mark_of(worker)
         assert mark.endswith("|0"), f"and marks, with xid 0: {mark!r}"
         got, reads = [], []
         for _ in range(20):
-            job, pages = claim_pages(worker, executor[0])
+            job, pages = claim_one(worker, executor[0], "blocks_fetched")
             got.append(job)
             reads.append(pages)
         assert got == expected[2:22], "claim order holds from the mark"
         assert max(reads) < 8, f"from the mark, not the head: {reads}"
         assert mark_of(worker) == mark, "a mark over dead pages does not move"
         locker.execute("rollback")
-        job, pages = claim_pages(worker, executor[0])
+        job, pages = claim_one(worker, executor[0], "blocks_fetched")
         assert job == expected[22], "within the mark's second the job below it waits"
 
         # The mark kept for its second whatever the horizon did (no snapshot is held at all);
         # then one claim reads from the head, takes the job left behind, and marks again.
         worker.execute("set collab.clock_offset = '2 seconds'")
-        job, pages = claim_pages(worker, executor[0])
+        job, pages = claim_one(worker, executor[0], "blocks_fetched")
         assert job == expected[0]
         assert pages >= 32
         assert mark_of(worker).endswith("|0")
-        job, pages = claim_pages(worker, executor[0])
+        job, pages = claim_one(worker, executor[0], "blocks_fetched")
         assert job == expected[23]
         assert pages < 8

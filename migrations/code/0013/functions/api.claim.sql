@@ -228,44 +228,44 @@ begin
     -- splitting it. A mark kept for its second whatever the horizon did (the soak, 3,600
     -- jobs/s, a long walk now and then) left them unmarked, and the claim index grew 9-fold in
     -- ten minutes.
-    if mark is null and locked > 0 and cardinality(open_queues) = 1 and read_ - fetched >= 1000 then
-      walk := current_setting('collab.claim_walk', true);
-      keep := false;
-      if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = mark_key then
-        keep := collab.horizon_held_since(split_part(walk, '|', 2)::xid);
+    if mark is null and locked > 0 and cardinality(open_queues) = 1 then
+      if read_ - fetched >= 1000 then
+        walk := current_setting('collab.claim_walk', true);
+        keep := false;
+        if walk ~ '^[^|]*[|][0-9]{1,10}$' and split_part(walk, '|', 1) = mark_key then
+          keep := collab.horizon_held_since(split_part(walk, '|', 2)::xid);
+        end if;
+        if keep then
+          mark_xid := xid(pg_current_xact_id())::text;
+        else
+          perform set_config('collab.claim_walk',
+            mark_key || '|' || xid(pg_current_xact_id())::text, false);
+        end if;
+      elsif pages >= 32 then
+        -- A walk that read 32 index pages or more but few entries went through pages whose
+        -- entries were all marked dead: the entries of jobs claimed since the last vacuum, at the
+        -- head of the claim index, where no insert comes (a new job's run_at is its enqueue's
+        -- time) to delete them from a full page. Only a vacuum removes those pages, and until the
+        -- autovacuum launcher comes to the database (autovacuum_naptime: a minute by default)
+        -- every claim from the head read them all: in a burst of 800 jobs/s on a fresh
+        -- database, 16 pages a claim at 10 s and 124 at 40 s, while the api threads fell from
+        -- about 630 to 390 jobs a second (docs/bench.md, "dead pages at the head of the claim
+        -- index"). The session then marks the first job it took, with xid 0: a mark kept for
+        -- its second whatever the horizon does, that does not move.
+        -- The claims from it still read every entry after it, the jobs claimed since included,
+        -- and mark those dead as they pass; only the pages found dead are skipped. (A mark that
+        -- moved with the session's claims would leave the entries behind it unread, unmarked
+        -- and undeletable where the enqueues insert: the soak's index growth, above.)
+        mark_xid := '0';
       end if;
-      if keep then
+      -- Either kind of mark starts at the first job this claim took.
+      if mark_xid is not null then
         select x.priority, x.run_at into fp, fr from collab.jobs x
          where x.id = picked[1] and x.workspace_id = ws;
         fid := picked[1];
         mark_at := extract(epoch from now_)::text;
-        mark_xid := xid(pg_current_xact_id())::text;
         write_mark := true;
-      else
-        perform set_config('collab.claim_walk',
-          mark_key || '|' || xid(pg_current_xact_id())::text, false);
       end if;
-    elsif mark is null and locked > 0 and cardinality(open_queues) = 1 and pages >= 32 then
-      -- A walk that read 32 index pages or more but few entries went through pages whose
-      -- entries were all marked dead: the entries of jobs claimed since the last vacuum, at the
-      -- head of the claim index, where no insert comes (a new job's run_at is its enqueue's
-      -- time) to delete them from a full page. Only a vacuum removes those pages, and until the
-      -- autovacuum launcher comes to the database (autovacuum_naptime: a minute by default)
-      -- every claim from the head read them all: in a burst of 800 jobs/s on a fresh
-      -- database, 16 pages a claim at 10 s and 124 at 40 s, while the api threads fell from
-      -- about 630 to 390 jobs a second (docs/bench.md, "dead pages at the head of the claim
-      -- index"). The session then marks the first job it took,
-      -- with xid 0: a mark kept for its second whatever the horizon does, that does not move.
-      -- The claims from it still read every entry after it, the jobs claimed since included,
-      -- and mark those dead as they pass; only the pages found dead are skipped. (A mark that
-      -- moved with the session's claims would leave the entries behind it unread, unmarked
-      -- and undeletable where the enqueues insert: the soak's index growth, above.)
-      select x.priority, x.run_at into fp, fr from collab.jobs x
-       where x.id = picked[1] and x.workspace_id = ws;
-      fid := picked[1];
-      mark_at := extract(epoch from now_)::text;
-      mark_xid := '0';
-      write_mark := true;
     end if;
     -- A new mark, or a kept one that moved (its time and xid stay).
     if write_mark then
