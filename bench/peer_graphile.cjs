@@ -8,6 +8,7 @@
 //   CONCURRENCY workers run them, each taking WORK_MS; reports completions per second,
 //   every job's wait from enqueue to handler start, and the cumulative count sent per batch)
 // Prints one JSON object on stdout.
+const fs = require("fs");
 const path = require("path");
 const base = path.join(process.env.PEERS_NODE, "node_modules");
 const gw = require(path.join(base, "graphile-worker"));
@@ -16,6 +17,18 @@ const { Pool } = require(path.join(base, "pg"));
 const [dsn, mode, ...args] = process.argv.slice(2);
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// CPU seconds since boot, every core: [busy, stolen] (/proc/stat's user, nice, system, irq
+// and softirq, and steal; CLK_TCK from the caller), as bench/run.py's machine_cpu: the drain
+// reports them with its own process's CPU, over its timed interval.
+const machineCpu = () => {
+  const t = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const hz = Number(process.env.CLK_TCK || 100);
+  return [(t[0] + t[1] + t[2] + t[5] + t[6]) / hz, t[7] / hz];
+};
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function main() {
   const utils = await gw.makeWorkerUtils({ connectionString: dsn });
@@ -57,6 +70,8 @@ async function main() {
         await utils.addJobs(specs);
       }
       const t0 = now();
+      const m0 = machineCpu();
+      const c0 = ownCpu();
       const runner = await gw.run({
         connectionString: dsn,
         concurrency,
@@ -72,8 +87,10 @@ async function main() {
         await sleep(5);
       }
       const seconds = (now() - t0) / 1000;
+      const m1 = machineCpu();
+      const node_cpu = ownCpu() - c0;
       await runner.stop();
-      out = { jobs: n, seconds };
+      out = { jobs: n, seconds, machine_cpu: m1[0] - m0[0], stolen_cpu: m1[1] - m0[1], node_cpu };
     } else if (mode === "wake") {
       const n = Number(args[0]);
       const rate = Number(args[1]);

@@ -281,7 +281,7 @@ def procrastinate(dsn: str, *args: Any) -> Any:
 
 
 def graphile(dsn: str, *args: Any) -> Any:
-    env = dict(os.environ, PEERS_NODE=str(PEERS_NODE))
+    env = dict(os.environ, PEERS_NODE=str(PEERS_NODE), CLK_TCK=str(os.sysconf("SC_CLK_TCK")))
     return run_json(["node", str(BENCH / "peer_graphile.cjs"), dsn, *map(str, args)], env)
 
 
@@ -386,6 +386,48 @@ def batch_json(n: int) -> str:
 
 def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else 0.0
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds since boot, every core: (busy, stolen). Busy is every process's (user,
+    nice, system, irq and softirq of /proc/stat's first line), a database's server processes
+    included, which a client's own clock leaves out; stolen is time this virtual machine was
+    ready to run and the host ran something else, which a busy host takes from it."""
+    with open("/proc/stat") as f:
+        ticks = [int(v) for v in f.readline().split()[1:9]]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / hz, ticks[7] / hz
+
+
+def cpu_share(
+    jobs: int, seconds: float, machine: float, client: float, stolen: float
+) -> dict[str, float]:
+    """What a run of ``jobs`` in ``seconds`` cost in CPU: µs a job on the whole machine (the
+    client, the database server and anything else running), µs a job in the client's
+    processes, the cores busy on average (2 is all of this machine's), and the cores the host
+    took meanwhile (stolen)."""
+    return {
+        "machine_us_per_job": 1e6 * machine / max(jobs, 1),
+        "client_us_per_job": 1e6 * client / max(jobs, 1),
+        "cores_busy": machine / seconds if seconds > 0 else 0.0,
+        "cores_stolen": stolen / seconds if seconds > 0 else 0.0,
+    }
+
+
+def median_cpu(cpu: list[dict[str, float]]) -> dict[str, float]:
+    """A row's CPU a job: its median run by machine µs."""
+    return sorted(cpu, key=lambda x: x["machine_us_per_job"])[len(cpu) // 2]
+
+
+def say_cpu(cpu: list[dict[str, float]]) -> None:
+    """One line of a row's CPU a job (median_cpu)."""
+    if cpu:
+        m = median_cpu(cpu)
+        say(
+            f"  {'':9} CPU a job: {m['machine_us_per_job']:,.0f} µs on the machine, "
+            f"{m['client_us_per_job']:,.0f} µs of them in the client; "
+            f"{m['cores_busy']:.2f} cores busy, {m['cores_stolen']:.2f} stolen by the host"
+        )
 
 
 def pct(values: list[float], p: float) -> float:
@@ -540,7 +582,15 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
 # -- 2. end to end ----------------------------------------------------------------------------
 
 
-def collab_drain(b: Bench, n: int, concurrency: int, max_batch: int) -> float:
+def collab_drain(
+    b: Bench,
+    n: int,
+    concurrency: int,
+    max_batch: int,
+    cpu: list[dict[str, float]] | None = None,
+) -> float:
+    """jobs/s of the Python worker draining n no-op jobs; ``cpu``: gets the run's CPU a job
+    (cpu_share; the worker runs in this process, so the client is this process)."""
     dsn = b.fresh("b_drain", b.collab_template())
     fill_collab(dsn, n)
     client = Client(dsn, max_size=4, application_name="bench-worker")
@@ -553,9 +603,12 @@ def collab_drain(b: Bench, n: int, concurrency: int, max_batch: int) -> float:
         def noop(ctx: Any) -> None:
             return None
 
-        t0 = time.perf_counter()
+        (m0, s0), c0, t0 = machine_cpu(), time.process_time(), time.perf_counter()
         worker.run(stop_when_idle=True)
         seconds = time.perf_counter() - t0
+        if cpu is not None:
+            m1, s1 = machine_cpu()
+            cpu.append(cpu_share(n, seconds, m1 - m0, time.process_time() - c0, s1 - s0))
     finally:
         client.close()
     with psycopg.connect(dsn) as c:
@@ -568,26 +621,34 @@ def collab_drain(b: Bench, n: int, concurrency: int, max_batch: int) -> float:
     return rate(n, seconds)
 
 
-def contract_drain4(b: Bench) -> float:
+def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
     """jobs/s of the contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), one
-    pgbench run in a fresh database filled for it."""
+    pgbench run in a fresh database filled for it; ``cpu``: gets the run's CPU a job (the
+    client is pgbench; its connection and the counts around it are in the figures)."""
     bare_db(b, "b_drain_contract", "contract", build_contract, supply(b, 6000, runs=1))
     defines = {"ids": "{}", "toks": "{}"}
-    return pgbench(
+    (m0, s0), r0, t0 = machine_cpu(), os.times(), time.perf_counter()
+    jps = pgbench(
         b, "b_drain_contract", "contract_cycle2", b.sizes.pgbench_seconds, defines, clients=2
     )
+    seconds, r1 = time.perf_counter() - t0, os.times()
+    if cpu is not None:
+        pgbench_cpu = r1.children_user + r1.children_system - r0.children_user - r0.children_system
+        m1, s1 = machine_cpu()
+        cpu.append(cpu_share(round(jps * seconds), seconds, m1 - m0, pgbench_cpu, s1 - s0))
+    return jps
 
 
 def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     n, slow = b.sizes.drain, b.sizes.drain_slow
     say(f"2. end to end: drain {n:,} pre-enqueued no-op jobs (jobs/s)")
+    # The 4-way rows also record their CPU a job (cpu_share): with both cores busy, a row's
+    # jobs/s is the machine's CPU divided by it (docs/bench.md, "CPU a job").
     for c in (4, 32):
-        b.record(
-            "drain",
-            f"collab worker concurrency {c}",
-            [collab_drain(b, n, c, 1000) for _ in range(REPEATS)],
-            "jobs/s",
-        )
+        cpu: list[dict[str, float]] = []
+        runs = [collab_drain(b, n, c, 1000, cpu if c == 4 else None) for _ in range(REPEATS)]
+        b.record("drain", f"collab worker concurrency {c}", runs, "jobs/s", cpu=cpu)
+        say_cpu(cpu)
     b.record(
         "drain",
         "collab high-throughput (concurrency 500, batch claims of 500)",
@@ -598,24 +659,31 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     # writes with no worker, in the arrangement that measured fastest (one transaction per
     # cycle, 2 clients of 2 jobs: docs/bench.md, "What bounds the 4-way row"), each run in a
     # fresh database like the drains above.
-    b.record(
-        "drain",
-        CONTRACT_DRAIN4_ROW,
-        [contract_drain4(b) for _ in range(REPEATS)],
-        "jobs/s",
-    )
+    cpu = []
+    runs = [contract_drain4(b, cpu) for _ in range(REPEATS)]
+    b.record("drain", CONTRACT_DRAIN4_ROW, runs, "jobs/s", cpu=cpu)
+    say_cpu(cpu)
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
 
-        def gw_drain(c: int, local_queue: int = 0) -> float:
+        def gw_drain(
+            c: int, local_queue: int = 0, cpu: list[dict[str, float]] | None = None
+        ) -> float:
             dsn = b.fresh("b_drain", gw)
             r = graphile(dsn, "drain", n, c, local_queue)
+            if cpu is not None:  # measured by the harness over its timed drain
+                cpu.append(
+                    cpu_share(
+                        r["jobs"], r["seconds"], r["machine_cpu"], r["node_cpu"], r["stolen_cpu"]
+                    )
+                )
             return rate(r["jobs"], r["seconds"])
 
         for c in (4, 32):
-            b.record(
-                "drain", f"graphile-worker -j {c}", [gw_drain(c) for _ in range(REPEATS)], "jobs/s"
-            )
+            cpu = []
+            runs = [gw_drain(c, cpu=cpu if c == 4 else None) for _ in range(REPEATS)]
+            b.record("drain", f"graphile-worker -j {c}", runs, "jobs/s", cpu=cpu)
+            say_cpu(cpu)
         b.record(
             "drain",
             "graphile-worker -j 32, local queue of 500",
@@ -1984,6 +2052,24 @@ def fig(b: Bench, workload: str, system: str) -> float | None:
     return None if entry is None else float(entry["median"])
 
 
+def cpu_note(b: Bench) -> str:
+    """The 4-way rows' CPU a job (median_cpu), for the target's line."""
+    parts = []
+    for label, system in (
+        ("Collab", "collab worker concurrency 4"),
+        ("graphile-worker", "graphile-worker -j 4"),
+        ("bare writes", CONTRACT_DRAIN4_ROW),
+    ):
+        cpu = b.results["workloads"].get("drain", {}).get(system, {}).get("cpu") or []
+        if cpu:
+            m = median_cpu(cpu)
+            parts.append(
+                f"{label} {m['machine_us_per_job']:,.0f} µs ({m['client_us_per_job']:,.0f} in its "
+                f"client), {m['cores_busy']:.2f} cores busy ({m['cores_stolen']:.2f} stolen)"
+            )
+    return f"; CPU a job: {'; '.join(parts)}" if parts else ""
+
+
 def targets(b: Bench) -> list[tuple[str, str, str]]:
     """(target, measured, verdict) for PRODUCT.md section 10."""
     out: list[tuple[str, str, str]] = []
@@ -1995,9 +2081,11 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         need: float,
         lower: bool = False,
         bare: float | None = None,
+        note: str = "",
     ) -> None:
         """``bare``: what the contract's bare writes (build_contract) reach against the same
-        reference c, the most any implementation of the contract could show on this row."""
+        reference c, the most any implementation of the contract could show on this row;
+        ``note``: more figures for the row."""
         if a is None or c is None or c == 0:
             out.append((name, "not measured", "not measured"))
             return
@@ -2006,6 +2094,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         measured = f"{a:,.1f} vs {c:,.1f} = {r:.2f}x"
         if bare is not None:
             measured += f" (contract's bare writes: {bare / c:.2f}x)"
+        measured += note
         out.append((name, measured, "holds" if ok else "does not hold"))
 
     for c in (4, 32):
@@ -2022,6 +2111,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             best,
             1.5,
             bare=fig(b, "drain", CONTRACT_DRAIN4_ROW) if c == 4 else None,
+            note=cpu_note(b) if c == 4 else "",
         )
     ratio(
         "high-throughput setting >= graphile-worker local queue",

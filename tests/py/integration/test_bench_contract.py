@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,28 @@ def test_contract_wake_reports_a_consumer_that_fails(fresh_db: str) -> None:
         c.execute("create table contract_events (job_id bigint, type text, attempt integer)")
     with pytest.raises(RuntimeError, match="consumer failed"):
         run.contract_wake_run(fresh_db, 3, 50)
+
+
+def test_cpu_a_job_counts_the_whole_machine_and_the_client() -> None:
+    """The 4-way rows' CPU a job (machine_cpu, cpu_share) reads the machine's busy and stolen
+    time from /proc/stat: clients busy for 0.4 s on every core show in the busy time (with
+    anything else running, never less, and never more than the cores can give), and their
+    share of it is what their own clocks say."""
+    run = bench_module()
+    cores = os.cpu_count() or 1
+    spin = "import os\nt = sum(os.times()[:2])\nwhile sum(os.times()[:2]) - t < 0.4: pass"
+    (m0, s0), c0 = run.machine_cpu(), os.times()
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(cores)]
+    for proc in spinners:
+        assert proc.wait() == 0
+    (m1, s1), c1 = run.machine_cpu(), os.times()
+    seconds, machine = c1.elapsed - c0.elapsed, m1 - m0
+    client = sum(c1[:4]) - sum(c0[:4])  # this process and the spinning children
+    assert client >= 0.4 * cores, client
+    assert machine >= 0.9 * client, (machine, client)
+    assert machine + (s1 - s0) <= cores * seconds + 0.05, (machine, s1 - s0, seconds)
+    share = run.cpu_share(1000, seconds, machine, client, s1 - s0)
+    assert share["machine_us_per_job"] == pytest.approx(1e3 * machine)
+    assert share["client_us_per_job"] == pytest.approx(1e3 * client)
+    assert 0.5 < share["cores_busy"] <= cores + 0.2
+    assert 0 <= share["cores_stolen"] <= cores
