@@ -419,8 +419,10 @@ def median_cpu(cpu: list[dict[str, float]]) -> dict[str, float]:
     return sorted(cpu, key=lambda x: x["machine_us_per_job"])[len(cpu) // 2]
 
 
-def say_cpu(cpu: list[dict[str, float]]) -> None:
-    """One line of a row's CPU a job (median_cpu)."""
+def record_drain(b: Bench, system: str, runs: list[float], cpu: list[dict[str, float]]) -> None:
+    """Record a drain row's jobs/s, with its CPU a job (cpu_share) and a line of its median run
+    (median_cpu) when the runs were accounted."""
+    b.record("drain", system, runs, "jobs/s", **({"cpu": cpu} if cpu else {}))
     if cpu:
         m = median_cpu(cpu)
         say(
@@ -647,8 +649,7 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     for c in (4, 32):
         cpu: list[dict[str, float]] = []
         runs = [collab_drain(b, n, c, 1000, cpu if c == 4 else None) for _ in range(REPEATS)]
-        b.record("drain", f"collab worker concurrency {c}", runs, "jobs/s", cpu=cpu)
-        say_cpu(cpu)
+        record_drain(b, f"collab worker concurrency {c}", runs, cpu)
     b.record(
         "drain",
         "collab high-throughput (concurrency 500, batch claims of 500)",
@@ -661,8 +662,7 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     # fresh database like the drains above.
     cpu = []
     runs = [contract_drain4(b, cpu) for _ in range(REPEATS)]
-    b.record("drain", CONTRACT_DRAIN4_ROW, runs, "jobs/s", cpu=cpu)
-    say_cpu(cpu)
+    record_drain(b, CONTRACT_DRAIN4_ROW, runs, cpu)
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
 
@@ -682,8 +682,7 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
         for c in (4, 32):
             cpu = []
             runs = [gw_drain(c, cpu=cpu if c == 4 else None) for _ in range(REPEATS)]
-            b.record("drain", f"graphile-worker -j {c}", runs, "jobs/s", cpu=cpu)
-            say_cpu(cpu)
+            record_drain(b, f"graphile-worker -j {c}", runs, cpu)
         b.record(
             "drain",
             "graphile-worker -j 32, local queue of 500",
