@@ -1193,6 +1193,19 @@ def w_growth(b: Bench, peers: dict[str, Any]) -> None:
 # -- 7. soak ----------------------------------------------------------------------------------
 
 
+def claim_index_usage(c: psycopg.Connection[Any]) -> tuple[int, int]:
+    """The claim index's file size and the bytes of its leaf pages in use (pgstatindex, of the
+    pgstattuple extension). VACUUM deletes the pages a drained backlog emptied and later splits
+    reuse them, but the file keeps its high-water mark: the size alone cannot tell an index
+    that keeps growing from one that once held a large backlog."""
+    row = c.execute(
+        "select pg_relation_size(r.i), s.leaf_pages * current_setting('block_size')::int8"
+        " from (select 'collab.jobs_queued_claim_idx'::regclass as i) r, pgstatindex(r.i) s"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def soak_feed(
     b: Bench, db: str, seconds: float, rate: float | None, sample_every: float
 ) -> list[dict[str, float]]:
@@ -1201,6 +1214,8 @@ def soak_feed(
     rate None: keep 5,000 jobs queued (the producer tops the backlog up as the worker takes
     it), to find what the worker sustains while a producer shares the machine with it."""
     dsn = b.fresh(db, b.collab_template())
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("create extension if not exists pgstattuple")  # claim_index_usage
     client = Client(dsn, max_size=4, application_name="bench-worker")
     worker = Worker(client, ["bench"], concurrency=32, name="bench-soak")
 
@@ -1239,6 +1254,7 @@ def soak_feed(
                         "    from pg_inherits i where i.inhparent = 'collab.job_history'::regclass)"
                     ).fetchone()
                     assert row is not None
+                    claim_leaf = claim_index_usage(c)[1]
                     done_now = worker.processed
                     samples.append(
                         {
@@ -1249,6 +1265,7 @@ def soak_feed(
                             "events_bytes": row[1],
                             "jobs": sent,
                             "claim_index_bytes": row[2],
+                            "claim_index_leaf_bytes": claim_leaf,
                             "dead_tuples": row[3],
                             "history_bytes": int(row[4]),
                         }
@@ -1256,6 +1273,7 @@ def soak_feed(
                     say(
                         f"  t={now:5.0f}s done={done_now:,} backlog={sent - done_now:,}"
                         f" hot table={row[0] / 1e6:.1f} MB claim index={row[2] / 1e6:.2f} MB"
+                        f" ({claim_leaf / 1e6:.2f} MB of leaf pages in use)"
                         f" dead tuples={row[3]:,} history+events="
                         f"{(int(row[4]) + row[1]) / max(done_now, 1):.0f} B/job done"
                     )
@@ -1265,6 +1283,15 @@ def soak_feed(
         thread.join(30)
         client.close()
     return samples
+
+
+def claim_in_use(*samples: dict[str, float]) -> str:
+    """The claim index's leaf pages in use at these soak samples, printed beside its file size
+    (runs recorded before they were sampled: nothing). The verdict reads the file's size."""
+    if not all("claim_index_leaf_bytes" in x for x in samples):
+        return ""
+    mb = " -> ".join(f"{x['claim_index_leaf_bytes'] / 1e6:.2f}" for x in samples)
+    return f" ({mb} MB of leaf pages in use)"
 
 
 def rate_between(samples: list[dict[str, float]], first: int, last: int = -1) -> float:
@@ -2199,8 +2226,8 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             measured = (
                 f"fed {b.results['soak']['target_jobs_per_s']:,.0f} jobs/s; hot table"
                 f" {hot_mb[0]:.1f} -> {hot_mb[1]:.1f} MB; claim index {claim_mb[0]:.2f} ->"
-                f" {claim_mb[1]:.2f} MB; history and events {per_job[0]:.0f} -> {per_job[1]:.0f}"
-                f" B/job; backlog {last['backlog']:,}"
+                f" {claim_mb[1]:.2f} MB{claim_in_use(third, last)}; history and events"
+                f" {per_job[0]:.0f} -> {per_job[1]:.0f} B/job; backlog {last['backlog']:,}"
             )
         else:
             per_job = [x["jobs_bytes"] / max(x["jobs"], 1) for x in (third, last)]

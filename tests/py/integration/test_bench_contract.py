@@ -230,3 +230,42 @@ def test_cpu_a_job_counts_the_whole_machine_and_the_client() -> None:
     assert share["client_us_per_job"] == pytest.approx(1e3 * client)
     assert 0.5 < share["cores_busy"] <= cores + 0.2
     assert 0 <= share["cores_stolen"] <= cores
+
+
+def test_claim_index_usage_tells_pages_in_use_from_the_file(db_url: str) -> None:
+    """The soak samples the claim index's leaf pages in use beside its file size: a drained
+    backlog leaves the file as large as the backlog made it, while the pages in use (VACUUM
+    deletes the emptied ones) fall back; a new backlog reuses those pages instead of growing
+    the file."""
+    run = bench_module()
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("create extension if not exists pgstattuple")
+        run.fill_collab(db_url, 20000, queue="usage")
+        c.execute("vacuum collab.jobs")
+        full_file, full_leaf = run.claim_index_usage(c)
+        assert full_leaf >= 20000 * 16, full_leaf  # an entry is at least 16 bytes
+        assert full_file > full_leaf
+        c.execute("delete from collab.jobs where queue = 'usage'")
+        c.execute("vacuum collab.jobs")
+        drained_file, drained_leaf = run.claim_index_usage(c)
+        assert drained_file == full_file
+        assert drained_leaf <= full_leaf / 10, (drained_leaf, full_leaf)
+        # A page deleted by one VACUUM is free for reuse once no snapshot can still need it;
+        # the next VACUUM records it as such.
+        c.execute("vacuum collab.jobs")
+        run.fill_collab(db_url, 5000, queue="usage")
+        c.execute("vacuum collab.jobs")
+        again_file, again_leaf = run.claim_index_usage(c)
+        assert again_file == full_file
+        assert drained_leaf < again_leaf < full_leaf
+        c.execute("delete from collab.jobs where queue = 'usage'")
+
+
+def test_soak_verdict_prints_pages_in_use_only_where_sampled() -> None:
+    run = bench_module()
+    old = {"claim_index_bytes": 5e6}
+    new = {"claim_index_bytes": 9e6, "claim_index_leaf_bytes": 1.5e6}
+    assert run.claim_in_use(old, new) == ""
+    assert run.claim_in_use(new, {**new, "claim_index_leaf_bytes": 0.25e6}) == (
+        " (1.50 -> 0.25 MB of leaf pages in use)"
+    )
