@@ -1243,18 +1243,19 @@ def soak_feed(
                     # No scan of collab.jobs here: a count over a table of a million rows holds
                     # a snapshot for seconds, and while it does no claimed job's entry in the
                     # claim index can be killed, which is the slowdown a soak is looking for.
-                    # Jobs done come from the worker, the backlog from what was sent.
+                    # Jobs done come from the worker, the backlog from what was sent. The
+                    # claim index is read page by page (claim_index_usage): a few MB from
+                    # shared buffers, milliseconds.
                     row = c.execute(
                         "select pg_total_relation_size('collab.jobs'),"
                         " pg_total_relation_size('collab.job_events'),"
-                        " pg_relation_size('collab.jobs_queued_claim_idx'),"
                         " (select n_dead_tup from pg_stat_user_tables"
                         "   where relid = 'collab.jobs'::regclass),"
                         " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
                         "    from pg_inherits i where i.inhparent = 'collab.job_history'::regclass)"
                     ).fetchone()
                     assert row is not None
-                    claim_leaf = claim_index_usage(c)[1]
+                    claim_file, claim_leaf = claim_index_usage(c)
                     done_now = worker.processed
                     samples.append(
                         {
@@ -1264,18 +1265,18 @@ def soak_feed(
                             "jobs_bytes": row[0],
                             "events_bytes": row[1],
                             "jobs": sent,
-                            "claim_index_bytes": row[2],
+                            "claim_index_bytes": claim_file,
                             "claim_index_leaf_bytes": claim_leaf,
-                            "dead_tuples": row[3],
-                            "history_bytes": int(row[4]),
+                            "dead_tuples": row[2],
+                            "history_bytes": int(row[3]),
                         }
                     )
                     say(
                         f"  t={now:5.0f}s done={done_now:,} backlog={sent - done_now:,}"
-                        f" hot table={row[0] / 1e6:.1f} MB claim index={row[2] / 1e6:.2f} MB"
+                        f" hot table={row[0] / 1e6:.1f} MB claim index={claim_file / 1e6:.2f} MB"
                         f" ({claim_leaf / 1e6:.2f} MB of leaf pages in use)"
-                        f" dead tuples={row[3]:,} history+events="
-                        f"{(int(row[4]) + row[1]) / max(done_now, 1):.0f} B/job done"
+                        f" dead tuples={row[2]:,} history+events="
+                        f"{(int(row[3]) + row[1]) / max(done_now, 1):.0f} B/job done"
                     )
                     next_sample += sample_every
     finally:
