@@ -259,7 +259,7 @@ class EmbeddedPostgres:
             # collab.jobs, whose rows live for seconds, holds the dead versions of everything
             # claimed and finished since the last visit: at 2,400 jobs/s a minute of them made
             # the table 86 to 92 MB and its claim index 3 to 6 MB for a backlog under 1,000;
-            # visited every 10 s they stay near 20 MB and 1 MB (docs/bench.md, docs/runbook.md).
+            # visited every 10 s, 19 to 24 MB and 0.5 to 2.8 MB (docs/bench.md, docs/runbook.md).
             "autovacuum_naptime": "'10s'",
             "logging_collector": "off",
         }
