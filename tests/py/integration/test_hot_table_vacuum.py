@@ -28,7 +28,7 @@ def test_the_embedded_cluster_visits_each_database_every_ten_seconds(server_url:
     assert row == (10, "s")
 
 
-def test_autovacuum_cleans_the_hot_table_within_seconds_of_a_churn(db_url: str) -> None:
+def test_autovacuum_comes_to_the_hot_table_within_seconds_of_a_churn(db_url: str) -> None:
     """2,000 jobs enqueued, claimed and finished leave their dead versions in collab.jobs;
     autovacuum comes for them without waiting for a minute's naptime."""
 
