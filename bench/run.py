@@ -2429,9 +2429,9 @@ def burst_text(rows: dict[str, Any], note: str) -> list[str]:
         "database freshly copied from its migrated template, autovacuum as the cluster is "
         "configured (`autovacuum_naptime` in the settings above). Completions are counted per "
         "second; steady = the median of the per-second counts over the run, and the verdict "
-        "compares the slowest second "
-        "with the offered rate, which is the steady rate of a system that keeps up (a median "
-        "alone would call a run that collapses early and stays down steady). Dead tuples: "
+        "compares the slowest second with the offered rate, which is the steady rate of a "
+        "system that keeps up (a median alone would call a run that collapses early and stays "
+        "down steady). Dead tuples: "
         "the sum of `n_dead_tup` over the system's tables, sampled every second; the first "
         "autovacuum is the first sample in which `autovacuum_count` of one of them rose. The "
         "per-second series are in the results file (`per_second`, `samples`). One run each.",
