@@ -16,6 +16,7 @@ bench/results/<UTC date-time>.json, a table to docs/bench.md and one plot to ben
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib
 import json
@@ -48,6 +49,7 @@ DOC = ROOT / "docs" / "bench.md"
 sys.path.insert(0, str(ROOT / "thin_client"))
 
 from collab import migrate  # noqa: E402
+from collab.aio_worker import AsyncWorker  # noqa: E402
 from collab.client import Client  # noqa: E402
 from collab.embedded import EmbeddedPostgres, find_bin_dir  # noqa: E402
 from collab.worker import Worker  # noqa: E402
@@ -591,23 +593,22 @@ def collab_drain(
     concurrency: int,
     max_batch: int,
     cpu: list[dict[str, float]] | None = None,
+    use_asyncio: bool = False,
 ) -> float:
-    """jobs/s of the Python worker draining n no-op jobs; ``cpu``: gets the run's CPU a job
-    (cpu_share; the worker runs in this process, so the client is this process)."""
+    """jobs/s of the Python worker draining n no-op jobs: collab.Worker with a sync handler,
+    or (use_asyncio) collab.AsyncWorker with an async one, as the peers' handlers are
+    (graphile-worker's tasks are async functions, awa-pg's Python handlers coroutines);
+    ``cpu``: gets the run's CPU a job (cpu_share; the worker runs in this process, so the
+    client is this process)."""
     dsn = b.fresh("b_drain", b.collab_template())
     fill_collab(dsn, n)
-    client = Client(dsn, max_size=4, application_name="bench-worker")
+    client = Client(dsn, max_size=2 if use_asyncio else 4, application_name="bench-worker")
     try:
-        worker = Worker(
-            client, ["bench"], concurrency=concurrency, max_batch=max_batch, name="bench"
+        _, drain = worker_runner(
+            client, "bench", "bench", concurrency, max_batch, use_asyncio, None
         )
-
-        @worker.task("noop")
-        def noop(ctx: Any) -> None:
-            return None
-
         (m0, s0), c0, t0 = machine_cpu(), time.process_time(), time.perf_counter()
-        worker.run(stop_when_idle=True)
+        drain(True)
         seconds = time.perf_counter() - t0
         if cpu is not None:
             m1, s1 = machine_cpu()
@@ -622,6 +623,37 @@ def collab_drain(
     if not done or done[0] != n:
         raise RuntimeError(f"collab drained {done[0] if done else 0} of {n} jobs")
     return rate(n, seconds)
+
+
+def worker_runner(
+    client: Client,
+    queue: str,
+    name: str,
+    concurrency: int,
+    max_batch: int,
+    use_asyncio: bool,
+    on_job: Callable[[Any], None] | None,
+) -> tuple[Worker | AsyncWorker, Callable[[bool], None]]:
+    """A Collab worker of the queue whose no-op handler calls on_job(ctx): collab.Worker with a
+    sync handler, or (use_asyncio) collab.AsyncWorker with an async one; and its run function
+    (argument: stop_when_idle), which returns when the worker stops."""
+    if use_asyncio:
+        aworker = AsyncWorker(client, [queue], concurrency, max_batch=max_batch, name=name)
+
+        @aworker.task("noop")
+        async def anoop(ctx: Any) -> None:
+            if on_job is not None:
+                on_job(ctx)
+
+        return aworker, lambda idle: asyncio.run(aworker.run(stop_when_idle=idle))
+    worker = Worker(client, [queue], concurrency, max_batch=max_batch, name=name)
+
+    @worker.task("noop")
+    def noop(ctx: Any) -> None:
+        if on_job is not None:
+            on_job(ctx)
+
+    return worker, lambda idle: worker.run(stop_when_idle=idle)
 
 
 def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
@@ -651,6 +683,12 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
         cpu: list[dict[str, float]] = []
         runs = [collab_drain(b, n, c, 1000, cpu if c == 4 else None) for _ in range(REPEATS)]
         record_drain(b, f"collab worker concurrency {c}", runs, cpu)
+        cpu = []
+        runs = [
+            collab_drain(b, n, c, 1000, cpu if c == 4 else None, use_asyncio=True)
+            for _ in range(REPEATS)
+        ]
+        record_drain(b, f"collab async worker concurrency {c}", runs, cpu)
     b.record(
         "drain",
         "collab high-throughput (concurrency 500, batch claims of 500)",
@@ -1002,20 +1040,25 @@ def wait_until(done: Callable[[], bool], seconds: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def collab_wake(b: Bench, n: int, per_second: float) -> list[float]:
+def collab_wake(b: Bench, n: int, per_second: float, use_asyncio: bool = False) -> list[float]:
+    """Latencies (ms) from enqueue to handler start of an idle 4-slot worker, n jobs enqueued one
+    per transaction at per_second: collab.Worker, or (use_asyncio) collab.AsyncWorker."""
     dsn = b.fresh("b_wake", b.collab_template())
     latencies: list[float] = []
-    client = Client(dsn, max_size=4, application_name="bench-worker")
-    worker = Worker(client, ["wake"], concurrency=4, name="bench-wake", poll_seconds=1.0)
-
-    @worker.task("noop")
-    def noop(ctx: Any) -> None:
-        latencies.append(time.time() * 1000 - float(ctx.payload["t"]))
-
+    client = Client(dsn, max_size=2 if use_asyncio else 4, application_name="bench-worker")
+    worker, run = worker_runner(
+        client,
+        "wake",
+        "bench-wake",
+        4,
+        1000,
+        use_asyncio,
+        lambda ctx: latencies.append(time.time() * 1000 - float(ctx.payload["t"])),
+    )
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("select id from api.enqueue('wake', 'warmup', '{}'::jsonb)")
         c.execute("delete from collab.jobs")
-    thread = threading.Thread(target=worker.run, daemon=True)
+    thread = threading.Thread(target=run, args=(False,), daemon=True)
     thread.start()
     time.sleep(0.5)
     try:
@@ -1128,6 +1171,7 @@ def w_wake(b: Bench, peers: dict[str, Any]) -> None:
         b.record("wake", f"{system} p99", p99, "ms")
 
     report("collab worker", [collab_wake(b, n, 50) for _ in range(REPEATS)])
+    report("collab async worker", [collab_wake(b, n, 50, True) for _ in range(REPEATS)])
     report(CONTRACT_WAKE_ROW, [contract_wake(b, n, 50) for _ in range(REPEATS)])
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
@@ -2080,11 +2124,29 @@ def fig(b: Bench, workload: str, system: str) -> float | None:
     return None if entry is None else float(entry["median"])
 
 
+def best_worker(b: Bench, workload: str, row: str, lower: bool = False) -> tuple[float | None, str]:
+    """The better figure of Collab's two workers on a row (``row`` with ``{w}`` for the
+    worker's name): the thread worker (collab.Worker, a sync handler) and the asyncio worker
+    (collab.AsyncWorker, an async handler, as the peers' handlers are); and a note naming
+    both, for the target's line."""
+    figs = [
+        (v, label)
+        for label, w in (("AsyncWorker", "collab async worker"), ("Worker", "collab worker"))
+        if (v := fig(b, workload, row.format(w=w))) is not None
+    ]
+    if not figs:
+        return None, ""
+    best = (min if lower else max)(figs, key=lambda f: f[0])
+    shown = ", ".join(f"{label} {v:,.1f}" for v, label in figs)
+    return best[0], f"; Collab's workers: {shown} (the {best[1]}'s shown)"
+
+
 def cpu_note(b: Bench) -> str:
     """The 4-way rows' CPU a job (median_cpu), for the target's line."""
     parts = []
     for label, system in (
-        ("Collab", "collab worker concurrency 4"),
+        ("Collab AsyncWorker", "collab async worker concurrency 4"),
+        ("Collab Worker", "collab worker concurrency 4"),
         ("graphile-worker", "graphile-worker -j 4"),
         ("bare writes", CONTRACT_DRAIN4_ROW),
     ):
@@ -2133,13 +2195,14 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             if s.startswith(f"awa-pg {c} ")
         ]
         best = max((p for p in peers if p is not None), default=None)
+        ours, workers = best_worker(b, "drain", "{w} concurrency " + str(c))
         ratio(
             f"end to end {c}-way >= 1.5x best peer (graphile-worker, awa-pg)",
-            fig(b, "drain", f"collab worker concurrency {c}"),
+            ours,
             best,
             1.5,
             bare=fig(b, "drain", CONTRACT_DRAIN4_ROW) if c == 4 else None,
-            note=cpu_note(b) if c == 4 else "",
+            note=workers + (cpu_note(b) if c == 4 else ""),
         )
     ratio(
         "high-throughput setting >= graphile-worker local queue",
@@ -2179,13 +2242,15 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         bare=fig(b, "enqueue", CONTRACT_ENQUEUE_ROW),
     )
     for p in ("p50", "p99"):
+        ours, workers = best_worker(b, "wake", "{w} " + p, lower=True)
         ratio(
             f"wake-up {p} <= graphile-worker",
-            fig(b, "wake", f"collab worker {p}"),
+            ours,
             fig(b, "wake", f"graphile-worker {p}"),
             1.0,
             lower=True,
             bare=fig(b, "wake", f"{CONTRACT_WAKE_ROW} {p}"),
+            note=workers,
         )
     ratio(
         "overhead: events on >= 0.75x off",

@@ -9,7 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -26,6 +26,8 @@ SCRATCH = REPO / ".collab" / "tmp"  # throwaway clusters (reachable by the postg
 # Every job wherever it lives, as a FROM item aliased j: collab.jobs (queued, running) and
 # collab.job_history (finished), with the same columns. Tests read jobs through it; tests that
 # lock or poke a live row still name collab.jobs.
+W = TypeVar("W")
+
 ALL_JOBS = "(select * from collab.jobs union all select * from collab.job_history) j"
 
 
@@ -152,3 +154,35 @@ def follow(client: Client, cursor: str | None, **filters: Any) -> tuple[list[Eve
             return out, cursor
         out += page
         cursor = page[-1].cursor
+
+
+FINISHED = {"succeeded", "dead", "cancelled"}
+
+
+def finished(client: Client, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
+    """The job as api.get_job has it, once it has finished (waits up to timeout)."""
+
+    def done() -> dict[str, Any] | None:
+        job = client.get_job(job_id)
+        return job if job["status"] in FINISHED else None
+
+    result: dict[str, Any] = wait_for(done, timeout)
+    return result
+
+
+def event_types(job: dict[str, Any]) -> list[str]:
+    """The types of a job's events (api.get_job), in order."""
+    return [e["type"] for e in job["events"]]
+
+
+def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **options: Any) -> W:
+    """A worker of one queue for the worker tests (collab.Worker or collab.AsyncWorker): 4 slots,
+    a 3-second lease (a heartbeat a second), polls every 0.2 s, and the queue's retries 50 ms
+    apart, unless options say otherwise."""
+    client.configure_queue(
+        queue, backoff_base_seconds=0.05, backoff_max_seconds=0.05, backoff_jitter=0
+    )
+    options.setdefault("lease_seconds", 3)
+    options.setdefault("poll_seconds", 0.2)
+    concurrency = options.pop("concurrency", 4)
+    return worker_class(client, [queue], concurrency, name=f"test-{queue}", **options)

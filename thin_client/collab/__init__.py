@@ -1,5 +1,6 @@
 """Collab: a Postgres-native orchestration core for fleets of AI agents."""
 
+from collab.aio_worker import AsyncJobContext, AsyncWorker
 from collab.client import (
     ApiError,
     ClaimedJob,
@@ -28,6 +29,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ApiError",
+    "AsyncJobContext",
+    "AsyncWorker",
     "ClaimedJob",
     "Client",
     "CollabError",

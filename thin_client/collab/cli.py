@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import os
@@ -26,6 +27,7 @@ from collab import (
     migrate,
     tasks,
 )
+from collab.aio_worker import AsyncWorker
 from collab.client import Client, Job
 from collab.errors import CollabError
 from collab.worker import Worker
@@ -217,6 +219,12 @@ def enqueue_cmd(
 @click.option("--name", default=None, help="Executor name (default host-pid).")
 @click.option("--lease-seconds", type=int, default=None)
 @click.option("--stop-when-idle", is_flag=True, help="Exit when no job is claimable.")
+@click.option(
+    "--asyncio",
+    "use_asyncio",
+    is_flag=True,
+    help="Run collab.AsyncWorker: async handlers on one event loop, sync ones in threads.",
+)
 @click.option("--log-format", type=click.Choice(["json", "text"]), default=None)
 @one_line_errors
 def worker_cmd(
@@ -226,6 +234,7 @@ def worker_cmd(
     name: str | None,
     lease_seconds: int | None,
     stop_when_idle: bool,
+    use_asyncio: bool,
     log_format: str | None,
 ) -> None:
     """Run a worker: claim jobs from the queues and run the registered handlers."""
@@ -236,11 +245,21 @@ def worker_cmd(
         except ImportError as exc:
             raise CollabError(f"cannot import {module}: {exc}") from exc
     client = Client(embedded.database_url(), max_size=4)
-    worker = Worker(client, list(queues), concurrency, name=name, lease_seconds=lease_seconds)
-    worker.handlers.update(tasks.registry)
-    worker.install_signal_handlers()
     try:
-        worker.run(stop_when_idle=stop_when_idle)
+        if use_asyncio:
+            aworker = AsyncWorker(
+                client, list(queues), concurrency, name=name, lease_seconds=lease_seconds
+            )
+            aworker.handlers.update(tasks.registry)
+            aworker.install_signal_handlers()
+            asyncio.run(aworker.run(stop_when_idle=stop_when_idle))
+        else:
+            worker = Worker(
+                client, list(queues), concurrency, name=name, lease_seconds=lease_seconds
+            )
+            worker.handlers.update(tasks.registry)
+            worker.install_signal_handlers()
+            worker.run(stop_when_idle=stop_when_idle)
     finally:
         client.close()
 

@@ -43,7 +43,7 @@ import psycopg
 from psycopg import sql
 
 from collab import queries
-from collab.client import Artifact, ClaimedJob, Client, LeaseLost
+from collab.client import Artifact, ClaimedJob, Client, HeartbeatResult, LeaseLost
 
 log = logging.getLogger("collab.worker")
 
@@ -56,14 +56,14 @@ class JobAborted(Exception):
     """Raised by :meth:`JobContext.check` when the job was cancelled or its lease lost."""
 
 
-@dataclass
-class JobContext:
-    """What a handler gets: the job, and ways to report progress and learn of a cancel."""
+class HandlerContext:
+    """A handler's job and the two flags that tell it to stop (threading events for a sync
+    handler, :class:`JobContext`; asyncio events for an async one under
+    :class:`collab.AsyncWorker`)."""
 
     job: ClaimedJob
-    client: Client
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    lease_lost: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event | asyncio.Event
+    lease_lost: threading.Event | asyncio.Event
 
     @property
     def payload(self) -> Any:
@@ -77,6 +77,16 @@ class JobContext:
         """Raise :class:`JobAborted` when the job should stop."""
         if self.aborted:
             raise JobAborted("cancelled" if self.cancelled.is_set() else "lease lost")
+
+
+@dataclass
+class JobContext(HandlerContext):
+    """What a handler gets: the job, and ways to report progress and learn of a cancel."""
+
+    job: ClaimedJob
+    client: Client
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    lease_lost: threading.Event = field(default_factory=threading.Event)
 
     def progress(self, progress: float | None = None, message: str | None = None) -> None:
         try:
@@ -99,19 +109,39 @@ class JobContext:
 
 
 Handler = Callable[[JobContext], Any]
+# What a worker's registry holds: collab.AsyncWorker gives async handlers an AsyncJobContext.
+AnyHandler = Callable[[Any], Any]
 
 
 @dataclass
 class _Outcome:
-    ctx: JobContext
+    """A finished handler's outcome, waiting for the reporter (both workers)."""
+
+    ctx: HandlerContext
     ok: bool
     result: Any = None
     error: Any = None
     retryable: bool = True
     started: float = 0.0
 
+    @classmethod
+    def unknown_type(cls, ctx: HandlerContext, started: float) -> _Outcome:
+        """No handler for the job's type: dead at once."""
+        error = {"reason": "unknown_type", "type": ctx.job.type}
+        return cls(ctx, False, error=error, retryable=False, started=started)
 
-class Worker:
+    @classmethod
+    def raised(cls, ctx: HandlerContext, exc: Exception, started: float) -> _Outcome:
+        """The handler raised: retried with backoff, or dead at once for NonRetryable."""
+        retryable = not isinstance(exc, NonRetryable)
+        return cls(ctx, False, error=_error(exc), retryable=retryable, started=started)
+
+
+class WorkerSettings:
+    """What both workers (:class:`Worker`, :class:`collab.AsyncWorker`) are given and how they
+    read it: the queues, slots and timings, the handlers by job type, the lease heartbeat's
+    interval, which wake-ups are theirs, and the line logged per finished job."""
+
     def __init__(
         self,
         client: Client,
@@ -139,9 +169,66 @@ class Worker:
         self.grace_seconds = grace_seconds
         self.max_batch = max_batch
         self.listen = listen
-        self.handlers: dict[str, Handler] = {}
+        self.handlers: dict[str, AnyHandler] = {}
         self.executor_id: UUID | None = None
         self.processed = 0
+        self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
+        self._init_state()
+
+    def _init_state(self) -> None:
+        """The worker's own state, from the settings above (each worker sets up its own)."""
+
+    def task(self, type: str) -> Callable[[AnyHandler], AnyHandler]:
+        """Decorator: ``@worker.task("send_email")`` registers a sync or async handler."""
+
+        def register(fn: AnyHandler) -> AnyHandler:
+            self.handlers[type] = fn
+            return fn
+
+        return register
+
+    def _heartbeat_interval(self) -> float:
+        interval = float(self.heartbeat_seconds)
+        if self.lease_seconds:
+            interval = min(interval, self.lease_seconds / 3)
+        return max(interval, 0.2)
+
+    @staticmethod
+    def _tell_handlers(beat: HeartbeatResult, held: Mapping[int, HandlerContext]) -> None:
+        """Tell the handlers of the held jobs a heartbeat found cancelled or lost (their results
+        are then discarded: the database would refuse them anyway)."""
+        for job_id in beat.cancelled:
+            if job_id in held:
+                held[job_id].cancelled.set()
+        for job_id in beat.lost:
+            if job_id in held:
+                held[job_id].lease_lost.set()
+
+    def _wakes_me(self, payload: str) -> bool:
+        """A wake-up names the queues that got runnable jobs (comma-separated); an empty one
+        means any queue (too many to list)."""
+        return payload == "" or not self._queue_set.isdisjoint(payload.split(","))
+
+    def _log_outcome(
+        self, job: ClaimedJob, started: float, outcome: str, error: Any = None
+    ) -> None:
+        log.info(
+            "job %s",
+            outcome,
+            extra={
+                "job_id": job.id,
+                "attempt": job.attempt,
+                "queue": job.queue,
+                "type": job.type,
+                "executor": str(self.executor_id),
+                "duration": round(time.monotonic() - started, 6),
+                "error_reason": (error or {}).get("reason") if isinstance(error, dict) else None,
+            },
+        )
+
+
+class Worker(WorkerSettings):
+    def _init_state(self) -> None:
         self._running: dict[int, JobContext] = {}
         self._done: list[_Outcome] = []
         self._executing = 0
@@ -160,7 +247,7 @@ class Worker:
         # many as the client's pool has connections, less the reporter's and the heartbeat's.
         self._claim_lanes = max(
             1,
-            min(-(-self.concurrency // max(1, max_batch)), client.pool.max_size - 2),
+            min(-(-self.concurrency // max(1, self.max_batch)), self.client.pool.max_size - 2),
         )
         self._claimers = ThreadPoolExecutor(
             max_workers=self._claim_lanes, thread_name_prefix="collab-claim"
@@ -178,17 +265,6 @@ class Worker:
         self._stop_when_idle = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listen_stop_r = self._listen_stop_w = -1
-        self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
-
-    # -- registration --------------------------------------------------------------------
-    def task(self, type: str) -> Callable[[Handler], Handler]:
-        """Decorator: ``@worker.task("send_email")`` registers a sync or async handler."""
-
-        def register(fn: Handler) -> Handler:
-            self.handlers[type] = fn
-            return fn
-
-        return register
 
     # -- control -------------------------------------------------------------------------
     def stop(self) -> None:
@@ -416,23 +492,15 @@ class Worker:
         started = time.monotonic()
         handler = self.handlers.get(ctx.job.type)
         if handler is None:
-            return _Outcome(
-                ctx,
-                False,
-                error={"reason": "unknown_type", "type": ctx.job.type},
-                retryable=False,
-                started=started,
-            )
+            return _Outcome.unknown_type(ctx, started)
         try:
             if inspect.iscoroutinefunction(handler):
                 result = asyncio.run_coroutine_threadsafe(handler(ctx), self._event_loop()).result()
             else:
                 result = handler(ctx)
             return _Outcome(ctx, True, result=result, started=started)
-        except NonRetryable as exc:
-            return _Outcome(ctx, False, error=_error(exc), retryable=False, started=started)
         except Exception as exc:
-            return _Outcome(ctx, False, error=_error(exc), retryable=True, started=started)
+            return _Outcome.raised(ctx, exc, started)
 
     def _finished(self, future: Future[_Outcome]) -> None:
         outcome = future.result()
@@ -469,7 +537,9 @@ class Worker:
                     [(o.ctx.job.id, o.ctx.job.lease_token, o.result) for o in successes]
                 )
                 for o, c in zip(successes, outcomes, strict=True):
-                    self._log_outcome(o, "succeeded" if c.ok else (c.reason or "rejected"))
+                    self._log_outcome(
+                        o.ctx.job, o.started, "succeeded" if c.ok else (c.reason or "rejected")
+                    )
             for o in report:
                 if o.ok:
                     continue
@@ -477,9 +547,9 @@ class Worker:
                     job = self.client.fail(
                         o.ctx.job.id, o.ctx.job.lease_token, o.error, retryable=o.retryable
                     )
-                    self._log_outcome(o, job.status, o.error)
+                    self._log_outcome(o.ctx.job, o.started, job.status, o.error)
                 except LeaseLost:
-                    self._log_outcome(o, "lease_lost")
+                    self._log_outcome(o.ctx.job, o.started, "lease_lost")
         except psycopg.OperationalError as exc:
             # The connection broke (database restart, network): keep the outcomes (their
             # leases keep being extended) and report them again on the next turn. A repeated
@@ -501,31 +571,10 @@ class Worker:
                 self.processed += 1
         for o in done:
             if o.ctx.aborted:
-                self._log_outcome(o, "discarded")
+                self._log_outcome(o.ctx.job, o.started, "discarded")
         self._wake.set()  # slots and, with stop_when_idle, the idle test
 
-    def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
-        log.info(
-            "job %s",
-            outcome,
-            extra={
-                "job_id": o.ctx.job.id,
-                "attempt": o.ctx.job.attempt,
-                "queue": o.ctx.job.queue,
-                "type": o.ctx.job.type,
-                "executor": str(self.executor_id),
-                "duration": round(time.monotonic() - o.started, 6),
-                "error_reason": (error or {}).get("reason") if isinstance(error, dict) else None,
-            },
-        )
-
     # -- heartbeat and wake-ups ----------------------------------------------------------
-    def _heartbeat_interval(self) -> float:
-        interval = float(self.heartbeat_seconds)
-        if self.lease_seconds:
-            interval = min(interval, self.lease_seconds / 3)
-        return max(interval, 0.2)
-
     def _heartbeat_loop(self) -> None:
         assert self.executor_id is not None
         while not self._stopped.wait(self._heartbeat_interval()):
@@ -536,12 +585,7 @@ class Worker:
             except Exception as exc:
                 log.warning("heartbeat failed: %s", exc)
                 continue
-            for job_id in beat.cancelled:
-                if job_id in held:
-                    held[job_id].cancelled.set()
-            for job_id in beat.lost:
-                if job_id in held:
-                    held[job_id].lease_lost.set()
+            self._tell_handlers(beat, held)
 
     def _listen_loop(self) -> None:
         while not self._stopped.is_set():
@@ -568,11 +612,6 @@ class Worker:
                     return
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
-
-    def _wakes_me(self, payload: str) -> bool:
-        """A wake-up names the queues that got runnable jobs (comma-separated); an empty one
-        means any queue (too many to list)."""
-        return payload == "" or not self._queue_set.isdisjoint(payload.split(","))
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

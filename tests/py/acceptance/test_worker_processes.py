@@ -34,7 +34,9 @@ class WorkerProcess:
 def start_worker(db_url: str, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
-    def start(queue: str, name: str, concurrency: int, lease_seconds: int) -> WorkerProcess:
+    def start(
+        queue: str, name: str, concurrency: int, lease_seconds: int, use_asyncio: bool = False
+    ) -> WorkerProcess:
         env = dict(os.environ)
         env["COLLAB_DATABASE_URL"] = db_url
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
@@ -58,6 +60,7 @@ def start_worker(db_url: str, tmp_path: Path) -> Iterator[Callable[..., WorkerPr
                     str(lease_seconds),
                     "--log-format",
                     "json",
+                    *(["--asyncio"] if use_asyncio else []),
                 ],
                 env=env,
                 stdout=out,
@@ -136,13 +139,16 @@ def test_sigkill_mid_job_is_retried_after_the_lease_and_finishes(
     assert query(db_url, f"select count(*) from {ALL_JOBS} where queue = %s", [queue]) == [(1,)]
 
 
+@pytest.mark.parametrize("use_asyncio", [False, True], ids=["Worker", "AsyncWorker"])
 def test_sigterm_drains_running_jobs_and_claims_nothing_new(
-    db_url: str, start_worker: Callable[..., WorkerProcess]
+    db_url: str, start_worker: Callable[..., WorkerProcess], use_asyncio: bool
 ) -> None:
-    queue = "acceptance-drain"
+    queue = f"acceptance-drain-{'async' if use_asyncio else 'threads'}"
     with Client(db_url, max_size=1) as client:
         running = [client.enqueue(queue, "sleep", {"seconds": 2, "n": n}).id for n in range(4)]
-        worker = start_worker(queue, "drain", concurrency=4, lease_seconds=30)
+        worker = start_worker(
+            queue, "drain", concurrency=4, lease_seconds=30, use_asyncio=use_asyncio
+        )
         wait_for(
             lambda: all(s == ("running", 1) for s in statuses(db_url, running).values()),
             60,

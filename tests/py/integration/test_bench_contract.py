@@ -269,3 +269,31 @@ def test_soak_verdict_prints_pages_in_use_only_where_sampled() -> None:
     assert run.claim_in_use(new, {**new, "claim_index_leaf_bytes": 0.25e6}) == (
         " (1.50 -> 0.25 MB of leaf pages in use)"
     )
+
+
+def test_a_worker_target_shows_the_better_of_collabs_two_workers_and_names_both() -> None:
+    """The end-to-end and wake-up targets read the better of Collab's workers on the row (the
+    thread worker, collab.Worker, and the asyncio worker, collab.AsyncWorker): higher jobs/s,
+    lower latency; the line names both, so neither can hide behind the other."""
+    run = bench_module()
+    b = run.Bench(run.Sizes(True))
+    b.results["workloads"] = {
+        "drain": {
+            "collab worker concurrency 4": {"median": 1200.0},
+            "collab async worker concurrency 4": {"median": 1600.0},
+            "collab worker concurrency 32": {"median": 5000.0},
+        },
+        "wake": {"collab worker p50": 3.0, "collab async worker p50": 4.0},
+    }
+    b.results["workloads"]["wake"] = {
+        k: {"median": v} for k, v in b.results["workloads"]["wake"].items()
+    }
+    assert run.best_worker(b, "drain", "{w} concurrency 4") == (
+        1600.0,
+        "; Collab's workers: AsyncWorker 1,600.0, Worker 1,200.0 (the AsyncWorker's shown)",
+    )
+    value, note = run.best_worker(b, "drain", "{w} concurrency 32")
+    assert value == 5000.0 and "AsyncWorker" not in note
+    value, note = run.best_worker(b, "wake", "{w} p50", lower=True)
+    assert value == 3.0 and note.endswith("(the Worker's shown)")
+    assert run.best_worker(b, "drain", "{w} concurrency 8") == (None, "")

@@ -11,13 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import helpers
 import psycopg
 import pytest
-from helpers import wait_for
+from helpers import event_types, finished
 
 from collab import Client, JobContext, NonRetryable, Worker
-
-FINAL = {"succeeded", "dead", "cancelled"}
 
 
 @pytest.fixture
@@ -39,26 +38,8 @@ def running(worker: Worker) -> Iterator[Worker]:
         assert not thread.is_alive(), "the worker did not stop"
 
 
-def finished(client: Client, job_id: int, timeout: float = 30.0) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        job = client.get_job(job_id)
-        return job if job["status"] in FINAL else None
-
-    result: dict[str, Any] = wait_for(done, timeout)
-    return result
-
-
-def event_types(job: dict[str, Any]) -> list[str]:
-    return [e["type"] for e in job["events"]]
-
-
 def make_worker(client: Client, queue: str, **options: Any) -> Worker:
-    client.configure_queue(
-        queue, backoff_base_seconds=0.05, backoff_max_seconds=0.05, backoff_jitter=0
-    )
-    options.setdefault("lease_seconds", 3)
-    options.setdefault("poll_seconds", 0.2)
-    return Worker(client, [queue], 4, name=f"test-{queue}", **options)
+    return helpers.make_worker(Worker, client, queue, **options)
 
 
 def run_noop_jobs(client: Client, worker: Worker, n: int, timeout: float = 30.0) -> list[Any]:

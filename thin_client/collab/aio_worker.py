@@ -1,0 +1,455 @@
+"""``collab.AsyncWorker``: the worker on one asyncio event loop, for async handlers.
+
+The same contract as :class:`collab.Worker` (every decision is the database's), without its
+threads: each claimed job runs as a task on the loop, so a job costs no hand-off between
+threads on its way from the claim to its handler and from its handler to the report. One task
+claims, one call at a time of up to ``max_batch`` jobs for the free slots, on its own
+connection; a reporter task sends finished jobs with one ``api.complete_batch`` on another, so
+reporting one batch overlaps claiming the next; a slot is free when its handler returns, and at
+most twice ``concurrency`` leases are held, counting finished jobs not reported yet. The claim
+task wakes on the workspace's channel ``collab_jobs:<workspace_id>`` (found once through
+``api.whoami``), on a freed slot and on a full claim, with a poll fallback. A heartbeat task
+extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
+when their job was cancelled or their lease lost; their results are then discarded.
+
+Async handlers run on the loop and get an :class:`AsyncJobContext`; a sync handler runs in a
+thread (``asyncio.to_thread``), so it cannot stall the loop, and gets the
+:class:`collab.JobContext` it would get under :class:`collab.Worker`. Calls are made as the client's caller (its JWT claims, set
+transaction-locally in each call's own transaction, as :class:`collab.Client` does).
+
+Shutdown (:meth:`AsyncWorker.stop`, or SIGTERM/SIGINT after
+:meth:`AsyncWorker.install_signal_handlers`): stop claiming, let running handlers finish
+within ``grace_seconds``, then cancel what is left and fail it back as retryable.
+:meth:`AsyncWorker.run` returns once its tasks have ended and its connections are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from collab import queries
+from collab.api_core import (
+    Artifact,
+    ClaimedJob,
+    HeartbeatResult,
+    Job,
+    LeaseLost,
+    _json,
+    _row,
+    aexecute_as,
+    translate,
+)
+from collab.worker import (
+    HandlerContext,
+    JobContext,
+    WorkerSettings,
+    _Outcome,
+)
+
+log = logging.getLogger("collab.worker")
+
+
+@dataclass
+class AsyncJobContext(HandlerContext):
+    """What an async handler gets: the job, and ways to report progress and learn of a cancel
+    (``payload``, ``aborted`` and ``check()`` as on :class:`collab.JobContext`)."""
+
+    job: ClaimedJob
+    worker: AsyncWorker = field(repr=False)
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    lease_lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def progress(self, progress: float | None = None, message: str | None = None) -> Job:
+        params = {
+            "job_id": self.job.id,
+            "lease_token": self.job.lease_token,
+            "progress": progress,
+            "message": message,
+        }
+        try:
+            rows = await self.worker._call("calls", queries.PROGRESS, params)
+        except LeaseLost:
+            self.lease_lost.set()
+            raise
+        return _row(Job, rows[0])
+
+    async def put_artifact(
+        self,
+        name: str,
+        data: bytes | str,
+        media_type: str = "application/octet-stream",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Artifact:
+        """Leave an artifact of this job (an ``artifact_created`` event in its stream)."""
+        return await asyncio.to_thread(
+            self.worker.client.put_artifact,
+            name,
+            data,
+            media_type,
+            job_id=self.job.id,
+            metadata=metadata,
+        )
+
+
+class AsyncWorker(WorkerSettings):
+    def _init_state(self) -> None:
+        self.max_batch = max(1, self.max_batch)
+        # Leases held: jobs running or finished and not reported yet (the lease cap counts
+        # both); handlers running; finished jobs waiting for the reporter.
+        self._running: dict[int, HandlerContext] = {}
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._executing = 0
+        self._done: list[_Outcome] = []
+        self._conns: dict[str, psycopg.AsyncConnection[Any]] = {}
+        # One call at a time on a connection: a call with claims is two statements in one
+        # pipeline (its transaction), which another task's call must not join.
+        self._conn_locks: dict[str, asyncio.Lock] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_asked = False
+        self._signals = False
+        self._claim_paused_until = 0.0
+
+    # -- control -------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop claiming; running jobs get ``grace_seconds`` to finish. Safe from any thread."""
+        self._stop_asked = True
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            on_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:
+            self._stopping.set()
+            self._wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: run() has returned
+                loop.call_soon_threadsafe(self._stopping.set)
+                loop.call_soon_threadsafe(self._wake.set)
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT call :meth:`stop`, through the loop (set before :meth:`run`)."""
+        self._signals = True
+
+    async def run(self, *, stop_when_idle: bool = False) -> None:
+        """Run until :meth:`stop` (or, with stop_when_idle, until no job is claimable)."""
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._done_ready = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        if self._stop_asked:
+            self._stopping.set()
+        if self._signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self._loop.add_signal_handler(sig, self.stop)
+        helpers: list[asyncio.Task[None]] = []
+        try:
+            if not await self._register():
+                return
+            log.info(
+                "worker started", extra={"executor": str(self.executor_id), "queues": self.queues}
+            )
+            helpers = [
+                asyncio.create_task(self._heartbeat_loop(), name="collab-heartbeat"),
+                asyncio.create_task(self._report_loop(), name="collab-report"),
+            ]
+            if self.listen:
+                helpers.append(asyncio.create_task(self._listen_loop(), name="collab-listen"))
+            await self._claim_loop(stop_when_idle)
+        finally:
+            try:
+                if self.executor_id is not None:
+                    await self._shutdown()
+            finally:
+                self._stopping.set()
+                for t in helpers:
+                    t.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+                for conn in self._conns.values():
+                    await conn.close()
+                self._conns.clear()
+                if self._signals:
+                    for sig in (signal.SIGTERM, signal.SIGINT):
+                        self._loop.remove_signal_handler(sig)
+
+    # -- calls ---------------------------------------------------------------------------
+    async def _conn(self, role: str) -> psycopg.AsyncConnection[Any]:
+        """This worker's connection for ``role`` (claims, reports, heartbeats, handlers'
+        calls), opened again after it broke."""
+        conn = self._conns.get(role)
+        if conn is None or conn.closed or conn.broken:
+            conn = await psycopg.AsyncConnection.connect(
+                self.client.dsn, autocommit=True, application_name=f"collab-{role} {self.name}"
+            )
+            self._conns[role] = conn
+        return conn
+
+    async def _call(self, role: str, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        async with self._conn_locks.setdefault(role, asyncio.Lock()):
+            conn = await self._conn(role)
+            try:
+                async with conn.cursor(row_factory=dict_row) as cur:
+                    await aexecute_as(cur, query, params, self.client._claims_json)
+                    return await cur.fetchall()
+            except psycopg.Error as exc:
+                raise translate(exc) from exc
+
+    async def _register(self) -> bool:
+        """Register the executor (and find the wake-up channel), waiting out a database that is
+        restarting; False when stopped first."""
+        while True:
+            try:
+                rows = await self._call(
+                    "claims",
+                    queries.REGISTER_EXECUTOR,
+                    {
+                        "name": self.name,
+                        "queues": self.queues,
+                        "heartbeat_seconds": self.heartbeat_seconds,
+                    },
+                )
+                self.executor_id = UUID(str(rows[0]["register_executor"]))
+                if self.listen:
+                    whoami = (await self._call("claims", queries.WHOAMI, {}))[0]["whoami"]
+                    self._jobs_channel = str(whoami["jobs_channel"])
+                return True
+            except psycopg.OperationalError as exc:
+                log.warning("register failed, retrying: %s", exc)
+                if await self._sleep(self.poll_seconds, self._stopping):
+                    return False
+
+    @staticmethod
+    async def _sleep(seconds: float, event: asyncio.Event) -> bool:
+        """Wait up to ``seconds`` for ``event``; whether it is set."""
+        if not event.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await event.wait()
+        return event.is_set()
+
+    # -- the loop ------------------------------------------------------------------------
+    def _free_slots(self) -> int:
+        """Slots with no handler running, at most twice ``concurrency`` leases held (finished
+        jobs count until they are reported)."""
+        return min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
+
+    async def _claim_loop(self, stop_when_idle: bool) -> None:
+        assert self.executor_id is not None
+        while not self._stopping.is_set():
+            self._wake.clear()
+            free = self._free_slots()
+            if free > 0 and time.monotonic() >= self._claim_paused_until:
+                n = min(free, self.max_batch)
+                jobs = await self._claim(n)
+                for job in jobs:
+                    self._start(job)
+                if len(jobs) == n:
+                    continue  # there may be more: claim again at once for the slots left
+                idle = not jobs and not self._running
+                if stop_when_idle and idle and time.monotonic() >= self._claim_paused_until:
+                    return  # (a claim that failed on a broken connection paused claims)
+            await self._sleep(self.poll_seconds, self._wake)
+
+    async def _claim(self, n: int) -> list[ClaimedJob]:
+        params = {
+            "executor_id": self.executor_id,
+            "queues": self.queues,
+            "max_jobs": n,
+            "lease_seconds": self.lease_seconds,
+        }
+        try:
+            rows = await self._call("claims", queries.CLAIM, params)
+        except psycopg.OperationalError as exc:  # the database is restarting: wait for it
+            log.warning("claim failed, retrying: %s", exc)
+            self._claim_paused_until = time.monotonic() + self.poll_seconds
+            return []
+        return [_row(ClaimedJob, r) for r in rows]
+
+    def _start(self, job: ClaimedJob) -> None:
+        handler = self.handlers.get(job.type)
+        ctx: HandlerContext
+        if handler is None or inspect.iscoroutinefunction(handler):
+            ctx = AsyncJobContext(job, self)
+        else:
+            ctx = JobContext(job, self.client)
+        self._running[job.id] = ctx
+        self._executing += 1
+        self._tasks[job.id] = asyncio.create_task(self._execute(ctx), name=f"collab-job-{job.id}")
+
+    async def _execute(self, ctx: HandlerContext) -> None:
+        started = time.monotonic()
+        handler = self.handlers.get(ctx.job.type)
+        try:
+            if handler is None:
+                outcome = _Outcome.unknown_type(ctx, started)
+            else:
+                try:
+                    if inspect.iscoroutinefunction(handler):
+                        result = await handler(ctx)
+                    else:
+                        result = await asyncio.to_thread(handler, ctx)
+                    outcome = _Outcome(ctx, True, result=result, started=started)
+                except Exception as exc:
+                    outcome = _Outcome.raised(ctx, exc, started)
+            self._done.append(outcome)
+            self._done_ready.set()
+        finally:  # cancelled at shutdown: the job is failed back there
+            self._executing -= 1
+            self._tasks.pop(ctx.job.id, None)
+            self._wake.set()
+
+    # -- reporting -----------------------------------------------------------------------
+    async def _report_loop(self) -> None:
+        while True:
+            await self._done_ready.wait()
+            self._done_ready.clear()
+            try:
+                await self._flush()
+            except Exception:  # logged; the outcomes are retried or already forgotten
+                log.exception("reporting finished jobs failed")
+
+    async def _flush(self) -> None:
+        """Report finished jobs: successes in one complete_batch, failures one by one."""
+        async with self._flush_lock:
+            done, self._done = self._done, []
+            if done:
+                await self._report(done)
+
+    async def _report(self, done: list[_Outcome]) -> None:
+        report = [o for o in done if not o.ctx.aborted]
+        successes = [o for o in report if o.ok]
+        try:
+            if successes:
+                items = [
+                    {
+                        "job_id": o.ctx.job.id,
+                        "lease_token": str(o.ctx.job.lease_token),
+                        "result": o.result,
+                    }
+                    for o in successes
+                ]
+                rows = await self._call("reports", queries.COMPLETE_BATCH, {"items": Jsonb(items)})
+                for o, row in zip(successes, rows, strict=True):
+                    outcome = "succeeded" if row["ok"] else (row["reason"] or "rejected")
+                    self._log_outcome(o.ctx.job, o.started, outcome)
+            for o in report:
+                if o.ok:
+                    continue
+                try:
+                    params = {
+                        "job_id": o.ctx.job.id,
+                        "lease_token": o.ctx.job.lease_token,
+                        "error": _json(o.error),
+                        "retryable": o.retryable,
+                        "retry_in": None,
+                    }
+                    job = _row(Job, (await self._call("reports", queries.FAIL, params))[0])
+                    self._log_outcome(o.ctx.job, o.started, job.status, o.error)
+                except LeaseLost:
+                    self._log_outcome(o.ctx.job, o.started, "lease_lost")
+        except psycopg.OperationalError as exc:
+            # The connection broke: keep the outcomes (their leases keep being extended) and
+            # report them again on the next turn. A repeated complete with the same token is a
+            # no-op; a repeated fail is lease_lost, logged.
+            log.warning("reporting %d finished jobs failed, retrying: %s", len(done), exc)
+            self._done[:0] = done
+            await self._sleep(self.poll_seconds, self._stopping)
+            self._done_ready.set()
+            return
+        except BaseException:
+            self._forget(done)
+            raise
+        self._forget(done)
+
+    def _forget(self, done: list[_Outcome]) -> None:
+        for o in done:
+            self._running.pop(o.ctx.job.id, None)
+            self.processed += 1
+            if o.ctx.aborted:
+                self._log_outcome(o.ctx.job, o.started, "discarded")
+        self._wake.set()  # slots under the lease cap and, with stop_when_idle, the idle test
+
+    # -- heartbeat and wake-ups ----------------------------------------------------------
+    async def _heartbeat_loop(self) -> None:
+        while not await self._sleep(self._heartbeat_interval(), self._stopping):
+            await self._beat()
+
+    async def _beat(self) -> None:
+        held = dict(self._running)
+        params = {"executor_id": self.executor_id, "job_ids": list(held)}
+        try:
+            beat = _row(
+                HeartbeatResult, (await self._call("heartbeats", queries.HEARTBEAT, params))[0]
+            )
+        except Exception as exc:
+            log.warning("heartbeat failed: %s", exc)
+            return
+        self._tell_handlers(beat, held)
+
+    async def _listen_loop(self) -> None:
+        assert self._jobs_channel is not None
+        while not self._stopping.is_set():
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.client.dsn, autocommit=True, application_name=f"collab-listen {self.name}"
+                ) as conn:
+                    await conn.execute(
+                        sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
+                    )
+                    async for note in conn.notifies():
+                        if self._wakes_me(note.payload):
+                            self._wake.set()
+            except psycopg.Error as exc:  # a restart or a cut: reconnect
+                log.warning("listen connection lost, reconnecting: %s", exc)
+                await self._sleep(self.poll_seconds, self._stopping)
+
+    # -- shutdown ------------------------------------------------------------------------
+    async def _shutdown(self) -> None:
+        deadline = time.monotonic() + self.grace_seconds
+        while self._executing and time.monotonic() < deadline:
+            await self._flush()
+            self._wake.clear()
+            await self._sleep(0.05, self._wake)
+        await self._flush()
+        left = list(self._running.values())
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for ctx in left:
+            ctx.cancelled.set()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for ctx in left:
+            with contextlib.suppress(LeaseLost):
+                await self._call(
+                    "reports",
+                    queries.FAIL,
+                    {
+                        "job_id": ctx.job.id,
+                        "lease_token": ctx.job.lease_token,
+                        "error": _json({"reason": "worker_shutdown"}),
+                        "retryable": True,
+                        "retry_in": timedelta(0),
+                    },
+                )
+            self._running.pop(ctx.job.id, None)
+        log.info("worker stopped", extra={"executor": str(self.executor_id)})
+
+
+__all__ = ["AsyncJobContext", "AsyncWorker"]
