@@ -348,7 +348,7 @@ class AsyncWorker(WorkerSettings):
                 rows = await self._call("reports", queries.COMPLETE_BATCH, {"items": Jsonb(items)})
                 for o, row in zip(successes, rows, strict=True):
                     outcome = "succeeded" if row["ok"] else (row["reason"] or "rejected")
-                    self._log_outcome(o.ctx.job, o.started, outcome)
+                    self._log_outcome(o, outcome)
             for o in report:
                 if o.ok:
                     continue
@@ -361,9 +361,9 @@ class AsyncWorker(WorkerSettings):
                         "retry_in": None,
                     }
                     job = _row(Job, (await self._call("reports", queries.FAIL, params))[0])
-                    self._log_outcome(o.ctx.job, o.started, job.status, o.error)
+                    self._log_outcome(o, job.status, o.error)
                 except LeaseLost:
-                    self._log_outcome(o.ctx.job, o.started, "lease_lost")
+                    self._log_outcome(o, "lease_lost")
         except psycopg.OperationalError as exc:
             # The connection broke: keep the outcomes (their leases keep being extended) and
             # report them again on the next turn. A repeated complete with the same token is a
@@ -383,7 +383,7 @@ class AsyncWorker(WorkerSettings):
             self._running.pop(o.ctx.job.id, None)
             self.processed += 1
             if o.ctx.aborted:
-                self._log_outcome(o.ctx.job, o.started, "discarded")
+                self._log_outcome(o, "discarded")
         self._wake.set()  # slots under the lease cap and, with stop_when_idle, the idle test
 
     # -- heartbeat and wake-ups ----------------------------------------------------------

@@ -209,19 +209,17 @@ class WorkerSettings:
         means any queue (too many to list)."""
         return payload == "" or not self._queue_set.isdisjoint(payload.split(","))
 
-    def _log_outcome(
-        self, job: ClaimedJob, started: float, outcome: str, error: Any = None
-    ) -> None:
+    def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
         log.info(
             "job %s",
             outcome,
             extra={
-                "job_id": job.id,
-                "attempt": job.attempt,
-                "queue": job.queue,
-                "type": job.type,
+                "job_id": o.ctx.job.id,
+                "attempt": o.ctx.job.attempt,
+                "queue": o.ctx.job.queue,
+                "type": o.ctx.job.type,
                 "executor": str(self.executor_id),
-                "duration": round(time.monotonic() - started, 6),
+                "duration": round(time.monotonic() - o.started, 6),
                 "error_reason": (error or {}).get("reason") if isinstance(error, dict) else None,
             },
         )
@@ -537,9 +535,7 @@ class Worker(WorkerSettings):
                     [(o.ctx.job.id, o.ctx.job.lease_token, o.result) for o in successes]
                 )
                 for o, c in zip(successes, outcomes, strict=True):
-                    self._log_outcome(
-                        o.ctx.job, o.started, "succeeded" if c.ok else (c.reason or "rejected")
-                    )
+                    self._log_outcome(o, "succeeded" if c.ok else (c.reason or "rejected"))
             for o in report:
                 if o.ok:
                     continue
@@ -547,9 +543,9 @@ class Worker(WorkerSettings):
                     job = self.client.fail(
                         o.ctx.job.id, o.ctx.job.lease_token, o.error, retryable=o.retryable
                     )
-                    self._log_outcome(o.ctx.job, o.started, job.status, o.error)
+                    self._log_outcome(o, job.status, o.error)
                 except LeaseLost:
-                    self._log_outcome(o.ctx.job, o.started, "lease_lost")
+                    self._log_outcome(o, "lease_lost")
         except psycopg.OperationalError as exc:
             # The connection broke (database restart, network): keep the outcomes (their
             # leases keep being extended) and report them again on the next turn. A repeated
@@ -571,7 +567,7 @@ class Worker(WorkerSettings):
                 self.processed += 1
         for o in done:
             if o.ctx.aborted:
-                self._log_outcome(o.ctx.job, o.started, "discarded")
+                self._log_outcome(o, "discarded")
         self._wake.set()  # slots and, with stop_when_idle, the idle test
 
     # -- heartbeat and wake-ups ----------------------------------------------------------
