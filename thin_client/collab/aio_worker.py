@@ -14,8 +14,9 @@ when their job was cancelled or their lease lost; their results are then discard
 
 Async handlers run on the loop and get an :class:`AsyncJobContext`; a sync handler runs in a
 thread (``asyncio.to_thread``), so it cannot stall the loop, and gets the
-:class:`collab.JobContext` it would get under :class:`collab.Worker`. Calls are made as the client's caller (its JWT claims, set
-transaction-locally in each call's own transaction, as :class:`collab.Client` does).
+:class:`collab.JobContext` it would get under :class:`collab.Worker`. Calls are made as the
+client's caller (its JWT claims, set transaction-locally in each call's own transaction, as
+:class:`collab.Client` does).
 
 Shutdown (:meth:`AsyncWorker.stop`, or SIGTERM/SIGINT after
 :meth:`AsyncWorker.install_signal_handlers`): stop claiming, let running handlers finish
