@@ -354,14 +354,7 @@ class AsyncWorker(WorkerSettings):
                 if o.ok:
                     continue
                 try:
-                    params = {
-                        "job_id": o.ctx.job.id,
-                        "lease_token": o.ctx.job.lease_token,
-                        "error": _json(o.error),
-                        "retryable": o.retryable,
-                        "retry_in": None,
-                    }
-                    job = _row(Job, (await self._call("reports", queries.FAIL, params))[0])
+                    job = await self._fail(o.ctx, o.error, o.retryable, None)
                     self._log_outcome(o, job.status, o.error)
                 except LeaseLost:
                     self._log_outcome(o, "lease_lost")
@@ -378,6 +371,19 @@ class AsyncWorker(WorkerSettings):
             self._forget(done)
             raise
         self._forget(done)
+
+    async def _fail(
+        self, ctx: HandlerContext, error: Any, retryable: bool, retry_in: timedelta | None
+    ) -> Job:
+        """api.fail of a held job under its lease, on the reporter's connection."""
+        params = {
+            "job_id": ctx.job.id,
+            "lease_token": ctx.job.lease_token,
+            "error": _json(error),
+            "retryable": retryable,
+            "retry_in": retry_in,
+        }
+        return _row(Job, (await self._call("reports", queries.FAIL, params))[0])
 
     def _forget(self, done: list[_Outcome]) -> None:
         for o in done:
@@ -438,17 +444,7 @@ class AsyncWorker(WorkerSettings):
         await asyncio.gather(*tasks, return_exceptions=True)
         for ctx in left:
             with contextlib.suppress(LeaseLost):
-                await self._call(
-                    "reports",
-                    queries.FAIL,
-                    {
-                        "job_id": ctx.job.id,
-                        "lease_token": ctx.job.lease_token,
-                        "error": _json({"reason": "worker_shutdown"}),
-                        "retryable": True,
-                        "retry_in": timedelta(0),
-                    },
-                )
+                await self._fail(ctx, {"reason": "worker_shutdown"}, True, timedelta(0))
             self._running.pop(ctx.job.id, None)
         log.info("worker stopped", extra={"executor": str(self.executor_id)})
 
