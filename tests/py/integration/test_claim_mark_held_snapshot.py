@@ -182,6 +182,18 @@ def test_entries_nobody_read_since_they_died_set_no_mark(own_db: str) -> None:
         assert mark_of(worker) == "", "no mark: the long walk was not behind a held snapshot"
 
 
+def hold_snapshot(reader: psycopg.Connection[tuple[Any, ...]]) -> str:
+    """Begin a repeatable read transaction on `reader` and take its snapshot, which it holds
+    without an xid: the snapshot's xmin (its backend_xmin)."""
+    reader.execute("begin isolation level repeatable read")
+    reader.execute("select 1")
+    row = reader.execute(
+        "select backend_xmin::text from pg_stat_activity where pid = pg_backend_pid()"
+    ).fetchone()
+    assert row is not None and row[0] is not None
+    return str(row[0])
+
+
 def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> None:
     """collab.cleanup_horizon: an open transaction's xid, a snapshot held without an xid (a
     repeatable read transaction), and the horizon moving once they end; and
@@ -203,19 +215,14 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
             assert row is not None
             return bool(row[0])
 
-        reader.execute("begin isolation level repeatable read")
-        reader.execute("select 1")
-        snap = reader.execute(
-            "select backend_xmin::text from pg_stat_activity where pid = pg_backend_pid()"
-        ).fetchone()
-        assert snap is not None and snap[0] is not None
+        snap = hold_snapshot(reader)
         holder.execute("begin")
         xid = holder.execute("select txid_current()::text").fetchone()
         assert xid is not None
-        assert horizon() == snap[0], "the snapshot taken before the xid is the older"
+        assert horizon() == snap, "the snapshot taken before the xid is the older"
         later = me.execute("select txid_current()::text").fetchone()  # xids assigned and committed
         assert later is not None
-        assert horizon() == snap[0], "it holds while the snapshot is held"
+        assert horizon() == snap, "it holds while the snapshot is held"
         assert held_since(later[0]), "held since an xid that committed after the snapshot was taken"
         reader.execute("rollback")
         assert horizon() == xid[0], "then the open transaction's xid"
@@ -225,6 +232,32 @@ def test_the_cleanup_horizon_is_the_oldest_held_xid_or_snapshot(own_db: str) -> 
         first = horizon()
         me.execute("select txid_current()")
         assert horizon() != first, "with nothing held, the horizon moves at every commit"
+
+
+def test_a_snapshot_held_in_another_database_does_not_hold_the_horizon(
+    own_db: str, server_url: str
+) -> None:
+    """A repeatable read transaction of another database of the cluster holds a snapshot that
+    cannot see this database's tables, and Postgres's horizon for them leaves it out: so do
+    collab.cleanup_horizon and collab.horizon_held_since, while the same snapshot held in this
+    database counts."""
+    with (
+        psycopg.connect(server_url, autocommit=True) as elsewhere,
+        psycopg.connect(own_db, autocommit=True) as here,
+        psycopg.connect(own_db, autocommit=True) as me,
+    ):
+        for reader, held in ((elsewhere, False), (here, True)):
+            snap = hold_snapshot(reader)
+            later = me.execute("select txid_current()::text").fetchone()  # committed after it
+            assert later is not None
+            row = me.execute(
+                "select collab.cleanup_horizon()::text, collab.horizon_held_since(%s::xid)",
+                [later[0]],
+            ).fetchone()
+            assert row is not None
+            assert (row[0] == snap) is held, f"the horizon {row[0]} against the snapshot {snap}"
+            assert row[1] is held, "held since the xid only by a snapshot of this database"
+            reader.execute("rollback")
 
 
 def test_pages_of_dead_entries_at_the_head_set_a_mark_for_a_second(own_db: str) -> None:
