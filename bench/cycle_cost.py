@@ -1,0 +1,216 @@
+"""What a claim-and-complete cycle costs the server, in one backend: Collab's api, the bare writes.
+
+Usage: ``python bench/cycle_cost.py [--rounds 7] [--cycles 2000] [--profile]``
+
+On the benchmark cluster (bench/run.py's, started if it is not running) it makes one fresh
+database per system, each holding enough queued jobs, and runs in each round, in alternating
+order, one DO block per system: ``--cycles`` cycles of claiming one job, completing it and
+committing, in one backend, with ``synchronous_commit = off`` so that the WAL flush, the round
+trips and the client are left out. What remains is the server's CPU a cycle:
+
+- Collab: ``api.claim`` of one job, then ``api.complete`` (bench/run.py's "collab1");
+- Collab with the triggers of ``collab.jobs`` and ``collab.job_history`` disabled (no events);
+- Collab, ``api.claim`` alone (the jobs stay claimed);
+- the contract's bare writes (bench/run.py's "contract1": lease, token and event in one
+  statement; the fenced move to the history with its event in another);
+- the SKIP LOCKED baseline (bench/run.py's "plain1": update, then delete).
+
+Prints each round's µs a cycle, then the medians and each over the bare writes'; the pgbench
+rows of bench/run.py add to these the round trips, the commit's flush and the client. Then
+the statements of a cycle of Collab's and of the bare writes, counted by pg_stat_statements
+at every level.
+
+With ``--profile`` (Linux ``perf`` installed, run as root or with perf_event_paranoid <= 1),
+it then samples each system's backend for 4 s of the same loop (``perf record -g``) and
+prints the share of its CPU under each of a few executor functions (PROFILED, inclusive: a
+trigger's statements count under the trigger too) and those shares as µs of a cycle.
+Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as R
+
+CLAIM = "select id, lease_token into rec from api.claim('{ex}'::uuid, '{{bench}}'::text[], 1, 300);"
+COMPLETE = "perform api.complete(rec.id, rec.lease_token, null);"
+# bench/run.py's statements of the bare writes (the pgbench rows' "contract1" and "contract10"),
+# with the claimed job's id and token held in PL/pgSQL instead of pgbench variables.
+CONTRACT = (
+    "with "
+    + R.CONTRACT_CLAIM.replace(":k", "1")
+    + "\nselect id, lease_token into rec from c;\nwith "
+    + R.CONTRACT_COMPLETE.replace("':ids'::bigint[]", "array[rec.id]").replace(
+        "':toks'::uuid[]", "array[rec.lease_token]"
+    )
+    + "\nselect count(*) into n from m;"
+)
+PLAIN = """
+with c as (update plain_jobs set locked_at = now() where id = (
+  select id from plain_jobs where locked_at is null order by id limit 1 for update skip locked)
+  returning id)
+select id into rec from c;
+delete from plain_jobs where id = rec.id;
+"""
+LOOP = """do $$
+declare rec record; n bigint; t0 timestamptz := clock_timestamp();
+begin
+  for i in 1..{cycles} loop
+    {body}
+    commit;
+  end loop;
+  perform set_config('cycle_cost.seconds', extract(epoch from clock_timestamp() - t0)::text, false);
+end $$"""
+
+
+def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
+    """(database, loop body) of each system, its database filled with `jobs` queued jobs."""
+    ex_on = R.collab_pgbench_db(b, "b_cycle_on", 2 * jobs)  # the claim-only rounds use it too
+    ex_off = R.collab_pgbench_db(b, "b_cycle_off", jobs, triggers=False)
+    R.bare_db(b, "b_cycle_contract", "contract", R.build_contract, jobs)
+    R.bare_db(b, "b_cycle_plain", "plain", R.build_plain, jobs)
+    return {
+        "collab api.claim + api.complete": ("b_cycle_on", CLAIM.format(ex=ex_on) + COMPLETE),
+        "collab, triggers off": ("b_cycle_off", CLAIM.format(ex=ex_off) + COMPLETE),
+        "collab api.claim alone": ("b_cycle_on", CLAIM.format(ex=ex_on)),
+        "contract's bare writes": ("b_cycle_contract", CONTRACT),
+        "SKIP LOCKED update + delete": ("b_cycle_plain", PLAIN),
+    }
+
+
+def cycle_us(b: R.Bench, db: str, body: str, cycles: int) -> float:
+    with b.connect(db) as c:
+        c.execute("set synchronous_commit = off")
+        c.execute(LOOP.format(cycles=cycles, body=body))
+        row = c.execute("select current_setting('cycle_cost.seconds')::float8").fetchone()
+    assert row is not None
+    return float(row[0]) / cycles * 1e6
+
+
+# Inclusive shares worth naming: where a statement's fixed cost goes (plan start-up, the plan
+# cache's checks, CHECK constraints, which Postgres rebuilds from their stored text for every
+# statement that writes the table), what the triggers cost, and the work itself.
+PROFILED = {
+    "standard_ExecutorStart": "executor start-up of each statement",
+    "GetCachedPlan": "plan cache lookups and checks",
+    "AfterTriggerEndQuery": "AFTER triggers (their statements included)",
+    "ExecConstraints": "CHECK constraints",
+    "stringToNode": "  of which: reading their stored expressions",
+    "index_getnext_slot": "index scans",
+    "ExecInsertIndexTuples": "index inserts",
+    "CommitTransactionCommand": "commit",
+}
+
+
+def profile(b: R.Bench, db: str, body: str, seconds: float = 4.0) -> dict[str, float]:
+    """Share of the backend's samples (0-1) under each PROFILED function while it runs body
+    in a loop."""
+    with (
+        b.connect(db) as c,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        pid = c.execute("select pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        c.execute("set synchronous_commit = off")
+
+        def run() -> None:
+            with contextlib.suppress(psycopg.errors.QueryCanceled):  # stopped below
+                c.execute(LOOP.format(cycles=10**6, body=body))
+
+        loop = threading.Thread(target=run)
+        loop.start()
+        time.sleep(1)
+        data = f"{tmp}/perf.data"
+        record = ["perf", "record", "-F", "1000", "-g", "-o", data, "-p", str(pid)]
+        subprocess.run([*record, "--", "sleep", str(seconds)], capture_output=True, check=True)
+        with b.connect("postgres") as admin:
+            admin.execute("select pg_cancel_backend(%s)", [pid])
+        loop.join()
+        script = subprocess.run(
+            ["perf", "script", "-i", data], capture_output=True, text=True, check=True
+        ).stdout
+    counts = dict.fromkeys(PROFILED, 0)
+    samples = 0
+    for stack in script.split("\n\n"):
+        frames = {m.group(1) for m in re.finditer(r"^\s*[0-9a-f]+ ([^+\s]+)", stack, re.M)}
+        if not frames:
+            continue
+        samples += 1
+        for name in PROFILED:
+            counts[name] += name in frames
+    return {name: n / max(samples, 1) for name, n in counts.items()}
+
+
+def statements(b: R.Bench, db: str, body: str, cycles: int = 500) -> float:
+    """Statements the server runs a cycle, every level (pg_stat_statements, track = all): the
+    loop's own and those of the functions and triggers they call; PL/pgSQL's simple
+    expressions (an IF, an assignment) are not statements and are not counted."""
+    count = (
+        "select coalesce(sum(s.calls), 0) from pg_stat_statements s join pg_database d"
+        " on d.oid = s.dbid where d.datname = %s and not s.toplevel"
+    )
+    with b.connect("postgres") as admin, b.connect(db) as c:
+        c.execute("set synchronous_commit = off")
+        c.execute("set pg_stat_statements.track = 'all'")
+        before = admin.execute(count, [db]).fetchone()
+        c.execute(LOOP.format(cycles=cycles, body=body))
+        after = admin.execute(count, [db]).fetchone()
+    assert before is not None and after is not None
+    return float(after[0] - before[0]) / cycles
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--cycles", type=int, default=2000)
+    ap.add_argument("--profile", action="store_true", help="then sample each backend with perf")
+    args = ap.parse_args()
+    if args.profile and shutil.which("perf") is None:
+        sys.exit("--profile needs Linux perf")
+    b = R.Bench(R.Sizes(False))
+    b.start()
+    # the rounds, the warm-up, and 4 s of the profile at up to 10,000 cycles a second
+    runs = systems(b, (args.rounds + 1) * args.cycles + (40_000 if args.profile else 1000))
+    for db, body in runs.values():  # warm-up, not counted
+        cycle_us(b, db, body, min(200, args.cycles))
+    took: dict[str, list[float]] = {name: [] for name in runs}
+    for r in range(args.rounds):
+        order = list(runs) if r % 2 == 0 else list(reversed(runs))
+        for name in order:
+            took[name].append(cycle_us(b, *runs[name], args.cycles))
+        R.say(f"round {r + 1}: " + ", ".join(f"{n} {took[n][-1]:,.0f}" for n in runs))
+    bare = statistics.median(took["contract's bare writes"])
+    R.say(
+        f"µs a cycle, one backend, synchronous_commit off ({args.rounds} rounds of {args.cycles}):"
+    )
+    for name, values in took.items():
+        m = statistics.median(values)
+        R.say(f"  {name:34} median {m:6,.0f}  ({m / bare:.2f}x the bare writes)")
+    for name in ("collab api.claim + api.complete", "contract's bare writes"):
+        R.say(f"  {name}: {statements(b, *runs[name]):.1f} statements a cycle")
+    if not args.profile:
+        return
+    for name in ("collab api.claim + api.complete", "contract's bare writes"):
+        shares = profile(b, *runs[name])
+        per_cycle = statistics.median(took[name])
+        R.say(f"{name}: share of the backend's CPU (µs of a {per_cycle:,.0f} µs cycle)")
+        for fn, label in PROFILED.items():
+            R.say(f"  {label:44} {shares[fn]:6.1%}  {shares[fn] * per_cycle:5.0f}")
+
+
+if __name__ == "__main__":
+    main()
