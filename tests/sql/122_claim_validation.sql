@@ -1,7 +1,9 @@
 -- api.claim refuses bad arguments with PT400 and an unknown executor with PT404, and then
--- claims nothing.
+-- claims nothing. Every queue name given in the call is checked: an invalid one is refused
+-- whether or not a queue row carries it (a shortcut that skipped the check for names of
+-- existing queues must keep this).
 BEGIN;
-select plan(11);
+select plan(14);
 
 -- The DETAIL of the error a statement raises, with its SQLSTATE (null when it succeeds).
 create function pg_temp.error_of(statement text) returns jsonb language plpgsql as $$
@@ -36,6 +38,18 @@ select throws_ok($$select api.claim(gen_random_uuid(), array['work'])$$, 'PT404'
 select is(pg_temp.error_of($$select api.claim(gen_random_uuid(), array['work'])$$) ->> 'reason', 'executor_not_found',
   'the DETAIL says executor_not_found');
 select is(pg_temp.error_of($$select api.claim(null, array['work'])$$) ->> 'field', 'executor_id', 'a null executor is PT400 on executor_id');
+
+select is(pg_temp.error_of($$select api.claim((select id from worker), array['work', 'no such/queue'])$$),
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "queues"}'::jsonb,
+  'an invalid name beside a queue is refused');
+-- A queue row whose name is not valid, written around api.configure_queue and api.enqueue.
+insert into collab.queues (workspace_id, name)
+values (collab.current_workspace(), 'bad name'), (collab.current_workspace(), 'other');
+select is(pg_temp.error_of($$select api.claim((select id from worker), array['bad name'])$$),
+  '{"sqlstate": "PT400", "reason": "invalid_input", "field": "queues"}'::jsonb,
+  'an invalid name is refused even when a queue row carries it');
+select is(pg_temp.error_of($$select api.claim((select id from worker), array['other', 'other', 'not-yet'])$$),
+  null, 'valid names, repeated or not queues yet, are accepted');
 
 select is((select count(*) from tests.all_jobs where queue = 'work' and status = 'queued'), 1::bigint, 'nothing was claimed');
 
