@@ -47,7 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as R
 
-CLAIM = "select id, lease_token into rec from api.claim('{ex}'::uuid, '{{bench}}'::text[], 1, 300);"
+CLAIM = (
+    "select id, lease_token into rec from api.claim('{ex}'::uuid, '{{bench}}'::text[], 1, {lease});"
+)
 COMPLETE = "perform api.complete(rec.id, rec.lease_token, null);"
 # bench/run.py's statements of the bare writes (the pgbench rows' "contract1" and "contract10"),
 # with the claimed job's id and token held in PL/pgSQL instead of pgbench variables.
@@ -80,14 +82,17 @@ end $$"""
 
 def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     """(database, loop body) of each system, its database filled with `jobs` queued jobs."""
-    ex_on = R.collab_pgbench_db(b, "b_cycle_on", 2 * jobs)  # the claim-only rounds use it too
+    ex_on = R.collab_pgbench_db(b, "b_cycle_on", jobs)
     ex_off = R.collab_pgbench_db(b, "b_cycle_off", jobs, triggers=False)
+    ex_claim = R.collab_pgbench_db(b, "b_cycle_claim", jobs)
     R.bare_db(b, "b_cycle_contract", "contract", R.build_contract, jobs)
     R.bare_db(b, "b_cycle_plain", "plain", R.build_plain, jobs)
+    cycle = CLAIM + COMPLETE
     return {
-        "collab api.claim + api.complete": ("b_cycle_on", CLAIM.format(ex=ex_on) + COMPLETE),
-        "collab, triggers off": ("b_cycle_off", CLAIM.format(ex=ex_off) + COMPLETE),
-        "collab api.claim alone": ("b_cycle_on", CLAIM.format(ex=ex_on)),
+        "collab api.claim + api.complete": ("b_cycle_on", cycle.format(ex=ex_on, lease=300)),
+        "collab, triggers off": ("b_cycle_off", cycle.format(ex=ex_off, lease=300)),
+        # a database of its own: its jobs stay claimed, with leases that outlast the run
+        "collab api.claim alone": ("b_cycle_claim", CLAIM.format(ex=ex_claim, lease=86400)),
         "contract's bare writes": ("b_cycle_contract", CONTRACT),
         "SKIP LOCKED update + delete": ("b_cycle_plain", PLAIN),
     }
