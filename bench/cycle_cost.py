@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -98,10 +99,15 @@ def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     }
 
 
+def run_loop(c: psycopg.Connection[Any], body: str, cycles: int) -> None:
+    """Run `cycles` cycles of body on c, each committed, without waiting for the flush."""
+    c.execute("set synchronous_commit = off")
+    c.execute(LOOP.format(cycles=cycles, body=body))
+
+
 def cycle_us(b: R.Bench, db: str, body: str, cycles: int) -> float:
     with b.connect(db) as c:
-        c.execute("set synchronous_commit = off")
-        c.execute(LOOP.format(cycles=cycles, body=body))
+        run_loop(c, body, cycles)
         row = c.execute("select current_setting('cycle_cost.seconds')::float8").fetchone()
     assert row is not None
     return float(row[0]) / cycles * 1e6
@@ -130,11 +136,10 @@ def profile(b: R.Bench, db: str, body: str, seconds: float = 4.0) -> dict[str, f
         tempfile.TemporaryDirectory() as tmp,
     ):
         pid = c.execute("select pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-        c.execute("set synchronous_commit = off")
 
         def run() -> None:
             with contextlib.suppress(psycopg.errors.QueryCanceled):  # stopped below
-                c.execute(LOOP.format(cycles=10**6, body=body))
+                run_loop(c, body, 10**6)
 
         loop = threading.Thread(target=run)
         loop.start()
@@ -169,10 +174,9 @@ def statements(b: R.Bench, db: str, body: str, cycles: int = 500) -> float:
         " on d.oid = s.dbid where d.datname = %s and not s.toplevel"
     )
     with b.connect("postgres") as admin, b.connect(db) as c:
-        c.execute("set synchronous_commit = off")
         c.execute("set pg_stat_statements.track = 'all'")
         before = admin.execute(count, [db]).fetchone()
-        c.execute(LOOP.format(cycles=cycles, body=body))
+        run_loop(c, body, cycles)
         after = admin.execute(count, [db]).fetchone()
     assert before is not None and after is not None
     return float(after[0] - before[0]) / cycles
