@@ -9,7 +9,8 @@ committing, in one backend, with ``synchronous_commit = off`` so that the WAL fl
 trips and the client are left out. What remains is the server's CPU a cycle:
 
 - Collab: ``api.claim`` of one job, then ``api.complete`` (bench/run.py's "collab1");
-- Collab with the triggers of ``collab.jobs`` and ``collab.job_history`` disabled (no events);
+- Collab without its events (bench/run.py's events_off: the triggers of ``collab.jobs`` and
+  ``collab.job_history`` disabled, the claim's and completion's own event inserts taken out);
 - Collab, ``api.claim`` alone (the jobs stay claimed);
 - the contract's bare writes (bench/run.py's "contract1": lease, token and event in one
   statement; the fenced move to the history with its event in another);
@@ -84,14 +85,14 @@ end $$"""
 def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     """(database, loop body) of each system, its database filled with `jobs` queued jobs."""
     ex_on = R.collab_pgbench_db(b, "b_cycle_on", jobs)
-    ex_off = R.collab_pgbench_db(b, "b_cycle_off", jobs, triggers=False)
+    ex_off = R.collab_pgbench_db(b, "b_cycle_off", jobs, events=False)
     ex_claim = R.collab_pgbench_db(b, "b_cycle_claim", jobs)
     R.bare_db(b, "b_cycle_contract", "contract", R.build_contract, jobs)
     R.bare_db(b, "b_cycle_plain", "plain", R.build_plain, jobs)
     cycle = CLAIM + COMPLETE
     return {
         "collab api.claim + api.complete": ("b_cycle_on", cycle.format(ex=ex_on, lease=300)),
-        "collab, triggers off": ("b_cycle_off", cycle.format(ex=ex_off, lease=300)),
+        "collab, events off": ("b_cycle_off", cycle.format(ex=ex_off, lease=300)),
         # a database of its own: its jobs stay claimed, with leases that outlast the run
         "collab api.claim alone": ("b_cycle_claim", CLAIM.format(ex=ex_claim, lease=86400)),
         "contract's bare writes": ("b_cycle_contract", CONTRACT),

@@ -300,8 +300,13 @@ begin
        for update skip locked);
   end loop;
 
+  -- The claim and its claimed events in one statement (collab.jobs_after_update says how: the
+  -- events trigger of collab.jobs then leaves this statement's rows to it). A job picked above
+  -- is locked by this transaction and queued, so the transition is legal.
   if cardinality(picked) > 0 then
+    perform set_config('collab.statement_events', 'collab.jobs', true);
     return query
+    with claimed as (
     update collab.jobs j set
       status = 'running',
       last_event = 'claimed',
@@ -313,9 +318,22 @@ begin
       claimed_at = now_
     from collab.queues q
     where j.id = any(picked) and q.workspace_id = ws and q.name = j.queue
-    returning j.id, j.queue, j.type, j.payload, j.priority, j.attempt, j.max_attempts,
-              j.lease_token, j.lease_expires_at, j.run_at, j.created_at;
+    returning j.*
+    ), written as (
+      insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt,
+                                     executor_id, data, created_at)
+      select c.workspace_id, c.id, 'claimed', c.queue, c.type, c.attempt, c.executor_id,
+             jsonb_build_object('lease_expires_at', c.lease_expires_at), now_
+        from claimed c
+       order by c.id
+    )
+    select c.id, c.queue, c.type, c.payload, c.priority, c.attempt, c.max_attempts,
+           c.lease_token, c.lease_expires_at, c.run_at, c.created_at
+      from claimed c;
     get diagnostics got = row_count;
+    if got > 0 then
+      perform collab.notify_events(ws);
+    end if;
   end if;
 
   -- A short claim whose pick fetched more due jobs visible in its snapshot than it locked

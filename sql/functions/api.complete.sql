@@ -36,22 +36,33 @@ begin
       'result', 'store a large result elsewhere and return a reference to it; the job is still running');
   end if;
   perform collab.require_job_owner(array[complete.job_id], ws);
-  -- The move: out of collab.jobs, into collab.job_history, in one statement; only from
-  -- running under this token (collab.job_history_after_insert writes the succeeded event).
+  -- The move: out of collab.jobs, into collab.job_history, with its succeeded event, in one
+  -- statement; only from running under this token (collab.jobs_after_update says how: the
+  -- events trigger of collab.job_history leaves this statement's row to it).
+  perform set_config('collab.statement_events', 'collab.job_history', true);
   with moved as (
     delete from collab.jobs x
      where x.id = complete.job_id and x.workspace_id = ws
        and x.lease_expires_at is not null and x.lease_token = complete.lease_token
     returning x.*
+  ), done as (
+    insert into collab.job_history
+    select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'succeeded', 'succeeded',
+           m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id, m.lease_token,
+           m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
+           complete.result, m.last_error, m.created_at, m.claimed_at, collab.clock()
+      from moved m
+    returning *
+  ), written as (
+    insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt,
+                                   executor_id, data, created_at)
+    select d.workspace_id, d.id, 'succeeded', d.queue, d.type, d.attempt, d.executor_id,
+           '{}'::jsonb, collab.clock()
+      from done d
   )
-  insert into collab.job_history
-  select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'succeeded', 'succeeded',
-         m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id, m.lease_token,
-         m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
-         complete.result, m.last_error, m.created_at, m.claimed_at, collab.clock()
-    from moved m
-  returning * into j;
-  if found then
+  select * into j from done;
+  if j.id is not null then
+    perform collab.notify_events(ws);
     return collab.job_row(j);
   end if;
   -- A repeat: the finished job by workspace and id (collab.finished_job: one partition).

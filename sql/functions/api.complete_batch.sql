@@ -36,6 +36,7 @@ declare
   bad record;
   outcomes api.completion[];
   ids bigint[];
+  completed boolean;
 begin
   if complete_batch.items is null or jsonb_typeof(complete_batch.items) <> 'array' then
     perform collab.raise_error('PT400', 'invalid_input', 'items must be a JSON array', 'items');
@@ -72,13 +73,15 @@ begin
    order by x.id
      for update;
 
+  perform set_config('collab.statement_events', 'collab.job_history', true);
   with item as (
     select (t.e ->> 'job_id')::bigint as job_id, (t.e ->> 'lease_token')::uuid as lease_token,
            t.e -> 'result' as result, t.ord
       from jsonb_array_elements(complete_batch.items) with ordinality t(e, ord)
   ),
-  -- The move: out of collab.jobs, into collab.job_history (collab.job_history_after_insert
-  -- writes the succeeded events), only from running under the item's token.
+  -- The move: out of collab.jobs, into collab.job_history, with the succeeded events, only
+  -- from running under the item's token (collab.jobs_after_update says how: the events trigger
+  -- of collab.job_history leaves this statement's rows to it).
   moved as (
     delete from collab.jobs x
      using item
@@ -94,7 +97,15 @@ begin
            m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
            m.new_result, m.last_error, m.created_at, m.claimed_at, now_
       from moved m
-    returning id, lease_token
+    returning id, workspace_id, queue, type, attempt, executor_id, lease_token
+  ),
+  written as (
+    insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt,
+                                   executor_id, data, created_at)
+    select d.workspace_id, d.id, 'succeeded', d.queue, d.type, d.attempt, d.executor_id,
+           '{}'::jsonb, now_
+      from done d
+     order by d.id
   ),
   outcome as (
     select item.ord, item.job_id,
@@ -110,8 +121,13 @@ begin
     -- another item of the batch completed that job with the right one.
     left join done on done.id = item.job_id and done.lease_token = item.lease_token
   )
-  select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord) into outcomes
+  select array_agg(row(o.job_id, o.ok, o.reason)::api.completion order by o.ord),
+         coalesce(bool_or(o.ok), false)
+    into outcomes, completed
     from outcome o;
+  if completed then
+    perform collab.notify_events(ws);
+  end if;
 
   -- Items whose job is not in the hot table (rare: a repeat, a stale token, a wrong id) are
   -- judged against the history, each read from the one partition collab.finished_job names:
