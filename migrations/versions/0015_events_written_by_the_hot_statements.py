@@ -7,8 +7,8 @@ their events in the same statement (a data-modifying WITH), as the contract's ba
 do, and wake the stream's subscribers themselves. Just before such a statement the function
 sets collab.statement_events to the table it writes (transaction-local; it ends with the
 function's call); the trigger of that table, fired at the end of the statement, clears it and
-leaves the statement's rows alone only when the writer holds the table's privileges with
-grant option, as its owner does (every api function; no caller).
+leaves the statement's rows alone; a writer that does not hold the table's privileges with
+grant option, as its owner does (every api function; no caller), is refused (42501).
 Every other writer and every other statement still gets its events from the triggers
 (tests/sql/193).
 

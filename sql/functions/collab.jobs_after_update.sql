@@ -10,11 +10,13 @@
 -- Such a function sets collab.statement_events to the table the statement writes,
 -- transaction-local, just before it; the trigger, fired at the end of that statement, clears
 -- it (one statement's worth; the function's SET clauses end it with the call in any case) and
--- leaves the statement's rows to it only when the writer holds the table's privileges with
--- grant option, as its owner does: every api function runs as the owner (SECURITY DEFINER)
--- and no caller does, so a service_role session that sets the same value by hand does not skip
--- the trigger (tests/sql/193). Every other writer, and every other statement of the api, is
--- left to the trigger.
+-- leaves the statement's rows to it. Only a writer that holds the table's privileges with
+-- grant option, as its owner does, may set it: every api function runs as the owner (SECURITY
+-- DEFINER) and no caller does. Anyone else is refused (42501), the statement with it: a
+-- service_role session that sets the value by hand (its change would have no event), or api
+-- functions left owned by another role than the table's (their events would be written twice)
+-- (tests/sql/193). Every other writer, and every other statement of the api, is left to the
+-- trigger.
 create or replace function collab.jobs_after_update()
 returns trigger
 language plpgsql
@@ -25,9 +27,13 @@ begin
   -- A statement of Collab's own that wrote its events itself (above).
   if current_setting('collab.statement_events', true) = 'collab.jobs' then
     perform set_config('collab.statement_events', '', true);
-    if pg_catalog.has_table_privilege(tg_relid, 'TRUNCATE WITH GRANT OPTION') then  -- its owner
-      return null;
+    if not pg_catalog.has_table_privilege(tg_relid, 'TRUNCATE WITH GRANT OPTION') then
+      raise exception 'collab.statement_events names %.% but this writer does not own it',
+        tg_table_schema, tg_table_name
+        using errcode = '42501',
+              hint = 'only Collab''s api functions set it, owned by the owner of the table';
     end if;
+    return null;
   end if;
   insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, executor_id, data, created_at)
   select n.workspace_id, n.id, n.last_event, n.queue, n.type, n.attempt, n.executor_id,

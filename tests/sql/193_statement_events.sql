@@ -4,7 +4,7 @@
 -- statement, every other write still gets its event from the trigger, and a caller that sets
 -- the value by hand gets its events all the same.
 BEGIN;
-select plan(15);
+select plan(16);
 
 create temp table worker as select api.register_executor('worker-se', array['se']) as id;
 select api.enqueue('se', 't', jsonb_build_object('n', g)) from generate_series(1, 5) g;
@@ -56,15 +56,15 @@ select is((select array_agg(e.job_id order by e.id) from collab.job_events e
           'complete_batch: one succeeded event per completed job, in id order, none for the refused one');
 select is(coalesce(current_setting('collab.statement_events', true), ''), '', 'the setting is cleared after complete_batch');
 
--- A caller that sets the value by hand (service_role may write the tables directly) does not
--- skip the triggers: only code running as the tables' owner does. The trigger goes on to write
--- the event as that caller, which may not (collab.clock is not granted to it), so the write
--- fails whole: no change without its event.
+-- A caller that sets the value by hand (service_role may write the tables directly) is
+-- refused: only code running as the tables' owner may skip the triggers. The write fails
+-- whole: no change without its event.
 set local role service_role;
 select set_config('collab.statement_events', 'collab.jobs', true);
 select throws_ok($$update collab.jobs set cancel_requested = true, last_event = 'cancel_requested'
                     where id = (select id from got order by id offset 3 limit 1)$$,
-  '42501', null, 'service_role setting collab.jobs by hand: the trigger still runs for its update');
+  '42501', 'collab.statement_events names collab.jobs but this writer does not own it',
+  'service_role setting collab.jobs by hand: its update is refused');
 select set_config('collab.statement_events', 'collab.job_history', true);
 select throws_ok($$with m as (delete from collab.jobs where id = (select id from got order by id offset 3 limit 1) returning *)
   insert into collab.job_history
@@ -73,11 +73,18 @@ select throws_ok($$with m as (delete from collab.jobs where id = (select id from
          m.lease_seconds, null, m.cancel_requested, m.progress, m.progress_message,
          null, m.last_error, m.created_at, m.claimed_at, now()
     from m$$,
-  '42501', null, 'service_role setting collab.job_history by hand: the trigger still runs for its move');
+  '42501', 'collab.statement_events names collab.job_history but this writer does not own it',
+  'service_role setting collab.job_history by hand: its move is refused');
 reset role;
 select is((select array_agg(e.type::text order by e.id) from collab.job_events e
             where e.job_id = (select id from got order by id offset 3 limit 1)),
           array['enqueued', 'claimed'], 'neither write changed the job or wrote an event');
+select ok((select bool_and(pg_catalog.has_table_privilege(p.proowner, t.rel::regclass, 'TRUNCATE WITH GRANT OPTION'))
+             from pg_proc p cross join (values ('collab.jobs'), ('collab.job_history')) t(rel)
+            where p.oid in ('api.claim(uuid, text[], integer, integer)'::regprocedure,
+                            'api.complete(bigint, uuid, jsonb)'::regprocedure,
+                            'api.complete_batch(jsonb)'::regprocedure)),
+  'the functions that write their own events run as a role that may say so to the triggers');
 select is((select count(*) from api.check_invariants()), 0::bigint, 'the invariants hold');
 
 select * from finish();

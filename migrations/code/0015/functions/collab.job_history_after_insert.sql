@@ -17,9 +17,13 @@ begin
   -- A statement of Collab's own that wrote its events itself (above).
   if current_setting('collab.statement_events', true) = 'collab.job_history' then
     perform set_config('collab.statement_events', '', true);
-    if pg_catalog.has_table_privilege(tg_relid, 'TRUNCATE WITH GRANT OPTION') then  -- its owner
-      return null;
+    if not pg_catalog.has_table_privilege(tg_relid, 'TRUNCATE WITH GRANT OPTION') then
+      raise exception 'collab.statement_events names %.% but this writer does not own it',
+        tg_table_schema, tg_table_name
+        using errcode = '42501',
+              hint = 'only Collab''s api functions set it, owned by the owner of the table';
     end if;
+    return null;
   end if;
   insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, executor_id, data, created_at)
   select n.workspace_id, n.id, n.last_event, n.queue, n.type, n.attempt, n.executor_id,
