@@ -76,6 +76,8 @@ declare
   walk text;
   keep boolean;
   mark_key text;
+  name_ text;
+  any_limited boolean;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
   perform collab.take_tokens(ws, 'claim', ex.id, 1);
@@ -96,10 +98,13 @@ begin
   end if;
   -- The executor's registered queues were validated by register_executor: only names given
   -- in this call are checked.
-  if claim.queues is not null
-     and not (select bool_and(coalesce(collab.is_name(w.name), false)) from unnest(wanted) w(name)) then
-    perform collab.check_name('queues', (select w.name from unnest(wanted) w(name)
-                                          where not coalesce(collab.is_name(w.name), false) limit 1));
+  -- (A loop of simple expressions, not a query: no executor start-up at every call.)
+  if claim.queues is not null then
+    foreach name_ in array wanted loop
+      if not coalesce(collab.is_name(name_), false) then
+        perform collab.check_name('queues', name_);
+      end if;
+    end loop;
   end if;
 
   -- Expired leases of these queues, at most once a second per session and set of queues:
@@ -119,9 +124,17 @@ begin
     perform set_config('collab.leases_checked', extract(epoch from now_)::text || '|' || gate, false);
   end if;
 
-  select array_agg(q.name order by q.name) into open_queues
-    from collab.queues q
-   where q.workspace_id = ws and q.name = any(wanted) and not q.paused and q.concurrency_limit is null;
+  -- The open queues without a limit, and whether any has one (the loop over those, below,
+  -- runs only then), in one statement. The names in no particular order: the pick orders the
+  -- jobs it takes and waits for no lock (skip locked); a sorted aggregate here started a sort
+  -- at every call.
+  select nullif(array(select q.name from collab.queues q
+                       where q.workspace_id = ws and q.name = any(wanted) and not q.paused
+                         and q.concurrency_limit is null), '{}'),
+         exists(select from collab.queues q
+                 where q.workspace_id = ws and q.name = any(wanted) and not q.paused
+                   and q.concurrency_limit is not null)
+    into open_queues, any_limited;
 
   -- The ids first (skipping rows others hold), then one UPDATE of them all by primary key.
   -- The claim index's count of visible rows fetched in this transaction, read before and
@@ -191,18 +204,32 @@ begin
         perform set_config('collab.claim_mark', '', false);
         mark := null;
       end if;
-      picked := array(
-        select c.id
-          from unnest(open_queues) qn(name)
-          cross join lateral (
-            select x.id, x.priority, x.run_at
-              from collab.jobs x
-             where x.workspace_id = ws and x.queue = qn.name
-               and x.status = 'queued' and x.run_at <= now_
-             order by x.priority desc, x.run_at, x.id
-             limit claim.max_jobs
-             for update skip locked) c
-         order by c.priority desc, c.run_at, c.id);
+      -- One queue (a worker's usual claim): its jobs straight from the claim index, in its
+      -- order; several: each queue's first jobs, then the best of them. The one-queue form
+      -- leaves out the join, its memoize node and the final sort, which every call started
+      -- (and paid for) even when there was nothing to join.
+      if cardinality(open_queues) = 1 then
+        picked := array(
+          select x.id from collab.jobs x
+           where x.workspace_id = ws and x.queue = open_queues[1]
+             and x.status = 'queued' and x.run_at <= now_
+           order by x.priority desc, x.run_at, x.id
+           limit claim.max_jobs
+           for update skip locked);
+      else
+        picked := array(
+          select c.id
+            from unnest(open_queues) qn(name)
+            cross join lateral (
+              select x.id, x.priority, x.run_at
+                from collab.jobs x
+               where x.workspace_id = ws and x.queue = qn.name
+                 and x.status = 'queued' and x.run_at <= now_
+               order by x.priority desc, x.run_at, x.id
+               limit claim.max_jobs
+               for update skip locked) c
+           order by c.priority desc, c.run_at, c.id);
+      end if;
     end if;
     fetched := pg_stat_get_xact_tuples_fetched(claim_index) - fetched;
     read_ := pg_stat_get_xact_tuples_returned(claim_index) - read_;
@@ -274,31 +301,33 @@ begin
     end if;
   end if;
 
-  for limited in
-    select q.name, q.concurrency_limit
-      from collab.queues q
-     where q.workspace_id = ws and q.name = any(wanted) and not q.paused
-       and q.concurrency_limit is not null
-     order by q.name
-  loop
-    exit when cardinality(picked) >= claim.max_jobs;
-    perform 1 from collab.queues q
-     where q.workspace_id = ws and q.name = limited.name
-       for no key update;
-    select limited.concurrency_limit - count(*) into budget
-      from collab.jobs j
-     where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
-    budget := least(budget, claim.max_jobs - cardinality(picked));
-    continue when budget <= 0;
-    picked := picked || array(
-      select x.id
-        from collab.jobs x
-       where x.workspace_id = ws and x.queue = limited.name
-         and x.status = 'queued' and x.run_at <= now_
-       order by x.priority desc, x.run_at, x.id
-       limit budget
-       for update skip locked);
-  end loop;
+  if any_limited and cardinality(picked) < claim.max_jobs then
+    for limited in
+      select q.name, q.concurrency_limit
+        from collab.queues q
+       where q.workspace_id = ws and q.name = any(wanted) and not q.paused
+         and q.concurrency_limit is not null
+       order by q.name
+    loop
+      exit when cardinality(picked) >= claim.max_jobs;
+      perform 1 from collab.queues q
+       where q.workspace_id = ws and q.name = limited.name
+         for no key update;
+      select limited.concurrency_limit - count(*) into budget
+        from collab.jobs j
+       where j.workspace_id = ws and j.queue = limited.name and j.status = 'running';
+      budget := least(budget, claim.max_jobs - cardinality(picked));
+      continue when budget <= 0;
+      picked := picked || array(
+        select x.id
+          from collab.jobs x
+         where x.workspace_id = ws and x.queue = limited.name
+           and x.status = 'queued' and x.run_at <= now_
+         order by x.priority desc, x.run_at, x.id
+         limit budget
+         for update skip locked);
+    end loop;
+  end if;
 
   -- The claim and its claimed events in one statement (collab.jobs_after_update says how: the
   -- events trigger of collab.jobs then leaves this statement's rows to it). A job picked above
