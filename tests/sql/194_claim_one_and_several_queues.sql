@@ -75,24 +75,13 @@ select is((select xmax::text from collab.queues where name = 'q-lim2'), (pg_curr
   'and locks its row to count its running jobs');
 
 -- Names: every one given is checked, the first invalid one reported.
-create function pg_temp.message_of(statement text) returns text language plpgsql as $$
-declare
-  msg text;
-begin
-  execute statement;
-  return null;
-exception when others then
-  get stacked diagnostics msg = message_text;
-  return msg;
-end
-$$;
-select matches(pg_temp.message_of($$select api.claim((select id from w), array['q-a', 'bad name', '-worse'])$$),
+select throws_matching($$select api.claim((select id from w), array['q-a', 'bad name', '-worse'])$$,
   '^queues must be .*\(got ''bad name''\)$', 'the first invalid name in the call''s order is the one reported');
-select matches(pg_temp.message_of($$select api.claim((select id from w), array['-first', 'q-a', 'bad name'])$$),
+select throws_matching($$select api.claim((select id from w), array['-first', 'q-a', 'bad name'])$$,
   '^queues must be .*\(got ''-first''\)$', 'an invalid first name is reported before a later one');
-select matches(pg_temp.message_of($$select api.claim((select id from w), array['q-a', null])$$),
+select throws_matching($$select api.claim((select id from w), array['q-a', null])$$,
   '^queues must be .*\(got null\)$', 'a null name is refused');
-select is(pg_temp.message_of($$select api.claim((select id from w), array['q-a', 'q-a', 'nowhere'])$$), null,
+select lives_ok($$select api.claim((select id from w), array['q-a', 'q-a', 'nowhere'])$$,
   'valid names, repeated or naming no queue yet, are accepted');
 
 select is_empty('select * from api.check_invariants()', 'invariants hold');

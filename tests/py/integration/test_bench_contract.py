@@ -241,11 +241,10 @@ def test_claim_index_usage_tells_pages_in_use_from_the_file(unvacuumed_db: str) 
     the file. In a database no autovacuum works on: an autoanalyze of the filled table holds
     a snapshot under which the deleted pages cannot be reused yet, and the refill then grew
     the file (a CI run: 1,728,512 against 1,392,640 bytes)."""
-    db_url = unvacuumed_db
     run = bench_module()
-    with psycopg.connect(db_url, autocommit=True) as c:
+    with psycopg.connect(unvacuumed_db, autocommit=True) as c:
         c.execute("create extension if not exists pgstattuple")
-        run.fill_collab(db_url, 20000, queue="usage")
+        run.fill_collab(unvacuumed_db, 20000, queue="usage")
         c.execute("vacuum collab.jobs")
         full_file, full_leaf = run.claim_index_usage(c)
         assert full_leaf >= 20000 * 16, full_leaf  # an entry is at least 16 bytes
@@ -258,7 +257,7 @@ def test_claim_index_usage_tells_pages_in_use_from_the_file(unvacuumed_db: str) 
         # A page deleted by one VACUUM is free for reuse once no snapshot can still need it;
         # the next VACUUM records it as such.
         c.execute("vacuum collab.jobs")
-        run.fill_collab(db_url, 5000, queue="usage")
+        run.fill_collab(unvacuumed_db, 5000, queue="usage")
         c.execute("vacuum collab.jobs")
         again_file, again_leaf = run.claim_index_usage(c)
         assert again_file == full_file
