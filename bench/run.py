@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import itertools
 import json
 import os
 import platform
@@ -1277,6 +1278,87 @@ def claim_index_usage(c: psycopg.Connection[Any]) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def soak_load(c: psycopg.Connection[Any]) -> dict[str, float]:
+    """What a soak sample records besides sizes, to tell what bounds the run: the machine's
+    busy CPU seconds (every process, machine_cpu), this process's (the producer and the
+    worker's threads), the database's committed transactions, the cluster's WAL flushes
+    (pg_stat_wal.wal_sync) and the vacuums of the hot table so far. Differences between two
+    samples are what soak_intervals reads."""
+    row = c.execute(
+        "select (select xact_commit from pg_stat_database where datname = current_database()),"
+        " (select wal_sync from pg_stat_wal),"
+        " (select vacuum_count + autovacuum_count from pg_stat_user_tables"
+        "   where relid = 'collab.jobs'::regclass)"
+    ).fetchone()
+    assert row is not None
+    return {
+        "machine_cpu_s": machine_cpu()[0],
+        "client_cpu_s": time.process_time(),
+        "commits": float(row[0]),
+        "wal_syncs": float(row[1]),
+        "hot_vacuums": float(row[2]),
+    }
+
+
+def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Each interval between two soak samples that both carry soak_load's counters: jobs done
+    a second, the backlog at its end, committed transactions a job done, the machine's cores
+    busy and this process's, WAL flushes a second, and the vacuums of the hot table in it."""
+    out = []
+    for a, z in itertools.pairwise(samples):
+        if "commits" not in a or "commits" not in z:
+            continue
+        dt = max(z["t"] - a["t"], 1e-9)
+        done = z["done"] - a["done"]
+        out.append(
+            {
+                "from": a["t"],
+                "to": z["t"],
+                "jobs_per_s": done / dt,
+                "backlog": z["backlog"],
+                "commits_per_job": (z["commits"] - a["commits"]) / max(done, 1),
+                "cores_busy": (z["machine_cpu_s"] - a["machine_cpu_s"]) / dt,
+                "client_cores": (z["client_cpu_s"] - a["client_cpu_s"]) / dt,
+                "wal_syncs_per_s": (z["wal_syncs"] - a["wal_syncs"]) / dt,
+                "hot_vacuums": z["hot_vacuums"] - a["hot_vacuums"],
+            }
+        )
+    return out
+
+
+def soak_section(r: dict[str, Any]) -> list[str]:
+    """The soak's intervals (soak_intervals), the peak's and the run's: what the worker did
+    with a backlog kept at 5,000 and at the fed rate, and what the machine did meanwhile."""
+    phases = [
+        (name, soak_intervals(r[key]["samples"]))
+        for name, key in (("peak (5,000 kept queued)", "soak_peak"), ("soak", "soak"))
+        if key in r
+    ]
+    phases = [(name, rows) for name, rows in phases if rows]
+    if not phases:
+        return []
+    lines = [
+        "",
+        "Per interval between samples: jobs done a second, the backlog at its end, committed"
+        " transactions of the database a job done (claims, completions, heartbeats and the"
+        " producer's enqueues), the machine's cores busy (2 is all) and the bench process's (the"
+        " producer and the worker), WAL flushes a second (the cluster's), and the vacuums of"
+        " `collab.jobs` in it.",
+        "",
+        "| phase | s | jobs/s | backlog | commits/job | cores busy | bench process cores"
+        " | WAL flushes/s | hot-table vacuums |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, rows in phases:
+        lines += [
+            f"| {name} | {x['from']:.0f}-{x['to']:.0f} | {x['jobs_per_s']:,.0f} | {x['backlog']:,.0f}"
+            f" | {x['commits_per_job']:.2f} | {x['cores_busy']:.2f} | {x['client_cores']:.2f}"
+            f" | {x['wal_syncs_per_s']:,.0f} | {x['hot_vacuums']:.0f} |"
+            for x in rows
+        ]
+    return lines
+
+
 def soak_feed(
     b: Bench, db: str, seconds: float, rate: float | None, sample_every: float
 ) -> list[dict[str, float]]:
@@ -1340,6 +1422,7 @@ def soak_feed(
                             "claim_index_leaf_bytes": claim_leaf,
                             "dead_tuples": row[2],
                             "history_bytes": int(row[3]),
+                            **soak_load(c),
                         }
                     )
                     say(
@@ -2818,6 +2901,8 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
             runs = ", ".join(f"{x:,.0f}" if x >= 100 else f"{x:.2f}" for x in e["runs"])
             med = f"{e['median']:,.0f}" if e["median"] >= 100 else f"{e['median']:.2f}"
             lines.append(f"| {s} | {med} {e['unit']} | {runs} | {reference_for(w, s, b)} |")
+        if w == "soak":
+            lines += soak_section(r)
     if r.get("profile"):
         lines += [
             "",

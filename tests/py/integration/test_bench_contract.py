@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,75 @@ def test_soak_verdict_prints_pages_in_use_only_where_sampled() -> None:
     assert run.claim_in_use(new, {**new, "claim_index_leaf_bytes": 0.25e6}) == (
         " (1.50 -> 0.25 MB of leaf pages in use)"
     )
+
+
+def test_soak_load_counts_commits_flushes_vacuums_and_cpu(unvacuumed_db: str) -> None:
+    """A soak sample's load counters (soak_load) move with what happened between two samples:
+    the database's commits (made on another connection, whose statistics are flushed), the
+    cluster's WAL flushes (each synchronous commit of a write flushes), the hot table's
+    vacuums, and this process's CPU time, never more than the machine's busy time."""
+    run = bench_module()
+    with (
+        psycopg.connect(unvacuumed_db, autocommit=True) as c,
+        psycopg.connect(unvacuumed_db, autocommit=True) as other,
+    ):
+        before = run.soak_load(c)
+        other.execute("create table soak_load_probe (n int)")
+        for n in range(5):
+            other.execute("insert into soak_load_probe values (%s)", [n])
+        other.execute("select pg_stat_force_next_flush()")
+        c.execute("vacuum collab.jobs")
+        spin = time.process_time()
+        while time.process_time() - spin < 0.2:
+            pass
+        after = run.soak_load(c)
+    assert after["commits"] - before["commits"] >= 6, (before, after)
+    assert after["wal_syncs"] - before["wal_syncs"] >= 1, (before, after)
+    assert after["hot_vacuums"] - before["hot_vacuums"] == 1, (before, after)
+    client = after["client_cpu_s"] - before["client_cpu_s"]
+    assert client >= 0.2, client
+    assert after["machine_cpu_s"] - before["machine_cpu_s"] >= 0.9 * client
+
+
+def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> None:
+    """soak_intervals turns two samples into the interval's rates; samples recorded before the
+    load was sampled (older results files) give no interval, and the section shows none."""
+    run = bench_module()
+    plain = {"t": 0.0, "done": 0, "backlog": 0}
+    a = {
+        **plain,
+        "machine_cpu_s": 100.0,
+        "client_cpu_s": 10.0,
+        "commits": 1000.0,
+        "wal_syncs": 50.0,
+        "hot_vacuums": 2.0,
+    }
+    z = {
+        "t": 30.0,
+        "done": 60000,
+        "backlog": 1500,
+        "machine_cpu_s": 154.0,
+        "client_cpu_s": 25.0,
+        "commits": 16000.0,
+        "wal_syncs": 30050.0,
+        "hot_vacuums": 5.0,
+    }
+    (row,) = run.soak_intervals([plain, a, z])
+    assert row == {
+        "from": 0.0,
+        "to": 30.0,
+        "jobs_per_s": 2000.0,
+        "backlog": 1500,
+        "commits_per_job": 0.25,
+        "cores_busy": 1.8,
+        "client_cores": 0.5,
+        "wal_syncs_per_s": 1000.0,
+        "hot_vacuums": 3.0,
+    }
+    assert run.soak_intervals([plain, {**plain, "t": 30.0}]) == []
+    assert run.soak_section({"soak": {"samples": [plain, plain]}}) == []
+    lines = run.soak_section({"soak": {"samples": [a, z]}})
+    assert lines[-1] == "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 0.50 | 1,000 | 3 |"
 
 
 def test_a_worker_target_shows_the_better_of_collabs_two_workers_and_names_both() -> None:
