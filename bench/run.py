@@ -1314,7 +1314,7 @@ def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
             {
                 "from": a["t"],
                 "to": z["t"],
-                "jobs_per_s": done / dt,
+                "jobs_per_s": rate_between([a, z], 0),
                 "backlog": z["backlog"],
                 "commits_per_job": (z["commits"] - a["commits"]) / max(done, 1),
                 "cores_busy": (z["machine_cpu_s"] - a["machine_cpu_s"]) / dt,
