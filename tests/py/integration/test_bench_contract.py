@@ -335,6 +335,7 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
         "backlog": 1500,
         "commits_per_job": 0.25,
         "cores_busy": 1.8,
+        "cpu_us_per_job": 900.0,
         "client_cores": 0.5,
         "wal_syncs_per_s": 1000.0,
         "hot_vacuums": 3.0,
@@ -342,7 +343,7 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
     assert run.soak_intervals([plain, {**plain, "t": 30.0}]) == []
     assert run.soak_section({"soak": {"samples": [plain, plain]}}) == []
     lines = run.soak_section({"soak": {"samples": [a, z]}})
-    assert lines[-1] == "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 0.50 | 1,000 | 3 |"
+    assert lines[-1] == "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 900 | 0.50 | 1,000 | 3 |"
 
 
 def test_a_worker_target_shows_the_better_of_collabs_two_workers_and_names_both() -> None:
