@@ -1465,8 +1465,9 @@ def rate_between(samples: list[dict[str, float]], first: int, last: int = -1) ->
 # the same 1.27-1.30 cores busy and the same commits a job: the CPU time a job takes moved
 # 1.66-fold with the machine's speed (docs/bench.md, "The machine's speed within one soak").
 # At 80 % of a peak found in a fast minute, a slow one later is an overload: the soaks that
-# failed since revision 0009 failed by such a backlog, never by dead rows. Half the peak keeps
-# up through a 2-fold slowdown.
+# fell behind in the full runs since 2026-12-02 did so by a backlog of live jobs, never by dead
+# rows. Half the peak keeps up through a 2-fold slowdown. (A regression that only shows near
+# the worker's capacity is the drains' to find: section 2 runs every system in the same run.)
 SOAK_SHARE = 0.5
 
 
