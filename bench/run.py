@@ -1282,13 +1282,12 @@ def soak_load(c: psycopg.Connection[Any]) -> dict[str, float]:
     """What a soak sample records besides sizes, to tell what bounds the run: the machine's
     busy CPU seconds (every process, machine_cpu), this process's (the producer and the
     worker's threads), the database's committed transactions, the cluster's WAL flushes
-    (pg_stat_wal.wal_sync) and the vacuums of the hot table so far. Differences between two
-    samples are what soak_intervals reads."""
+    (pg_stat_wal.wal_sync), and the hot table's dead tuples now and vacuums so far (one read of
+    its statistics row). Differences between two samples are what soak_intervals reads."""
     row = c.execute(
         "select (select xact_commit from pg_stat_database where datname = current_database()),"
-        " (select wal_sync from pg_stat_wal),"
-        " (select vacuum_count + autovacuum_count from pg_stat_user_tables"
-        "   where relid = 'collab.jobs'::regclass)"
+        " (select wal_sync from pg_stat_wal), t.vacuum_count + t.autovacuum_count, t.n_dead_tup"
+        " from pg_stat_user_tables t where t.relid = 'collab.jobs'::regclass"
     ).fetchone()
     assert row is not None
     return {
@@ -1297,6 +1296,7 @@ def soak_load(c: psycopg.Connection[Any]) -> dict[str, float]:
         "commits": float(row[0]),
         "wal_syncs": float(row[1]),
         "hot_vacuums": float(row[2]),
+        "dead_tuples": row[3],
     }
 
 
@@ -1311,6 +1311,7 @@ def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
             continue
         dt = max(z["t"] - a["t"], 1e-9)
         done = z["done"] - a["done"]
+        cpu = z["machine_cpu_s"] - a["machine_cpu_s"]
         out.append(
             {
                 "from": a["t"],
@@ -1318,8 +1319,8 @@ def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
                 "jobs_per_s": rate_between([a, z], 0),
                 "backlog": z["backlog"],
                 "commits_per_job": (z["commits"] - a["commits"]) / max(done, 1),
-                "cores_busy": (z["machine_cpu_s"] - a["machine_cpu_s"]) / dt,
-                "cpu_us_per_job": (z["machine_cpu_s"] - a["machine_cpu_s"]) * 1e6 / max(done, 1),
+                "cores_busy": cpu / dt,
+                "cpu_us_per_job": cpu * 1e6 / max(done, 1),
                 "client_cores": (z["client_cpu_s"] - a["client_cpu_s"]) / dt,
                 "wal_syncs_per_s": (z["wal_syncs"] - a["wal_syncs"]) / dt,
                 "hot_vacuums": z["hot_vacuums"] - a["hot_vacuums"],
@@ -1406,13 +1407,12 @@ def soak_feed(
                     row = c.execute(
                         "select pg_total_relation_size('collab.jobs'),"
                         " pg_total_relation_size('collab.job_events'),"
-                        " (select n_dead_tup from pg_stat_user_tables"
-                        "   where relid = 'collab.jobs'::regclass),"
                         " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
                         "    from pg_inherits i where i.inhparent = 'collab.job_history'::regclass)"
                     ).fetchone()
                     assert row is not None
                     claim_file, claim_leaf = claim_index_usage(c)
+                    load = soak_load(c)
                     done_now = worker.processed
                     samples.append(
                         {
@@ -1424,17 +1424,16 @@ def soak_feed(
                             "jobs": sent,
                             "claim_index_bytes": claim_file,
                             "claim_index_leaf_bytes": claim_leaf,
-                            "dead_tuples": row[2],
-                            "history_bytes": int(row[3]),
-                            **soak_load(c),
+                            "history_bytes": int(row[2]),
+                            **load,
                         }
                     )
                     say(
                         f"  t={now:5.0f}s done={done_now:,} backlog={sent - done_now:,}"
                         f" hot table={row[0] / 1e6:.1f} MB claim index={claim_file / 1e6:.2f} MB"
                         f" ({claim_leaf / 1e6:.2f} MB of leaf pages in use)"
-                        f" dead tuples={row[2]:,} history+events="
-                        f"{(int(row[3]) + row[1]) / max(done_now, 1):.0f} B/job done"
+                        f" dead tuples={load['dead_tuples']:,} history+events="
+                        f"{(int(row[2]) + row[1]) / max(done_now, 1):.0f} B/job done"
                     )
                     next_sample += sample_every
     finally:
@@ -1486,11 +1485,7 @@ def w_soak(b: Bench, peers: dict[str, Any], seconds: int = 600, rate: float | No
         target, how = rate, "given"
     say(f"7. soak: {seconds} s at {target:,.0f} jobs/s ({how})")
     samples = soak_feed(b, "b_soak", seconds, target, max(5.0, min(30.0, seconds / 20)))
-    b.results["soak"] = {
-        "target_jobs_per_s": target,
-        "share_of_peak": SOAK_SHARE if rate is None else None,
-        "samples": samples,
-    }
+    b.results["soak"] = {"target_jobs_per_s": target, "samples": samples}
     done = rate_between(samples, 0) if len(samples) > 1 else 0.0
     b.record("soak", "collab worker concurrency 32, sustained", [done], "jobs/s")
 
