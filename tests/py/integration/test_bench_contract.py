@@ -414,3 +414,22 @@ def test_events_off_takes_out_every_event_of_the_cycle_and_nothing_else(
                 run.events_off(url)
     finally:
         drop_database(server_url, name)
+
+
+def test_interleaved_runs_every_row_once_a_round_in_turned_order() -> None:
+    """The enqueue rows (section 1) are measured in rounds: every row once a round, the order
+    turned by one each round, each row's figures kept in its own list in the rows' order."""
+    bench = bench_module()
+    log: list[str] = []
+
+    def row(name: str, figure: float) -> Any:
+        def run() -> float:
+            log.append(name)
+            return figure + len(log)
+
+        return run
+
+    runs = bench.interleaved({"a": row("a", 100), "b": row("b", 200), "c": row("c", 300)}, 4)
+    assert log == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
+    assert list(runs) == ["a", "b", "c"]
+    assert runs == {"a": [101, 106, 108, 110], "b": [202, 204, 209, 211], "c": [303, 305, 307, 312]}
