@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -445,11 +445,14 @@ def pct(values: list[float], p: float) -> float:
     return s[k]
 
 
-def interleaved(rows: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+T = TypeVar("T")
+
+
+def interleaved(rows: dict[str, Callable[[], T]], rounds: int) -> dict[str, list[T]]:
     """Each row's figures from `rounds` rounds of one run of every row, the order turned by one
     each round, so that the machine's changes of speed within minutes (docs/bench.md) fall on
     every system alike; in the rows' order."""
-    runs: dict[str, list[float]] = {system: [] for system in rows}
+    runs: dict[str, list[T]] = {system: [] for system in rows}
     order = list(rows)
     for k in range(rounds):
         for system in order[k % len(order) :] + order[: k % len(order)]:
@@ -634,32 +637,29 @@ def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> floa
 
 def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     n, slow = b.sizes.drain, b.sizes.drain_slow
-    say(f"2. end to end: drain {n:,} pre-enqueued no-op jobs (jobs/s)")
+    say(f"2. end to end: drain {n:,} pre-enqueued no-op jobs (jobs/s), systems interleaved")
     # The 4-way rows also record their CPU a job (cpu_share): with both cores busy, a row's
-    # jobs/s is the machine's CPU divided by it (docs/bench.md, "CPU a job").
+    # jobs/s is the machine's CPU divided by it (docs/bench.md, "CPU a job"). Every row is a
+    # run in a fresh database; the rows run in rounds (interleaved), as section 1's.
+    rows: dict[str, Callable[[], float]] = {}
+    cpus: dict[str, list[dict[str, float]]] = {}
+
+    def accounted(system: str) -> list[dict[str, float]]:
+        return cpus.setdefault(system, [])
+
     for c in (4, 32):
-        cpu: list[dict[str, float]] = []
-        runs = [collab_drain(b, n, c, 1000, cpu if c == 4 else None) for _ in range(REPEATS)]
-        record_drain(b, f"collab worker concurrency {c}", runs, cpu)
-        cpu = []
-        runs = [
-            collab_drain(b, n, c, 1000, cpu if c == 4 else None, use_asyncio=True)
-            for _ in range(REPEATS)
-        ]
-        record_drain(b, f"collab async worker concurrency {c}", runs, cpu)
-    b.record(
-        "drain",
-        "collab high-throughput (concurrency 500, batch claims of 500)",
-        [collab_drain(b, n, 500, 500) for _ in range(REPEATS)],
-        "jobs/s",
+        for label, use_asyncio in (("worker", False), ("async worker", True)):
+            system = f"collab {label} concurrency {c}"
+            cpu = accounted(system) if c == 4 else None
+            rows[system] = functools.partial(collab_drain, b, n, c, 1000, cpu, use_asyncio)
+    rows["collab high-throughput (concurrency 500, batch claims of 500)"] = functools.partial(
+        collab_drain, b, n, 500, 500
     )
     # What any implementation of the contract could reach with 4 jobs in flight: its bare
     # writes with no worker, in the arrangement that measured fastest (one transaction per
     # cycle, 2 clients of 2 jobs: docs/bench.md, "What bounds the 4-way row"), each run in a
     # fresh database like the drains above.
-    cpu = []
-    runs = [contract_drain4(b, cpu) for _ in range(REPEATS)]
-    record_drain(b, CONTRACT_DRAIN4_ROW, runs, cpu)
+    rows[CONTRACT_DRAIN4_ROW] = functools.partial(contract_drain4, b, accounted(CONTRACT_DRAIN4_ROW))
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
 
@@ -677,15 +677,9 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
             return rate(r["jobs"], r["seconds"])
 
         for c in (4, 32):
-            cpu = []
-            runs = [gw_drain(c, cpu=cpu if c == 4 else None) for _ in range(REPEATS)]
-            record_drain(b, f"graphile-worker -j {c}", runs, cpu)
-        b.record(
-            "drain",
-            "graphile-worker -j 32, local queue of 500",
-            [gw_drain(32, 500) for _ in range(REPEATS)],
-            "jobs/s",
-        )
+            system = f"graphile-worker -j {c}"
+            rows[system] = functools.partial(gw_drain, c, cpu=accounted(system) if c == 4 else None)
+        rows["graphile-worker -j 32, local queue of 500"] = functools.partial(gw_drain, 32, 500)
     if "procrastinate" in peers:
         pr = b.template("tpl_procrastinate", build_procrastinate)
 
@@ -695,12 +689,7 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
             return rate(r["jobs"], r["seconds"])
 
         for c in (4, 32):
-            b.record(
-                "drain",
-                f"procrastinate concurrency {c} ({slow:,} jobs)",
-                [pr_drain(c) for _ in range(REPEATS)],
-                "jobs/s",
-            )
+            rows[f"procrastinate concurrency {c} ({slow:,} jobs)"] = functools.partial(pr_drain, c)
     if "awa-pg" in peers:
         aw = b.template("tpl_awa", build_awa)
         na = b.sizes.drain_awa
@@ -711,12 +700,9 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
             return rate(r["jobs"], r["seconds"])
 
         for c in (4, 32):
-            b.record(
-                "drain",
-                f"awa-pg {c} workers ({na:,} jobs)",
-                [awa_drain(c) for _ in range(REPEATS)],
-                "jobs/s",
-            )
+            rows[f"awa-pg {c} workers ({na:,} jobs)"] = functools.partial(awa_drain, c)
+    for system, runs in interleaved(rows, REPEATS).items():
+        record_drain(b, system, runs, cpus.get(system, []))
 
 
 # -- 3. SQL level (pgbench) -------------------------------------------------------------------
@@ -1146,7 +1132,10 @@ def contract_wake(b: Bench, n: int, per_second: float) -> list[float]:
 
 def w_wake(b: Bench, peers: dict[str, Any]) -> None:
     n = b.sizes.wake_jobs
-    say(f"4. wake-up latency: idle worker, {n} jobs enqueued one per transaction at 50/s (ms)")
+    say(
+        f"4. wake-up latency: idle worker, {n} jobs enqueued one per transaction at 50/s (ms),"
+        " systems interleaved"
+    )
 
     def report(system: str, runs: list[list[float]]) -> None:
         p50 = [pct(r, 50) for r in runs]
@@ -1154,18 +1143,19 @@ def w_wake(b: Bench, peers: dict[str, Any]) -> None:
         b.record("wake", f"{system} p50", p50, "ms")
         b.record("wake", f"{system} p99", p99, "ms")
 
-    report("collab worker", [collab_wake(b, n, 50) for _ in range(REPEATS)])
-    report("collab async worker", [collab_wake(b, n, 50, True) for _ in range(REPEATS)])
-    report(CONTRACT_WAKE_ROW, [contract_wake(b, n, 50) for _ in range(REPEATS)])
+    # Each run a fresh database; the systems in rounds (interleaved), as sections 1 and 2.
+    rows: dict[str, Callable[[], list[float]]] = {
+        "collab worker": functools.partial(collab_wake, b, n, 50),
+        "collab async worker": functools.partial(collab_wake, b, n, 50, True),
+        CONTRACT_WAKE_ROW: functools.partial(contract_wake, b, n, 50),
+    }
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
-        report(
-            "graphile-worker",
-            [
-                graphile(b.fresh("b_wake", gw), "wake", n, 50)["latencies_ms"]
-                for _ in range(REPEATS)
-            ],
-        )
+        rows["graphile-worker"] = lambda: graphile(b.fresh("b_wake", gw), "wake", n, 50)[
+            "latencies_ms"
+        ]
+    for system, runs in interleaved(rows, REPEATS).items():
+        report(system, runs)
 
 
 # -- 5. overhead ------------------------------------------------------------------------------
