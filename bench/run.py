@@ -490,14 +490,12 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
 
         return run
 
-    def peer_row(
-        driver: Callable[..., Any], template: Callable[[], str], mode: str
-    ) -> Callable[[], float]:
+    def peer_row(driver: Callable[..., Any], template: str, mode: str) -> Callable[[], float]:
         """A run of a peer's driver (its repetitions share one client)."""
         jobs = n1 if mode == "enqueue-one" else nb
 
         def run() -> float:
-            r = driver(b.fresh("b_enqueue", template()), mode, jobs, 2)
+            r = driver(b.fresh("b_enqueue", template), mode, jobs, 2)
             return rate(r["jobs"], r["runs"][-1])
 
         return run
@@ -527,17 +525,26 @@ def w_enqueue(b: Bench, peers: dict[str, Any]) -> None:
         pg = b.template("tpl_pgmq", build_pgmq)
         rows["pgmq one (send)"] = sql_row(pg, "select pgmq.send('bench', '{}'::jsonb)")
         rows["pgmq batch (send_batch)"] = sql_row(
-            pg, "select count(*) from pgmq.send_batch('bench', %s::jsonb[])", [[Jsonb({})] * 1000], 1000
+            pg,
+            "select count(*) from pgmq.send_batch('bench', %s::jsonb[])",
+            [[Jsonb({})] * 1000],
+            1000,
         )
     drivers = [
         ("graphile-worker", graphile, "tpl_graphile", build_graphile, "addJob", "addJobs"),
         ("awa-pg", awa, "tpl_awa", build_awa, "insert", "insert_many_copy"),
-        ("procrastinate", procrastinate, "tpl_procrastinate", build_procrastinate, "defer", "batch_defer"),
+        (
+            "procrastinate",
+            procrastinate,
+            "tpl_procrastinate",
+            build_procrastinate,
+            "defer",
+            "batch_defer",
+        ),
     ]
     for peer, driver, name, build, one, many in drivers:
         if peer in peers:
-            # (the template is made on first use, by the first round)
-            template = functools.partial(b.template, name, build)
+            template = b.template(name, build)
             rows[f"{peer} one ({one})"] = peer_row(driver, template, "enqueue-one")
             rows[f"{peer} batch ({many})"] = peer_row(driver, template, "enqueue-batch")
 
@@ -659,7 +666,9 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     # writes with no worker, in the arrangement that measured fastest (one transaction per
     # cycle, 2 clients of 2 jobs: docs/bench.md, "What bounds the 4-way row"), each run in a
     # fresh database like the drains above.
-    rows[CONTRACT_DRAIN4_ROW] = functools.partial(contract_drain4, b, accounted(CONTRACT_DRAIN4_ROW))
+    rows[CONTRACT_DRAIN4_ROW] = functools.partial(
+        contract_drain4, b, accounted(CONTRACT_DRAIN4_ROW)
+    )
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
 
@@ -2974,7 +2983,9 @@ def main() -> None:
     parser.add_argument("--soak", action="store_true", help="add the 10-minute soak")
     parser.add_argument("--soak-seconds", type=int, default=600, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--soak-rate", type=float, help="soak rate in jobs/s (default: half the fed peak, SOAK_SHARE)"
+        "--soak-rate",
+        type=float,
+        help="soak rate in jobs/s (default: half the fed peak, SOAK_SHARE)",
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/bench.md")
     parser.add_argument(
