@@ -7,7 +7,7 @@ Create Date: ${create_date}
 
 from __future__ import annotations
 
-from collab.migration_ops import apply_snapshot, execute_script, reset_code
+from collab.migration_ops import apply_snapshot, execute_script, lock_code_tables, reset_code
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
@@ -20,12 +20,16 @@ PREVIOUS_SNAPSHOT = ${repr(down_revision)}
 
 
 def upgrade() -> None:
+    # The code switch waits for no call that holds one table while waiting for another, and
+    # holds its locks to the end of the revision's transaction: keep that transaction short.
+    lock_code_tables(revision)
     reset_code()
     # Table changes go here: execute_script("alter table collab.x ...")
     apply_snapshot(SNAPSHOT)
 
 
 def downgrade() -> None:
+    lock_code_tables(revision)
     reset_code()
     # Undo the table changes here.
     apply_snapshot(PREVIOUS_SNAPSHOT)

@@ -8,6 +8,9 @@ check what the rebuilt code does to a database.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
 
 import pytest
 from alembic.config import Config
@@ -91,3 +94,47 @@ def test_a_manifest_lists_its_objects_once_in_the_order_applied(revision: str) -
     assert names is not None
     assert len(set(names)) == len(names)
     assert names == canonical_order(names)
+
+
+def test_a_new_revision_locks_the_code_tables_before_it_switches_the_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`collab migrate new` writes revisions from migrations/script.py.mako: both directions
+    lock the tables whose code they reset (migration_ops.lock_code_tables) before resetting
+    it, then apply the revision's code, or the previous revision's going down."""
+    from alembic import command
+
+    from collab import migration_ops
+
+    (tmp_path / "versions").mkdir()
+    shutil.copy(migrations_dir() / "script.py.mako", tmp_path / "script.py.mako")
+    (tmp_path / "env.py").write_text("")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(tmp_path))
+    command.revision(cfg, message="probe", rev_id="0001")
+    command.revision(cfg, message="probe", rev_id="0002")
+
+    calls: list[tuple[str, object]] = []
+    for name in ("lock_code_tables", "reset_code", "apply_snapshot"):
+        monkeypatch.setattr(
+            migration_ops, name, lambda *args, name=name: calls.append((name, args[:1] or None))
+        )
+    path = next((tmp_path / "versions").glob("0002_*.py"))
+    spec = importlib.util.spec_from_file_location("probe_revision_0002", path)
+    assert spec is not None and spec.loader is not None
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+
+    revision.upgrade()
+    assert calls == [
+        ("lock_code_tables", ("0002",)),
+        ("reset_code", None),
+        ("apply_snapshot", ("0002",)),
+    ]
+    calls.clear()
+    revision.downgrade()
+    assert calls == [
+        ("lock_code_tables", ("0002",)),
+        ("reset_code", None),
+        ("apply_snapshot", ("0001",)),
+    ]
