@@ -29,7 +29,9 @@ each round:
    - the contract's bare writes (``CONTRACT_WAKE_CLAIM``).
 
 Prints each round's medians (ms), then the medians of the rounds and each over the bare
-writes'. Not part of the test run; docs/bench.md, "The wake-up row, call by call".
+writes'. Its timings are not part of the test run; tests/py/integration/test_bench_wake_cost.py
+checks what it runs (the probe writes what a claim writes). docs/bench.md, "The wake-up row,
+call by call".
 """
 
 from __future__ import annotations
