@@ -1002,14 +1002,27 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
 # -- 4. wake-up latency -----------------------------------------------------------------------
 
 
+def sleep_until_due(t0: float, i: int, per_second: float) -> None:
+    """Sleep until call i of a pace of per_second calls a second that started at t0
+    (time.perf_counter()) is due; at once when it is late."""
+    wait = t0 + i / per_second - time.perf_counter()
+    if wait > 0:
+        time.sleep(wait)
+
+
+# Section 4's enqueue: one job of queue wake, its payload the time of the call (ms since the
+# epoch), which the consumer subtracts from its start.
+COLLAB_WAKE_ENQUEUE = (
+    "select id from api.enqueue('wake', 'noop', jsonb_build_object('t', %s::float8))"
+)
+
+
 def enqueue_paced(c: psycopg.Connection[Any], statement: str, n: int, per_second: float) -> None:
     """Run `statement` n times on c at per_second, one per transaction; its one parameter is
     the time of the call (ms since the epoch), which the consumer subtracts from its start."""
     t0 = time.perf_counter()
     for i in range(n):
-        wait = t0 + i / per_second - time.perf_counter()
-        if wait > 0:
-            time.sleep(wait)
+        sleep_until_due(t0, i, per_second)
         c.execute(statement, [time.time() * 1000])
 
 
@@ -1042,12 +1055,7 @@ def collab_wake(b: Bench, n: int, per_second: float, use_asyncio: bool = False) 
     time.sleep(0.5)
     try:
         with psycopg.connect(dsn, autocommit=True) as c:
-            enqueue_paced(
-                c,
-                "select id from api.enqueue('wake', 'noop', jsonb_build_object('t', %s::float8))",
-                n,
-                per_second,
-            )
+            enqueue_paced(c, COLLAB_WAKE_ENQUEUE, n, per_second)
         wait_until(lambda: len(latencies) >= n)
     finally:
         worker.stop()

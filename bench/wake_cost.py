@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as R
 
 PER_SECOND = 50.0
-API_ENQUEUE = "select id from api.enqueue('wake', 'noop', jsonb_build_object('t', %s::float8))"
+API_ENQUEUE = R.COLLAB_WAKE_ENQUEUE  # section 4's own
 TABLE_ENQUEUE = (
     "insert into collab.jobs (workspace_id, queue, type, payload, run_at, max_attempts,"
     " created_at) values (collab.default_workspace_id(), 'wake', 'noop',"
@@ -93,12 +93,6 @@ select c.id, c.lease_token from claimed c
 API_COMPLETE = "select api.complete(%s, %s, null)"
 
 
-def paced(i: int, t0: float) -> None:
-    wait = t0 + i / PER_SECOND - time.perf_counter()
-    if wait > 0:
-        time.sleep(wait)
-
-
 def to_notification(dsn: str, channel: str, enqueue: str, n: int) -> tuple[float, float]:
     """Median ms from an enqueue call to its notification at a listener, and to the call's
     return; n calls at PER_SECOND, each after the previous one's notification arrived."""
@@ -133,7 +127,7 @@ def to_notification(dsn: str, channel: str, enqueue: str, n: int) -> tuple[float
             arrived.clear()
             t0 = time.perf_counter()
             for i in range(n):
-                paced(i, t0)
+                R.sleep_until_due(t0, i, PER_SECOND)
                 start = time.perf_counter()
                 c.execute(enqueue, [time.time() * 1000])
                 returned.append((time.perf_counter() - start) * 1000)
