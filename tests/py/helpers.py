@@ -4,6 +4,7 @@ sys.path). Databases are created and dropped on the test server the session fixt
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import time
@@ -77,6 +78,16 @@ def table_reads(url: str, table: str) -> tuple[int, int]:
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
+
+
+def load_module(name: str, path: Path) -> Any:
+    """The Python file at path, executed as a module named name (a bench tool, a revision
+    rendered by a test): files that are not on sys.path."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pg_bin(name: str) -> str:

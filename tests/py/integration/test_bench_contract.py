@@ -8,7 +8,6 @@ bound a lie. Run through pgbench itself, as the bench does."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -21,18 +20,14 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import new_database
-from helpers import drop_database, pg_bin
+from helpers import drop_database, load_module, pg_bin
 from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def bench_module() -> Any:
-    spec = importlib.util.spec_from_file_location("collab_bench_run", ROOT / "bench" / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module("collab_bench_run", ROOT / "bench" / "run.py")
 
 
 def pgbench(url: str, script: str, transactions: int, *defines: str) -> None:

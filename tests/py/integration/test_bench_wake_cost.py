@@ -6,8 +6,6 @@ nothing."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,20 +13,13 @@ from typing import Any
 import psycopg
 import pytest
 from conftest import new_database
-from helpers import drop_database
+from helpers import drop_database, load_module
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def wake_cost() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "collab_bench_wake_cost", ROOT / "bench" / "wake_cost.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_module("collab_bench_wake_cost", ROOT / "bench" / "wake_cost.py")
 
 
 @pytest.fixture

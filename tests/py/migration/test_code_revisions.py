@@ -8,13 +8,13 @@ check what the rebuilt code does to a database.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from helpers import load_module
 
 from collab import sqlsource
 from collab.resources import migrations_dir
@@ -126,10 +126,7 @@ def test_a_new_revision_locks_the_code_tables_before_it_switches_the_code(
             migration_ops, name, lambda *args, name=name: calls.append((name, args[:1] or None))
         )
     path = next((tmp_path / "versions").glob("0002_*.py"))
-    spec = importlib.util.spec_from_file_location("probe_revision_0002", path)
-    assert spec is not None and spec.loader is not None
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
+    revision = load_module("probe_revision_0002", path)
 
     revision.upgrade()
     assert calls == [
