@@ -8,7 +8,9 @@ connection; a reporter task sends finished jobs with one ``api.complete_batch`` 
 reporting one batch overlaps claiming the next; a slot is free when its handler returns, and at
 most twice ``concurrency`` leases are held, counting finished jobs not reported yet. The claim
 task wakes on the workspace's channel ``collab_jobs:<workspace_id>`` (found once through
-``api.whoami``), on a freed slot and on a full claim, with a poll fallback. A heartbeat task
+``api.whoami``), on a full claim, on a reported job, and on a freed slot while its last claim
+came back full (after one that found the queue drained, the report claims for the slot), with
+a poll fallback. A heartbeat task
 extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
 when their job was cancelled or their lease lost; their results are then discarded.
 
@@ -124,6 +126,8 @@ class AsyncWorker(WorkerSettings):
         self._stop_asked = False
         self._signals = False
         self._claim_paused_until = 0.0
+        # The last claim came back with fewer jobs than it asked for: the queue had no more.
+        self._drained = False
 
     # -- control -------------------------------------------------------------------------
     def stop(self) -> None:
@@ -259,6 +263,7 @@ class AsyncWorker(WorkerSettings):
             if free > 0 and time.monotonic() >= self._claim_paused_until:
                 n = min(free, self.max_batch)
                 jobs = await self._claim(n)
+                self._drained = len(jobs) < n
                 for job in jobs:
                     self._start(job)
                 if len(jobs) == n:
@@ -314,7 +319,13 @@ class AsyncWorker(WorkerSettings):
         finally:  # cancelled at shutdown: the job is failed back there
             self._executing -= 1
             self._tasks.pop(ctx.job.id, None)
-            self._wake.set()
+            # The freed slot claims at once while the last claim came back full. After one that
+            # found the queue drained, the next claim waits for this job's report (which frees
+            # its lease and, on a queue with a concurrency limit, its place there), a
+            # notification or the poll: one claim, not one for the slot and one for the report
+            # that both find nothing.
+            if not self._drained or self._stopping.is_set():
+                self._wake.set()
 
     # -- reporting -----------------------------------------------------------------------
     async def _report_loop(self) -> None:

@@ -361,3 +361,55 @@ def test_stop_when_idle_is_not_fooled_by_a_claim_on_a_broken_connection(
     asyncio.run(worker.run(stop_when_idle=True))
     assert failed, "the patched claim was not made"
     assert worker.processed == 5
+
+
+def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(client: Client) -> None:
+    # Jobs one at a time: each is claimed on its notification by a claim that asks for every
+    # free slot; its slot frees while that claim's queue was drained, so the next claim waits
+    # for the job's report, and that claim alone finds nothing (not one for the slot, too).
+    worker = make_worker(client, "aw-empty", poll_seconds=30)
+    claims: list[int] = []
+    claim = worker._claim
+
+    async def counted(n: int) -> Any:
+        jobs = await claim(n)
+        claims.append(len(jobs))
+        return jobs
+
+    worker._claim = counted  # type: ignore[method-assign]
+
+    @worker.task("t")
+    async def t(ctx: AsyncJobContext) -> None:
+        return None
+
+    with running(worker):
+        wait_for(lambda: len(claims) >= 1, timeout=10)  # registered; its first claim found nothing
+        for _ in range(10):
+            job = client.enqueue("aw-empty", "t")
+            finished(client, job.id, timeout=10)
+            time.sleep(0.1)  # the report and its claim
+    assert sum(claims) == 10
+    assert claims.count(0) <= 10 + 1, claims
+
+
+def test_a_queue_at_its_concurrency_limit_runs_on_without_the_poll(client: Client) -> None:
+    # A claim of a limited queue comes back short while the limit is reached; the reports of
+    # the jobs that held the places claim the next ones (the poll is 30 s away).
+    worker = make_worker(client, "aw-limit", poll_seconds=30)
+    client.configure_queue("aw-limit", concurrency_limit=1)
+    running_now = {"n": 0, "most": 0}
+
+    @worker.task("t")
+    async def t(ctx: AsyncJobContext) -> None:
+        running_now["n"] += 1
+        running_now["most"] = max(running_now["most"], running_now["n"])
+        await asyncio.sleep(0.01)
+        running_now["n"] -= 1
+
+    jobs = client.enqueue_batch([{"queue": "aw-limit", "type": "t"} for _ in range(8)])
+    started = time.monotonic()
+    with running(worker):
+        results = [finished(client, j.id, timeout=20) for j in jobs]
+    assert all(r["status"] == "succeeded" for r in results)
+    assert running_now["most"] == 1
+    assert time.monotonic() - started < 15, "the limited queue waited for the poll"
