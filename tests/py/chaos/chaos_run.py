@@ -67,6 +67,7 @@ class Counts:
     kills: int = 0
     restarts: int = 0
     workers_started: int = 0
+    asyncio_workers: int = 0
     unexpected_exits: int = 0
     side_effects: int = 0
     duplicates: int = 0
@@ -81,6 +82,7 @@ class Counts:
         return (
             f"jobs={self.jobs} succeeded={self.succeeded} dead={self.dead} kills={self.kills} "
             f"restarts={self.restarts} workers_started={self.workers_started} "
+            f"(asyncio {self.asyncio_workers}) "
             f"side_effects={self.side_effects} duplicates={self.duplicates} "
             f"(killed mid-run {self.duplicates_after_kill}, lease lost "
             f"{self.duplicates_after_lease_loss}, report failed "
@@ -145,8 +147,15 @@ def enqueue(dsn: str, jobs: int, max_sleep: float) -> None:
 
 
 def start_worker(
-    dsn: str, logdir: Path, name: str, concurrency: int, lease_seconds: int, queue: str = QUEUE
+    dsn: str,
+    logdir: Path,
+    name: str,
+    concurrency: int,
+    lease_seconds: int,
+    queue: str = QUEUE,
+    use_asyncio: bool = False,
 ) -> WorkerProcess:
+    """A ``collab worker`` process (``--asyncio``: collab.AsyncWorker) logging to logdir."""
     env = dict(os.environ)
     env["COLLAB_DATABASE_URL"] = dsn
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
@@ -170,6 +179,7 @@ def start_worker(
                 str(lease_seconds),
                 "--log-format",
                 "json",
+                *(["--asyncio"] if use_asyncio else []),
             ],
             env=env,
             stdout=out,
@@ -218,10 +228,19 @@ def run(
     killed_pids: set[int] = set()
 
     def spawn() -> None:
+        # Every other worker is an AsyncWorker: both workers drain the same jobs under the
+        # same faults.
+        use_asyncio = counts.workers_started % 2 == 1
         w = start_worker(
-            dsn, logdir, f"chaos-w{counts.workers_started}", concurrency, lease_seconds
+            dsn,
+            logdir,
+            f"chaos-w{counts.workers_started}",
+            concurrency,
+            lease_seconds,
+            use_asyncio=use_asyncio,
         )
         counts.workers_started += 1
+        counts.asyncio_workers += use_asyncio
         pool.append(w)
         every.append(w)
 

@@ -63,6 +63,7 @@ def test_chaos_short(chaos_cluster: embedded.EmbeddedPostgres, tmp_path: Path) -
     assert counts.succeeded + counts.dead == 600
     assert counts.restarts >= 2
     assert counts.kills >= 3
+    assert 1 <= counts.asyncio_workers < counts.workers_started  # both workers under the faults
     assert counts.unexpected_exits == 0
     assert counts.duplicates == (
         counts.duplicates_after_kill
