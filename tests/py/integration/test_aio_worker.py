@@ -389,7 +389,9 @@ def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(client: Client) ->
             finished(client, job.id, timeout=10)
             time.sleep(0.1)  # the report and its claim
     assert sum(claims) == 10
-    assert claims.count(0) <= 10 + 1, claims
+    # One a job, and the first; two a job (21 in all) before. A little room for a wake-up
+    # that comes while a claim is under way.
+    assert claims.count(0) <= 10 + 3, claims
 
 
 def test_a_queue_at_its_concurrency_limit_runs_on_without_the_poll(client: Client) -> None:
