@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1032,6 +1032,36 @@ def wait_until(done: Callable[[], bool], seconds: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+@contextlib.contextmanager
+def on_thread(
+    what: str, body: Callable[[threading.Event, threading.Event], None]
+) -> Iterator[list[BaseException]]:
+    """Run body(ready, done) on a daemon thread: it sets ready once it listens, and returns
+    when done is set. The block runs once ready is set (at most 10 s later), with the list
+    body's exception goes to (so its waits can end early); on the way out done is set, the
+    thread joined, and body's exception raised as "<what> failed"."""
+    ready, done = threading.Event(), threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            body(ready, done)
+        except BaseException as e:  # raised below
+            failed.append(e)
+            ready.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    try:
+        yield failed
+    finally:
+        done.set()
+        thread.join(15)
+    if failed:
+        raise RuntimeError(f"{what} failed: {failed[0]!r}")
+
+
 def collab_wake(b: Bench, n: int, per_second: float, use_asyncio: bool = False) -> list[float]:
     """Latencies (ms) from enqueue to handler start of an idle 4-slot worker, n jobs enqueued one
     per transaction at per_second: collab.Worker, or (use_asyncio) collab.AsyncWorker."""
@@ -1096,34 +1126,24 @@ def contract_wake_run(dsn: str, n: int, per_second: float) -> list[float]:
     """Wake-up latencies (ms, enqueue call to job start) of the contract's bare writes in dsn
     (build_contract): n jobs enqueued one per transaction at per_second, after one untimed."""
     latencies: list[float] = []
-    listening, done = threading.Event(), threading.Event()
-    failed: list[BaseException] = []
 
-    def consume() -> None:
-        try:
-            with (
-                psycopg.connect(dsn, autocommit=True) as listen,
-                psycopg.connect(dsn, autocommit=True) as c,
-            ):
-                listen.execute("listen contract_jobs")
-                listening.set()
-                while not done.is_set():
-                    for _ in listen.notifies(timeout=0.2, stop_after=1):
-                        while rows := c.execute(CONTRACT_WAKE_CLAIM).fetchall():
-                            started = time.time() * 1000
-                            latencies.extend(started - t for _, _, t in rows)
-                            c.execute(
-                                CONTRACT_WAKE_COMPLETE,
-                                [[r[0] for r in rows], [r[1] for r in rows]],
-                            )
-        except BaseException as e:  # reported by the caller
-            failed.append(e)
+    def consume(listening: threading.Event, done: threading.Event) -> None:
+        with (
+            psycopg.connect(dsn, autocommit=True) as listen,
+            psycopg.connect(dsn, autocommit=True) as c,
+        ):
+            listen.execute("listen contract_jobs")
             listening.set()
+            while not done.is_set():
+                for _ in listen.notifies(timeout=0.2, stop_after=1):
+                    while rows := c.execute(CONTRACT_WAKE_CLAIM).fetchall():
+                        started = time.time() * 1000
+                        latencies.extend(started - t for _, _, t in rows)
+                        c.execute(
+                            CONTRACT_WAKE_COMPLETE, [[r[0] for r in rows], [r[1] for r in rows]]
+                        )
 
-    thread = threading.Thread(target=consume, daemon=True)
-    thread.start()
-    listening.wait(10)
-    try:
+    with on_thread("the contract's wake-up consumer", consume) as failed:
         with psycopg.connect(dsn, autocommit=True) as c:
             c.execute(CONTRACT_WAKE_ENQUEUE, [time.time() * 1000])
             wait_until(lambda: bool(latencies or failed))
@@ -1131,11 +1151,6 @@ def contract_wake_run(dsn: str, n: int, per_second: float) -> list[float]:
             time.sleep(0.5)
             enqueue_paced(c, CONTRACT_WAKE_ENQUEUE, n, per_second)
         wait_until(lambda: len(latencies) >= n or bool(failed))
-    finally:
-        done.set()
-        thread.join(15)
-    if failed:
-        raise RuntimeError(f"the contract's wake-up consumer failed: {failed[0]!r}")
     if len(latencies) != n:
         raise RuntimeError(f"the contract's wake-up consumer started {len(latencies)} of {n} jobs")
     return latencies

@@ -97,47 +97,32 @@ def to_notification(dsn: str, channel: str, enqueue: str, n: int) -> tuple[float
     """Median ms from an enqueue call to its notification at a listener, and to the call's
     return; n calls at PER_SECOND, each after the previous one's notification arrived."""
     arrived: list[float] = []
-    ready, done = threading.Event(), threading.Event()
-    failed: list[BaseException] = []
 
-    def listen() -> None:
-        try:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
-                ready.set()
-                while not done.is_set():
-                    for _ in conn.notifies(timeout=0.2, stop_after=1):
-                        arrived.append(time.perf_counter())
-        except BaseException as e:  # reported below
-            failed.append(e)
+    def listen(ready: threading.Event, done: threading.Event) -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
             ready.set()
+            while not done.is_set():
+                for _ in conn.notifies(timeout=0.2, stop_after=1):
+                    arrived.append(time.perf_counter())
 
-    thread = threading.Thread(target=listen, daemon=True)
-    thread.start()
-    ready.wait(10)
     called: list[float] = []
     returned: list[float] = []
-    try:
-        with psycopg.connect(dsn, autocommit=True) as c:
-            for _ in range(5):  # untimed: prepared statements, caches
-                c.execute(enqueue, [0.0])
-                time.sleep(1 / PER_SECOND)
-            R.wait_until(lambda: len(arrived) >= 5 or bool(failed), 2)
-            time.sleep(0.2)
-            arrived.clear()
-            t0 = time.perf_counter()
-            for i in range(n):
-                R.sleep_until_due(t0, i, PER_SECOND)
-                start = time.perf_counter()
-                c.execute(enqueue, [time.time() * 1000])
-                returned.append((time.perf_counter() - start) * 1000)
-                called.append(start)
-                R.wait_until(lambda want=i + 1: len(arrived) >= want or bool(failed), 2)
-    finally:
-        done.set()
-        thread.join(5)
-    if failed:
-        raise RuntimeError(f"the listener failed: {failed[0]!r}")
+    with R.on_thread("the listener", listen) as failed, psycopg.connect(dsn, autocommit=True) as c:
+        for _ in range(5):  # untimed: prepared statements, caches
+            c.execute(enqueue, [0.0])
+            time.sleep(1 / PER_SECOND)
+        R.wait_until(lambda: len(arrived) >= 5 or bool(failed), 2)
+        time.sleep(0.2)
+        arrived.clear()
+        t0 = time.perf_counter()
+        for i in range(n):
+            R.sleep_until_due(t0, i, PER_SECOND)
+            start = time.perf_counter()
+            c.execute(enqueue, [time.time() * 1000])
+            returned.append((time.perf_counter() - start) * 1000)
+            called.append(start)
+            R.wait_until(lambda want=i + 1: len(arrived) >= want or bool(failed), 2)
     if len(arrived) != n:
         raise RuntimeError(f"{len(arrived)} notifications for {n} enqueues on {channel}")
     waits = [(a - s) * 1000 for a, s in zip(arrived, called, strict=True)]
