@@ -155,13 +155,14 @@ def idle_claims(
 
 
 def collab_db(b: R.Bench) -> tuple[str, str, Any]:
-    """A fresh Collab database: its url, its wake-up channel and a registered executor."""
+    """A fresh Collab database: its url, its workers' wake-up channel (``api.whoami``'s) and a
+    registered executor."""
     dsn = b.fresh("b_wake_cost", b.collab_template())
     with psycopg.connect(dsn, autocommit=True) as c:
-        ws = c.execute("select collab.default_workspace_id()").fetchone()
+        channel = c.execute("select api.whoami() ->> 'jobs_channel'").fetchone()
         ex = c.execute("select api.register_executor('wake-cost', array['wake'])").fetchone()
-    assert ws is not None and ex is not None
-    return dsn, f"collab_jobs:{ws[0]}", ex[0]
+    assert channel is not None and ex is not None
+    return dsn, channel[0], ex[0]
 
 
 def notification_rows(b: R.Bench, graphile: bool, n: int) -> dict[str, Callable[[], Any]]:
