@@ -363,7 +363,9 @@ def test_stop_when_idle_is_not_fooled_by_a_claim_on_a_broken_connection(
     assert worker.processed == 5
 
 
-def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(client: Client) -> None:
+def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Jobs one at a time: each is claimed on its notification by a claim that asks for every
     # free slot; its slot frees while that claim's queue was drained, so the next claim waits
     # for the job's report, and that claim alone finds nothing (not one for the slot, too).
@@ -376,7 +378,7 @@ def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(client: Client) ->
         claims.append(len(jobs))
         return jobs
 
-    worker._claim = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(worker, "_claim", counted)
 
     @worker.task("t")
     async def t(ctx: AsyncJobContext) -> None:
