@@ -197,3 +197,17 @@ def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **op
     options.setdefault("poll_seconds", 0.2)
     concurrency = options.pop("concurrency", 4)
     return worker_class(client, [queue], concurrency, name=f"test-{queue}", **options)
+
+
+def run_past_a_limit(
+    client: Client, queue: str, worker_running: contextlib.AbstractContextManager[Any]
+) -> None:
+    """Enqueue 8 jobs on `queue` (give it concurrency_limit=1 first) and run them inside
+    worker_running (a worker of the queue whose poll is 30 s away): they all succeed, and
+    sooner than that poll, so the reports claimed the next jobs (the tests of both workers)."""
+    jobs = client.enqueue_batch([{"queue": queue, "type": "t"} for _ in range(8)])
+    started = time.monotonic()
+    with worker_running:
+        results = [finished(client, j.id, timeout=20) for j in jobs]
+    assert all(r["status"] == "succeeded" for r in results)
+    assert time.monotonic() - started < 15, "the limited queue waited for the poll"

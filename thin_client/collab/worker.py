@@ -1,18 +1,20 @@
 """``collab.Worker``: runs handlers for claimed jobs. Thin: every decision is the database's.
 
-One loop promises free slots to claim calls of up to ``max_batch`` jobs and hands them to
-a claim pool without waiting for them (a call's jobs start on the pool's thread when it
-returns; with max_batch=1 a slot's thread claims its next job itself when its handler
-returns and runs it there, like one consumer per slot); the loop wakes on its workspace's channel ``collab_jobs:<workspace_id>`` (found
-once through ``api.whoami`` as the client's caller; a notification names the queues that got
-runnable jobs, or none for "any"), on a freed slot and on a full claim, with a poll
-fallback; a reporter thread sends finished jobs with one ``api.complete_batch`` on
-another connection, so reporting one batch overlaps claiming the next (a slot is free when
-its handler returns; at most twice ``concurrency`` leases are held, counting finished jobs
-not reported yet). A heartbeat
-thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running
-handlers when their job was cancelled or their lease lost; their results are then discarded
-(the database would refuse them anyway).
+One loop promises free slots to claim calls of up to ``max_batch`` jobs and hands them to a
+claim pool without waiting for them (a call's jobs start on the pool's thread when it returns;
+with max_batch=1 a slot's thread claims its next job itself when its handler returns and runs
+it there, like one consumer per slot); the loop wakes on its workspace's channel
+``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
+notification names the queues that got runnable jobs, or none for "any"), on a full claim, on a
+reported job and on a freed slot while the last claim came back full, with a poll fallback
+(after a claim that found the queue drained, a freed slot waits for its job's report: at low
+load a job costs one claim that finds nothing, more with max_batch=1, whose calls go side by
+side); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
+connection, so reporting one batch overlaps claiming the next (a slot is free when its handler
+returns; at most twice ``concurrency`` leases are held, counting finished jobs not reported
+yet). A heartbeat thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and
+tells running handlers when their job was cancelled or their lease lost; their results are then
+discarded (the database would refuse them anyway).
 
 Shutdown (SIGTERM/SIGINT or :meth:`stop`): stop claiming, let running handlers finish within
 ``grace_seconds``, then fail what is left back as retryable. :meth:`run` returns once the
@@ -258,6 +260,11 @@ class Worker(WorkerSettings):
         self._claim_calls = 0
         self._claim_wanted = False
         self._idle = False
+        # The last claim call came back with fewer jobs than it asked for: the queue had no
+        # more. Until a call comes back full, a freed slot neither claims for itself nor wakes
+        # the main loop: the job's report does (it frees the lease and, on a queue with a
+        # concurrency limit, the place there), or a notification, or the poll.
+        self._drained = False
         self._claim_error: BaseException | None = None
         self._claim_paused_until = 0.0
         self._stop_when_idle = False
@@ -426,6 +433,8 @@ class Worker(WorkerSettings):
                 and time.monotonic() >= self._claim_paused_until
             )
             self._idle = self._idle or idle
+            if failure is None:
+                self._drained = len(jobs) < n
             full = full_wakes and len(jobs) == n
             wake = full or self._claim_wanted or failure is not None or idle
             if wake:
@@ -461,9 +470,11 @@ class Worker(WorkerSettings):
                 self._done.append(outcome)
                 self._executing -= 1
                 again = self._promise_own_slot()
+                wake = not again and (not self._drained or self._stopping.is_set())
             self._done_ready.set()
             if not again:
-                self._wake.set()
+                if wake:  # the main loop claims for the slot; not after a drained claim
+                    self._wake.set()
                 return
             jobs, failure = self._claim(1)
             nxt = [self._register(job) for job in jobs]
@@ -476,9 +487,11 @@ class Worker(WorkerSettings):
 
     def _promise_own_slot(self) -> bool:
         """Under _lock: promise the slot a handler just freed to a claim of one on its own
-        thread, when the main loop would make that claim now (not stopping or paused, the slot
-        free under the lease cap, a claim lane free)."""
-        if self._stopping.is_set() or self._idle or time.monotonic() < self._claim_paused_until:
+        thread, when the main loop would make that claim now (not stopping or paused, the last
+        claim not drained, the slot free under the lease cap, a claim lane free)."""
+        if self._stopping.is_set() or self._idle or self._drained:
+            return False
+        if time.monotonic() < self._claim_paused_until:
             return False
         if self._free_slots() < 1 or self._claim_calls >= self._claim_lanes:
             return False
@@ -505,8 +518,10 @@ class Worker(WorkerSettings):
         with self._lock:
             self._done.append(outcome)
             self._executing -= 1
+            wake = not self._drained or self._stopping.is_set()
         self._done_ready.set()
-        self._wake.set()
+        if wake:  # the freed slot claims at once while the last claim came back full
+            self._wake.set()
 
     def _report_loop(self) -> None:
         while not self._stopped.is_set():

@@ -14,7 +14,7 @@ from typing import Any
 import helpers
 import psycopg
 import pytest
-from helpers import event_types, finished
+from helpers import event_types, finished, wait_for
 
 from collab import Client, JobContext, NonRetryable, Worker
 
@@ -505,3 +505,66 @@ def test_run_returns_with_its_threads_ended_and_its_listen_connection_closed(
             [f"collab-listen {worker.name}"],
         ).fetchone()
     assert listening == (0,)
+
+
+def test_at_low_load_a_job_costs_one_claim_that_finds_nothing(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Jobs one at a time: each is claimed on its notification by a call that asks for every
+    # free slot; its slot frees while that call found the queue drained, so the main loop does
+    # not claim for it: the job's report makes the one claim that finds nothing (not one for
+    # the slot, too).
+    worker = make_worker(client, "w-empty", poll_seconds=30)
+    lock = threading.Lock()
+    claims: list[int] = []
+    claim = client.claim
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        jobs = claim(*args, **kwargs)
+        with lock:
+            claims.append(len(jobs))
+        return jobs
+
+    monkeypatch.setattr(client, "claim", counted)
+
+    @worker.task("t")
+    def t(ctx: JobContext) -> None:
+        return None
+
+    with running(worker):
+        wait_for(lambda: len(claims) >= 1, timeout=10)  # registered; its first claim found nothing
+        time.sleep(0.2)
+        first = len(claims)
+        for _ in range(10):
+            job = client.enqueue("w-empty", "t")
+            finished(client, job.id, timeout=10)
+            time.sleep(0.1)  # the report and its claim
+    assert sum(claims) == 10
+    # One a job; two a job (20 in all) before. A little room for a wake-up that comes while a
+    # claim is under way.
+    assert claims[first:].count(0) <= 10 + 3, claims[first:]
+
+
+@pytest.mark.parametrize("max_batch", [1000, 1])
+def test_a_queue_at_its_concurrency_limit_runs_on_without_the_poll(
+    client: Client, max_batch: int
+) -> None:
+    # A claim of a limited queue comes back short while the limit is reached; the reports of
+    # the jobs that held the places claim the next ones (the poll is 30 s away).
+    queue = f"w-limit-{max_batch}"
+    worker = make_worker(client, queue, poll_seconds=30, max_batch=max_batch)
+    client.configure_queue(queue, concurrency_limit=1)
+    lock = threading.Lock()
+    running_now = {"n": 0, "most": 0}
+
+    @worker.task("t")
+    def t(ctx: JobContext) -> None:
+        with lock:
+            running_now["n"] += 1
+            running_now["most"] = max(running_now["most"], running_now["n"])
+        time.sleep(0.01)
+        with lock:
+            running_now["n"] -= 1
+
+    helpers.run_past_a_limit(client, queue, running(worker))
+    assert running_now["most"] == 1
