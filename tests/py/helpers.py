@@ -202,9 +202,10 @@ def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **op
 def run_past_a_limit(
     client: Client, queue: str, worker_running: contextlib.AbstractContextManager[Any]
 ) -> None:
-    """Enqueue 8 jobs on `queue` (give it concurrency_limit=1 first) and run them inside
-    worker_running (a worker of the queue whose poll is 30 s away): they all succeed, and
-    sooner than that poll, so the reports claimed the next jobs (the tests of both workers)."""
+    """Enqueue 8 jobs of type "t" on `queue` (give it concurrency_limit=1 first) and run them
+    inside worker_running (a worker of the queue with a handler for "t", its poll 30 s away):
+    they all succeed, and sooner than that poll, so the reports claimed the next jobs (the
+    tests of both workers)."""
     jobs = client.enqueue_batch([{"queue": queue, "type": "t"} for _ in range(8)])
     started = time.monotonic()
     with worker_running:
