@@ -126,8 +126,6 @@ class AsyncWorker(WorkerSettings):
         self._stop_asked = False
         self._signals = False
         self._claim_paused_until = 0.0
-        # The last claim came back with fewer jobs than it asked for: the queue had no more.
-        self._drained = False
 
     # -- control -------------------------------------------------------------------------
     def stop(self) -> None:
@@ -319,12 +317,7 @@ class AsyncWorker(WorkerSettings):
         finally:  # cancelled at shutdown: the job is failed back there
             self._executing -= 1
             self._tasks.pop(ctx.job.id, None)
-            # The freed slot claims at once while the last claim came back full. After one that
-            # found the queue drained, the next claim waits for this job's report (which frees
-            # its lease and, on a queue with a concurrency limit, its place there), a
-            # notification or the poll: one claim, not one for the slot and one for the report
-            # that both find nothing.
-            if not self._drained or self._stopping.is_set():
+            if self._freed_slot_wakes(self._stopping.is_set()):
                 self._wake.set()
 
     # -- reporting -----------------------------------------------------------------------

@@ -175,6 +175,9 @@ class WorkerSettings:
         self.executor_id: UUID | None = None
         self.processed = 0
         self._jobs_channel: str | None = None  # the workspace's wake-up channel (api.whoami)
+        # The last claim came back with fewer jobs than it asked for: the queue had no more
+        # (see _freed_slot_wakes).
+        self._drained = False
         self._init_state()
 
     def _init_state(self) -> None:
@@ -205,6 +208,16 @@ class WorkerSettings:
         for job_id in beat.lost:
             if job_id in held:
                 held[job_id].lease_lost.set()
+
+    def _freed_slot_wakes(self, stopping: bool) -> bool:
+        """Whether a slot a handler just freed wakes the worker: while the last claim came back
+        full (it claims for the slot at once; with max_batch=1 a thread worker's slot claims
+        for itself), and when stopping (the shutdown waits for freed slots). After a claim that
+        found the queue drained, the job's report makes the next claim (it frees the lease and,
+        on a queue with a concurrency limit, the place there), or a notification or the poll:
+        at low load one claim that finds nothing a job, not one for the slot and one for the
+        report."""
+        return stopping or not self._drained
 
     def _wakes_me(self, payload: str) -> bool:
         """A wake-up names the queues that got runnable jobs (comma-separated); an empty one
@@ -260,11 +273,6 @@ class Worker(WorkerSettings):
         self._claim_calls = 0
         self._claim_wanted = False
         self._idle = False
-        # The last claim call came back with fewer jobs than it asked for: the queue had no
-        # more. Until a call comes back full, a freed slot neither claims for itself nor wakes
-        # the main loop: the job's report does (it frees the lease and, on a queue with a
-        # concurrency limit, the place there), or a notification, or the poll.
-        self._drained = False
         self._claim_error: BaseException | None = None
         self._claim_paused_until = 0.0
         self._stop_when_idle = False
@@ -470,11 +478,11 @@ class Worker(WorkerSettings):
                 self._done.append(outcome)
                 self._executing -= 1
                 again = self._promise_own_slot()
-                wake = not again and (not self._drained or self._stopping.is_set())
+                wake = not again and self._freed_slot_wakes(self._stopping.is_set())
             self._done_ready.set()
+            if wake:  # the main loop claims for the slot
+                self._wake.set()
             if not again:
-                if wake:  # the main loop claims for the slot; not after a drained claim
-                    self._wake.set()
                 return
             jobs, failure = self._claim(1)
             nxt = [self._register(job) for job in jobs]
@@ -487,9 +495,9 @@ class Worker(WorkerSettings):
 
     def _promise_own_slot(self) -> bool:
         """Under _lock: promise the slot a handler just freed to a claim of one on its own
-        thread, when the main loop would make that claim now (not stopping or paused, the last
-        claim not drained, the slot free under the lease cap, a claim lane free)."""
-        if self._stopping.is_set() or self._idle or self._drained:
+        thread, when the main loop would make that claim now (not stopping or paused, the slot
+        free under the lease cap, a claim lane free) and the freed slot wakes the worker."""
+        if self._stopping.is_set() or self._idle or not self._freed_slot_wakes(False):
             return False
         if time.monotonic() < self._claim_paused_until:
             return False
@@ -518,9 +526,9 @@ class Worker(WorkerSettings):
         with self._lock:
             self._done.append(outcome)
             self._executing -= 1
-            wake = not self._drained or self._stopping.is_set()
+            wake = self._freed_slot_wakes(self._stopping.is_set())
         self._done_ready.set()
-        if wake:  # the freed slot claims at once while the last claim came back full
+        if wake:
             self._wake.set()
 
     def _report_loop(self) -> None:
