@@ -144,6 +144,14 @@ def db_url(server_url: str, template_db: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def own_db(server_url: str, template_db: str) -> Iterator[str]:
+    """A superuser URL of a migrated database private to this test."""
+    name, url = new_database(server_url, template_db)
+    yield url
+    drop_database(server_url, name)
+
+
+@pytest.fixture
 def fresh_db(server_url: str) -> Iterator[str]:
     """An empty (unmigrated) database private to this test."""
     name, url = new_database(server_url)

@@ -6,27 +6,18 @@ nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from conftest import new_database
-from helpers import drop_database, load_module
+from helpers import load_module
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def wake_cost() -> Any:
     return load_module("collab_bench_wake_cost", ROOT / "bench" / "wake_cost.py")
-
-
-@pytest.fixture
-def collab_db(server_url: str, template_db: str) -> Iterator[str]:
-    name, url = new_database(server_url, template_db)
-    yield url
-    drop_database(server_url, name)
 
 
 def test_enqueue_to_notification_pairs_each_call_with_its_notification(fresh_db: str) -> None:
@@ -50,9 +41,9 @@ def test_enqueue_to_notification_fails_when_the_notifications_do_not_come(fresh_
         wc.to_notification(fresh_db, "another_channel", wc.R.CONTRACT_WAKE_ENQUEUE, 1)
 
 
-def test_the_probe_claims_with_a_lease_a_fresh_token_and_one_claimed_event(collab_db: str) -> None:
+def test_the_probe_claims_with_a_lease_a_fresh_token_and_one_claimed_event(own_db: str) -> None:
     wc = wake_cost()
-    with psycopg.connect(collab_db, autocommit=True) as c:
+    with psycopg.connect(own_db, autocommit=True) as c:
         ex = c.execute("select api.register_executor('probe', array['wake'])").fetchone()
         assert ex is not None
         c.execute(wc.API_ENQUEUE, [1.0])
@@ -80,9 +71,9 @@ def test_the_probe_claims_with_a_lease_a_fresh_token_and_one_claimed_event(colla
         assert c.execute("select count(*) from collab.jobs").fetchone() == (0,)
 
 
-def test_idle_claims_time_each_claim_of_one_job_and_complete_it(collab_db: str) -> None:
+def test_idle_claims_time_each_claim_of_one_job_and_complete_it(own_db: str) -> None:
     wc = wake_cost()
-    with psycopg.connect(collab_db, autocommit=True) as c:
+    with psycopg.connect(own_db, autocommit=True) as c:
         ex = c.execute("select api.register_executor('idle', array['wake'])").fetchone()
         assert ex is not None
 
@@ -93,10 +84,10 @@ def test_idle_claims_time_each_claim_of_one_job_and_complete_it(collab_db: str) 
         for job_id, token in rows:
             conn.execute(wc.API_COMPLETE, [job_id, token])
 
-    took = wc.idle_claims(collab_db, wc.API_ENQUEUE, claim, complete, 2)
+    took = wc.idle_claims(own_db, wc.API_ENQUEUE, claim, complete, 2)
 
     assert 0 < took < 2000
-    with psycopg.connect(collab_db, autocommit=True) as c:
+    with psycopg.connect(own_db, autocommit=True) as c:
         assert c.execute("select count(*) from collab.jobs").fetchone() == (0,)
         # 20 untimed and 2 timed, each claimed once and finished
         assert c.execute(

@@ -12,23 +12,12 @@ higher priorities first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
-from conftest import new_database
-from helpers import drop_database
 
 JOBS = 1500
 FIRST = 1100
-
-
-@pytest.fixture
-def own_db(server_url: str, template_db: str) -> Iterator[str]:
-    name, url = new_database(server_url, template_db)
-    yield url
-    drop_database(server_url, name)
 
 
 def claim_one(

@@ -1,0 +1,77 @@
+"""bench/herd.py measures what docs/scaling.md ("Many idle workers") says it measures: k idle
+consumers on one channel, each claiming once per notification, so a job costs k claims and
+still runs once. The counts must be exact, or the claims a job it prints would be a guess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from helpers import load_module
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def herd() -> Any:
+    return load_module("collab_bench_herd", ROOT / "bench" / "herd.py")
+
+
+def test_every_idle_collab_worker_claims_on_every_notification_and_a_job_runs_once(
+    own_db: str,
+) -> None:
+    h = herd()
+
+    figures = h.idle_workers(own_db, h.collab_system(own_db, 3), 3, 4)
+
+    assert figures["claims_per_job"] == 3.0
+    assert 0 < figures["p50"] <= figures["p99"] < 2000
+    assert figures["database_us_per_job"] > 0 and figures["client_us_per_job"] > 0
+    with psycopg.connect(own_db, autocommit=True) as c:
+        assert c.execute("select count(*) from collab.jobs").fetchone() == (0,)
+        # 5 untimed and 4 timed jobs, each claimed once (attempt 1) by one of the 3 executors
+        assert c.execute(
+            "select count(*), count(*) filter (where status = 'succeeded' and attempt = 1),"
+            " count(distinct executor_id) <= 3 from collab.job_history"
+        ).fetchone() == (9, 9, True)
+        assert c.execute(
+            "select count(*) from collab.executors where name like 'herd-%'"
+        ).fetchone() == (3,)
+
+
+def test_the_contracts_bare_writes_pay_the_same_claims_a_job(fresh_db: str) -> None:
+    h = herd()
+    h.R.build_contract(fresh_db)
+
+    figures = h.idle_workers(fresh_db, h.contract_system(), 2, 3)
+
+    assert figures["claims_per_job"] == 2.0
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        assert c.execute("select count(*) from contract_jobs").fetchone() == (0,)
+        assert c.execute("select count(*), max(attempt) from contract_history").fetchone() == (
+            8,
+            1,
+        )
+
+
+def test_a_channel_that_no_enqueue_notifies_fails_the_trial(fresh_db: str) -> None:
+    h = herd()
+    h.R.build_contract(fresh_db)
+    elsewhere = h.contract_system()._replace(channel="another_channel")
+
+    with pytest.raises(RuntimeError, match="0 jobs claimed of 5 enqueued on another_channel"):
+        h.idle_workers(fresh_db, elsewhere, 1, 1)
+
+
+def test_a_consumer_that_fails_fails_the_trial(fresh_db: str) -> None:
+    h = herd()
+    h.R.build_contract(fresh_db)
+
+    def claim(conn: psycopg.Connection[Any], i: int) -> list[Any]:
+        return conn.execute("select * from no_such_table").fetchall()
+
+    broken = h.contract_system()._replace(claim=claim)
+
+    with pytest.raises(RuntimeError, match=r"a consumer failed: .*no_such_table"):
+        h.idle_workers(fresh_db, broken, 1, 1)
