@@ -67,7 +67,7 @@ class System(NamedTuple):
 
 
 def collab_system(dsn: str, k: int) -> System:
-    """Collab in dsn, with k executors registered (one a consumer, as a fleet's workers are)."""
+    """Collab in dsn, with k executors registered: one for each consumer, as in a fleet."""
     with psycopg.connect(dsn, autocommit=True) as c:
         found = c.execute("select api.whoami() ->> 'jobs_channel'").fetchone()
         executors = []
@@ -131,6 +131,8 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
                     rows = system.claim(conn, i)
                     at = time.time() * 1000
                     claims[i] += 1
+                    if not rows:
+                        continue
                     system.complete(conn, rows)
                     with lock:
                         woke.extend(at - t for _, _, t in rows)
@@ -170,6 +172,9 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
             R.wait_until(lambda: len(woke) >= n or bool(failed), 10)
             settled()
             db, client = backend_seconds(backends) - db0, time.process_time() - client0
+    except threading.BrokenBarrierError:  # a consumer failed before it listened
+        if not failed:
+            raise
     finally:
         done.set()
         for t in threads:

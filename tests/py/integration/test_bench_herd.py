@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from helpers import load_module
+from helpers import load_module, with_database
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -75,3 +75,11 @@ def test_a_consumer_that_fails_fails_the_trial(fresh_db: str) -> None:
 
     with pytest.raises(RuntimeError, match=r"a consumer failed: .*no_such_table"):
         h.idle_workers(fresh_db, broken, 1, 1)
+
+
+def test_a_consumer_that_cannot_listen_fails_the_trial(server_url: str) -> None:
+    h = herd()
+    missing = with_database(server_url, "no_such_database")
+
+    with pytest.raises(RuntimeError, match=r'a consumer failed: .*"no_such_database"'):
+        h.idle_workers(missing, h.contract_system(), 2, 1)
