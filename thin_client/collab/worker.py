@@ -477,8 +477,9 @@ class Worker(WorkerSettings):
             with self._lock:
                 self._done.append(outcome)
                 self._executing -= 1
-                again = self._promise_own_slot()
-                wake = not again and self._freed_slot_wakes(self._stopping.is_set())
+                wakes = self._freed_slot_wakes(self._stopping.is_set())
+                again = wakes and self._promise_own_slot()
+                wake = wakes and not again
             self._done_ready.set()
             if wake:  # the main loop claims for the slot
                 self._wake.set()
@@ -494,12 +495,11 @@ class Worker(WorkerSettings):
             ctx = nxt[0]
 
     def _promise_own_slot(self) -> bool:
-        """Under _lock: promise the slot a handler just freed to a claim of one on its own
-        thread, when the main loop would make that claim now (not stopping or paused, the slot
-        free under the lease cap, a claim lane free) and the freed slot wakes the worker."""
-        if self._stopping.is_set() or self._idle or not self._freed_slot_wakes(False):
-            return False
-        if time.monotonic() < self._claim_paused_until:
+        """Under _lock, for a freed slot that wakes the worker (:meth:`_freed_slot_wakes`):
+        promise it to a claim of one on its own thread, when the main loop would make that
+        claim now (not stopping or paused, the slot free under the lease cap, a claim lane
+        free)."""
+        if self._stopping.is_set() or self._idle or time.monotonic() < self._claim_paused_until:
             return False
         if self._free_slots() < 1 or self._claim_calls >= self._claim_lanes:
             return False
