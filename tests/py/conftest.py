@@ -167,13 +167,12 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 
 
 @pytest.fixture
-def unvacuumed_db(server_url: str, template_db: str) -> Iterator[str]:
+def unvacuumed_db(own_db: str) -> str:
     """A migrated database private to this test in which autovacuum works on no table: nothing
     is vacuumed or analyzed behind the test's back, so the statistics stay those of a fresh
     database (none), and no autoanalyze holds a snapshot while the test counts what it reads
     (such a snapshot keeps the entries of the jobs the test finishes from being marked dead)."""
-    name, url = new_database(server_url, template_db)
-    with psycopg.connect(url, autocommit=True) as c:
+    with psycopg.connect(own_db, autocommit=True) as c:
         tables = c.execute(
             "select n.nspname, c.relname from pg_class c"
             " join pg_namespace n on n.oid = c.relnamespace"
@@ -186,5 +185,4 @@ def unvacuumed_db(server_url: str, template_db: str) -> Iterator[str]:
                     sql.Identifier(schema, table)
                 )
             )
-    yield url
-    drop_database(server_url, name)
+    return own_db
