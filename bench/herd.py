@@ -20,8 +20,8 @@ database:
 
 Prints per trial, then the medians of the rounds: wake-up p50 and p99 (ms from the enqueue
 call to the claim's return with the job), claims a job, and CPU a job: the database's (the
-run time of every backend of the trial's database, the producer's included, from
-/proc/<pid>/schedstat) and this process's (the consumers' and the producer's client work).
+CPU time of every backend of the trial's database, the producer's included, from
+/proc/<pid>/stat) and this process's (the consumers' and the producer's client work).
 The consumers share this machine's two cores with the database, so the latencies overstate
 what a fleet on other machines would see; the claims a job and the database's CPU a job do
 not. tests/py/integration/test_bench_herd.py
@@ -45,6 +45,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as R
+from artifacts import cpu_by_pid, cpu_spent
 
 PER_SECOND = 50.0
 COLLAB_CLAIM = (
@@ -96,15 +97,6 @@ def contract_system() -> System:
         conn.execute(R.CONTRACT_WAKE_COMPLETE, [[r[0] for r in rows], [r[1] for r in rows]])
 
     return System("contract_jobs", R.CONTRACT_WAKE_ENQUEUE, claim, complete)
-
-
-def backend_seconds(pids: list[int]) -> float:
-    """CPU seconds the server processes pids have run (/proc/<pid>/schedstat, nanoseconds)."""
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/schedstat") as f:
-            total += int(f.read().split()[0])
-    return total / 1e9
 
 
 def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
@@ -167,11 +159,12 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
                     "select pid from pg_stat_activity where datname = current_database()"
                 )
             ]
-            db0, client0 = backend_seconds(backends), time.process_time()
+            db0, client0 = cpu_by_pid({"db": backends})["db"], time.process_time()
             R.enqueue_paced(producer, system.enqueue, n, PER_SECOND)
             R.wait_until(lambda: len(woke) >= n or bool(failed), 10)
             settled()
-            db, client = backend_seconds(backends) - db0, time.process_time() - client0
+            db = cpu_spent(db0, cpu_by_pid({"db": backends})["db"])
+            client = time.process_time() - client0
     except threading.BrokenBarrierError:  # a consumer failed before it listened
         if not failed:
             raise
