@@ -53,7 +53,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from collab import stack
-from run import RESULTS, ROOT, Bench, Sizes, pct, say, settle
+from run import RESULTS, ROOT, Bench, Sizes, cpu_by_pid, cpu_spent, pct, say, settle
 
 ARTIFACT_RESULTS = RESULTS / "artifacts"
 SMALL, LARGE = 64 * 1024, 20 * 1024 * 1024
@@ -140,14 +140,6 @@ def start_ceiling(config: Path, files: Path) -> tuple[subprocess.Popen[bytes], s
 # -- where the CPU goes: seconds of each process group, from /proc (Linux) -----------------
 
 
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def postgres_pids(postmaster: int) -> list[int]:
     found = [postmaster]
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -157,15 +149,6 @@ def postgres_pids(postmaster: int) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return found
-
-
-def cpu_by_pid(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
-    return {name: {p: _cpu(p) for p in pids} for name, pids in groups.items()}
-
-
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU seconds between two samples of the processes alive at both."""
-    return sum(after[p] - before[p] for p in before if p in after and after[p] >= before[p])
 
 
 # -- 1. put -------------------------------------------------------------------------------

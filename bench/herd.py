@@ -45,7 +45,6 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run as R
-from artifacts import cpu_by_pid, cpu_spent
 
 PER_SECOND = 50.0
 COLLAB_CLAIM = (
@@ -159,11 +158,11 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
                     "select pid from pg_stat_activity where datname = current_database()"
                 )
             ]
-            db0, client0 = cpu_by_pid({"db": backends})["db"], time.process_time()
+            db0, client0 = R.cpu_by_pid({"db": backends})["db"], time.process_time()
             R.enqueue_paced(producer, system.enqueue, n, PER_SECOND)
             R.wait_until(lambda: len(woke) >= n or bool(failed), 10)
             settled()
-            db = cpu_spent(db0, cpu_by_pid({"db": backends})["db"])
+            db = R.cpu_spent(db0, R.cpu_by_pid({"db": backends})["db"])
             client = time.process_time() - client0
     except threading.BrokenBarrierError:  # a consumer failed before it listened
         if not failed:
