@@ -1,7 +1,10 @@
 -- Statement-level: one event per inserted job, in the same transaction: `enqueued` for a new
 -- job, `requeued` for a dead job api.requeue moved back from collab.job_history; and per
--- workspace one worker wake-up naming its queues (collab.notify_jobs) and one stream wake-up
--- (collab.notify_events). Idempotent duplicates insert nothing, so get no event.
+-- workspace one stream wake-up (collab.notify_events) and, when some of its new jobs are due
+-- now, one worker wake-up naming their queues (collab.notify_jobs). A job whose run_at is
+-- ahead wakes no worker (each idle worker would make a claim that finds nothing); the workers'
+-- poll finds it when it is due, as it finds a retry whose backoff ended (jobs_after_update
+-- notifies on the same rule). Idempotent duplicates insert nothing, so get no event.
 -- An `enqueued` event's data is the job's priority and run_at. A batch's jobs usually share
 -- both (the defaults: 0 and the call's time), and then the data is built once for the
 -- statement: built per row, jsonb_build_object (which looks up how to convert each argument's
@@ -14,6 +17,7 @@ as $$
 declare
   illegal boolean;
   shared_data jsonb;
+  now_ timestamptz;
 begin
   select bool_or(n.status <> 'queued' or n.last_event not in ('enqueued', 'requeued')),
          case when bool_and(n.last_event = 'enqueued')
@@ -34,11 +38,14 @@ begin
          case when n.last_event = 'requeued' then collab.clock() else n.created_at end
     from new_jobs n
    order by n.id;
-  perform collab.notify_jobs(w.workspace_id, w.queues), collab.notify_events(w.workspace_id)
-     from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+  now_ := collab.clock();
+  perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
+          collab.notify_events(w.workspace_id)
+     from (select n.workspace_id,
+                  array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= now_) as queues
              from new_jobs n group by n.workspace_id) w;
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its workers (collab.notify_jobs) and its stream subscribers (collab.notify_events).';
+  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its stream subscribers (collab.notify_events) and, for the jobs due now, its workers (collab.notify_jobs).';

@@ -136,6 +136,32 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str | No
     raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
 
 
+@contextlib.contextmanager
+def listener(db_url: str, *channels: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection that LISTENs on channels (names quoted: they hold ``:`` and ``-``)."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        for channel in channels:
+            conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
+        yield conn
+
+
+def wait_listening(db_url: str, *worker_names: str, timeout: float = 30.0) -> None:
+    """Wait until each named worker's listen connection (``collab-listen <name>``) has run its
+    LISTEN."""
+    names = [f"collab-listen {n}" for n in worker_names]
+
+    def all_listening() -> bool:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            row = conn.execute(
+                "select count(*) from pg_stat_activity"
+                " where application_name = any(%s) and query like 'listen %%'",
+                [names],
+            ).fetchone()
+        return row is not None and row[0] == len(names)
+
+    wait_for(all_listening, timeout, f"{', '.join(worker_names)} LISTENing")
+
+
 def service_workspaces(
     db_url: str, prefix: str, names: tuple[str, ...] = ("a", "b")
 ) -> dict[str, str]:

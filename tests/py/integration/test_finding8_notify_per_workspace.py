@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
-from helpers import acting_in, service_workspaces, wait_for
-from psycopg import sql
+from helpers import acting_in, listener, service_workspaces, wait_for, wait_listening
 
 from collab import Client, Worker
 from collab.client import ClaimedJob
@@ -28,14 +25,6 @@ Notes = list[tuple[str, str]]
 @pytest.fixture(scope="module")
 def workspaces(db_url: str) -> dict[str, str]:
     return service_workspaces(db_url, "finding8")
-
-
-@contextmanager
-def listener(db_url: str, *channels: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        for channel in channels:
-            conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
-        yield conn
 
 
 def heard(conn: psycopg.Connection[Any], timeout: float = 0.5) -> Notes:
@@ -128,17 +117,7 @@ def test_a_worker_wakes_only_on_its_own_workspaces_enqueues(
         for t in threads:
             t.start()
         try:
-            with psycopg.connect(db_url, autocommit=True) as conn:
-
-                def both_listening() -> bool:
-                    row = conn.execute(
-                        "select count(*) from pg_stat_activity where application_name"
-                        " in ('collab-listen f8-worker-a', 'collab-listen f8-worker-b')"
-                        " and query like 'listen %'"
-                    ).fetchone()
-                    return row is not None and row[0] == 2
-
-                wait_for(both_listening, 30, "both workers LISTENing")
+            wait_listening(db_url, "f8-worker-a", "f8-worker-b")
             wait_for(lambda: claims["a"] >= 1 and claims["b"] >= 1, 30, "first claims")
             time.sleep(0.3)  # both main loops asleep on their 30 s poll
             before_b = claims["b"]
