@@ -149,17 +149,17 @@ def wait_listening(db_url: str, *worker_names: str, timeout: float = 30.0) -> No
     """Wait until each named worker's listen connection (``collab-listen <name>``) has run its
     LISTEN."""
     names = [f"collab-listen {n}" for n in worker_names]
+    with psycopg.connect(db_url, autocommit=True) as conn:  # a statement sees fresh activity
 
-    def all_listening() -> bool:
-        with psycopg.connect(db_url, autocommit=True) as conn:
+        def all_listening() -> bool:
             row = conn.execute(
                 "select count(*) from pg_stat_activity"
                 " where application_name = any(%s) and query like 'listen %%'",
                 [names],
             ).fetchone()
-        return row is not None and row[0] == len(names)
+            return row is not None and row[0] == len(names)
 
-    wait_for(all_listening, timeout, f"{', '.join(worker_names)} LISTENing")
+        wait_for(all_listening, timeout, f"{', '.join(worker_names)} LISTENing")
 
 
 def service_workspaces(
