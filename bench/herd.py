@@ -21,7 +21,7 @@ database:
 Prints per trial, then the medians of the rounds: wake-up p50 and p99 (ms from the enqueue
 call to the claim's return with the job), claims a job, and CPU a job: the database's (the
 CPU time of every backend of the trial's database, the producer's included, from
-/proc/<pid>/stat) and this process's (the consumers' and the producer's client work).
+/proc/<pid>/schedstat: bench/run.py's process_cpu) and this process's (the consumers' and the producer's client work).
 The consumers share this machine's two cores with the database, so the latencies overstate
 what a fleet on other machines would see; the claims a job and the database's CPU a job do
 not. tests/py/integration/test_bench_herd.py
@@ -175,10 +175,9 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
         raise RuntimeError(f"a consumer failed: {failed[0]!r}")
     if len(woke) != n:
         raise RuntimeError(f"{len(woke)} jobs claimed of {n} enqueued on {system.channel}")
-    woke.sort()
     return {
-        "p50": statistics.median(woke),
-        "p99": woke[min(n - 1, int(0.99 * n))],
+        "p50": R.pct(woke, 50),  # as section 4 of bench/run.py reads its wake-ups
+        "p99": R.pct(woke, 99),
         "claims_per_job": sum(claims) / n,
         "database_us_per_job": 1e6 * db / n,
         "client_us_per_job": 1e6 * client / n,
