@@ -145,6 +145,11 @@ def listener(db_url: str, *channels: str) -> Iterator[psycopg.Connection[Any]]:
         yield conn
 
 
+def heard(conn: psycopg.Connection[Any], timeout: float = 0.5) -> list[tuple[str, str]]:
+    """The (channel, payload) of each notification conn gets within timeout seconds."""
+    return [(n.channel, n.payload) for n in conn.notifies(timeout=timeout)]
+
+
 def wait_listening(db_url: str, *worker_names: str, timeout: float = 30.0) -> None:
     """Wait until each named worker's listen connection (``collab-listen <name>``) has run its
     LISTEN."""

@@ -11,24 +11,17 @@ import threading
 import time
 from typing import Any
 
-import psycopg
 import pytest
-from helpers import acting_in, listener, service_workspaces, wait_for, wait_listening
+from helpers import acting_in, heard, listener, service_workspaces, wait_for, wait_listening
 
 from collab import Client, Worker
 from collab.client import ClaimedJob
 from collab.worker import JobContext
 
-Notes = list[tuple[str, str]]
-
 
 @pytest.fixture(scope="module")
 def workspaces(db_url: str) -> dict[str, str]:
     return service_workspaces(db_url, "finding8")
-
-
-def heard(conn: psycopg.Connection[Any], timeout: float = 0.5) -> Notes:
-    return [(n.channel, n.payload) for n in conn.notifies(timeout=timeout)]
 
 
 def test_whoami_names_the_channels_of_the_callers_workspace(

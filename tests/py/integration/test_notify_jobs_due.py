@@ -11,9 +11,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from helpers import acting_in, listener, service_workspaces, wait_for, wait_listening
+from helpers import acting_in, heard, listener, service_workspaces, wait_for, wait_listening
 
 from collab import Worker
 from collab.client import ClaimedJob
@@ -25,10 +24,6 @@ def workspace(db_url: str) -> str:
     return service_workspaces(db_url, "notify-due", ("a",))["a"]
 
 
-def heard(conn: psycopg.Connection[Any], channel: str, timeout: float = 0.5) -> list[str]:
-    return [n.payload for n in conn.notifies(timeout=timeout) if n.channel == channel]
-
-
 def test_a_delayed_job_wakes_no_worker_but_is_in_the_stream(db_url: str, workspace: str) -> None:
     with acting_in(db_url, workspace) as a:
         me = a.whoami()
@@ -36,10 +31,10 @@ def test_a_delayed_job_wakes_no_worker_but_is_in_the_stream(db_url: str, workspa
         with listener(db_url, jobs, events) as conn:
             time.sleep(0.1)  # past the 50 ms events window of the session that enqueues
             a.enqueue("nd-later", "t", delay=timedelta(hours=1))
-            got = [(n.channel, n.payload) for n in conn.notifies(timeout=0.5)]
-            assert got == [(events, "")], "the stream's wake-up only"
+            assert heard(conn) == [(events, "")], "the stream's wake-up only"
             a.enqueue("nd-now", "t")
-            assert heard(conn, jobs) == ["nd-now"], "a job due now still wakes the workers"
+            woken = [payload for channel, payload in heard(conn) if channel == jobs]
+            assert woken == ["nd-now"], "a job due now still wakes the workers"
 
 
 def test_a_batch_names_only_the_queues_of_its_due_jobs(db_url: str, workspace: str) -> None:
@@ -54,14 +49,14 @@ def test_a_batch_names_only_the_queues_of_its_due_jobs(db_url: str, workspace: s
                     {"queue": "nd-b", "type": "t", "delay": timedelta(minutes=5)},
                 ]
             )
-            assert heard(conn, jobs) == ["nd-a,nd-b"], "nd-c has only a job ahead"
+            assert heard(conn) == [(jobs, "nd-a,nd-b")], "nd-c has only a job ahead"
             a.enqueue_batch(
                 [
                     {"queue": f"nd-d{i}", "type": "t", "delay": timedelta(minutes=1)}
                     for i in range(3)
                 ]
             )
-            assert heard(conn, jobs) == [], "every job ahead: no worker wake-up"
+            assert heard(conn) == [], "every job ahead: no worker wake-up"
 
 
 def test_a_requeued_dead_job_wakes_the_workers(db_url: str, workspace: str) -> None:
@@ -73,7 +68,7 @@ def test_a_requeued_dead_job_wakes_the_workers(db_url: str, workspace: str) -> N
         a.fail(job.id, claimed.lease_token, {"reason": "boom"}, retryable=False)
         with listener(db_url, jobs) as conn:
             a.requeue([job.id])
-            assert heard(conn, jobs) == ["nd-dead"], "requeued now: runnable at once"
+            assert heard(conn) == [(jobs, "nd-dead")], "requeued now: runnable at once"
 
 
 def test_a_worker_sleeps_through_a_delayed_enqueue_and_polls_it_when_due(
