@@ -135,28 +135,29 @@ def new_database(server_url: str, template: str | None = None) -> tuple[str, str
     return name, create_database(server_url, name, template)
 
 
+def private_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A fixture's body: the URL of a new database (a copy of template), dropped after."""
+    name, url = new_database(server_url, template)
+    yield url
+    drop_database(server_url, name)
+
+
 @pytest.fixture(scope="module")
 def db_url(server_url: str, template_db: str) -> Iterator[str]:
     """A superuser URL of a migrated database private to this test module."""
-    name, url = new_database(server_url, template_db)
-    yield url
-    drop_database(server_url, name)
+    yield from private_database(server_url, template_db)
 
 
 @pytest.fixture
 def own_db(server_url: str, template_db: str) -> Iterator[str]:
     """A superuser URL of a migrated database private to this test."""
-    name, url = new_database(server_url, template_db)
-    yield url
-    drop_database(server_url, name)
+    yield from private_database(server_url, template_db)
 
 
 @pytest.fixture
 def fresh_db(server_url: str) -> Iterator[str]:
     """An empty (unmigrated) database private to this test."""
-    name, url = new_database(server_url)
-    yield url
-    drop_database(server_url, name)
+    yield from private_database(server_url)
 
 
 @pytest.fixture

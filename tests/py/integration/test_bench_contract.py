@@ -19,8 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conftest import new_database
-from helpers import drop_database, load_module, pg_bin
+from helpers import load_module, pg_bin
 from psycopg.types.json import Jsonb
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -370,45 +369,39 @@ def test_a_worker_target_shows_the_better_of_collabs_two_workers_and_names_both(
 
 
 def test_events_off_takes_out_every_event_of_the_cycle_and_nothing_else(
-    server_url: str, template_db: str
+    own_db: str,
 ) -> None:
     """The overhead row's "events off" build (bench/run.py's events_off): the claim, the
     completion and the batch completion still do their work, and no job event is written,
     neither by the triggers nor by the statements that write their own."""
     run = bench_module()
-    name, url = new_database(server_url, template_db)
-    try:
-        run.events_off(url)
-        with psycopg.connect(url, autocommit=True) as c:
-            ex = run.executor(url)
-            c.execute("select api.enqueue('bench', 't') from generate_series(1, 3)")
-            one = c.execute(
-                "select id, lease_token from api.claim(%s::uuid, '{bench}', 1)", [ex]
-            ).fetchone()
-            assert one is not None
-            done = c.execute("select (api.complete(%s, %s)).status", list(one)).fetchone()
-            assert done == ("succeeded",)
-            two = c.execute(
-                "select coalesce(jsonb_agg(jsonb_build_object('job_id', id, 'lease_token', lease_token)), '[]')"
-                " from api.claim(%s::uuid, '{bench}', 2)",
-                [ex],
-            ).fetchone()
-            assert two is not None
-            outcomes = c.execute(
-                "select ok from api.complete_batch(%s)", [Jsonb(two[0])]
-            ).fetchall()
-            assert outcomes == [(True,), (True,)]
-            assert c.execute(
-                "select count(*) from collab.job_history where status = 'succeeded'"
-            ).fetchone() == (3,)
-            assert c.execute(
-                "select count(*) from collab.job_events where job_id is not null"
-            ).fetchone() == (0,)
-            # The shipped functions hold what events_off takes out, once each: it fails otherwise.
-            with pytest.raises(RuntimeError, match="expected one written CTE"):
-                run.events_off(url)
-    finally:
-        drop_database(server_url, name)
+    run.events_off(own_db)
+    with psycopg.connect(own_db, autocommit=True) as c:
+        ex = run.executor(own_db)
+        c.execute("select api.enqueue('bench', 't') from generate_series(1, 3)")
+        one = c.execute(
+            "select id, lease_token from api.claim(%s::uuid, '{bench}', 1)", [ex]
+        ).fetchone()
+        assert one is not None
+        done = c.execute("select (api.complete(%s, %s)).status", list(one)).fetchone()
+        assert done == ("succeeded",)
+        two = c.execute(
+            "select coalesce(jsonb_agg(jsonb_build_object('job_id', id, 'lease_token', lease_token)), '[]')"
+            " from api.claim(%s::uuid, '{bench}', 2)",
+            [ex],
+        ).fetchone()
+        assert two is not None
+        outcomes = c.execute("select ok from api.complete_batch(%s)", [Jsonb(two[0])]).fetchall()
+        assert outcomes == [(True,), (True,)]
+        assert c.execute(
+            "select count(*) from collab.job_history where status = 'succeeded'"
+        ).fetchone() == (3,)
+        assert c.execute(
+            "select count(*) from collab.job_events where job_id is not null"
+        ).fetchone() == (0,)
+        # The shipped functions hold what events_off takes out, once each: it fails otherwise.
+        with pytest.raises(RuntimeError, match="expected one written CTE"):
+            run.events_off(own_db)
 
 
 def test_interleaved_runs_every_row_once_a_round_in_turned_order() -> None:
