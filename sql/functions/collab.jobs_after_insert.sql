@@ -2,9 +2,12 @@
 -- job, `requeued` for a dead job api.requeue moved back from collab.job_history; and per
 -- workspace one stream wake-up (collab.notify_events) and, when some of its new jobs are due
 -- now, one worker wake-up naming their queues (collab.notify_jobs). A job whose run_at is
--- ahead wakes no worker (each idle worker would make a claim that finds nothing); the workers'
--- poll finds it when it is due, as it finds a retry whose backoff ended (jobs_after_update
--- notifies on the same rule). Idempotent duplicates insert nothing, so get no event.
+-- ahead wakes no worker now (each idle worker would make a claim that finds nothing): when
+-- some are, one notification tells the workers when the earliest of them is due and the
+-- queues of those jobs (collab.notify_jobs_later), and they claim then; jobs_after_update
+-- does the same for jobs that become runnable (a retry's backoff). A batch's later jobs are
+-- found by the workers' poll, or by a claim for an earlier one. Idempotent duplicates insert
+-- nothing, so get no event.
 -- An `enqueued` event's data is the job's priority and run_at. A batch's jobs usually share
 -- both (the defaults: 0 and the call's time), and then the data is built once for the
 -- statement: built per row, jsonb_build_object (which looks up how to convert each argument's
@@ -40,12 +43,15 @@ begin
    order by n.id;
   now_ := collab.clock();
   perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
+          case when w.due_at is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_at) end,
           collab.notify_events(w.workspace_id)
      from (select n.workspace_id,
-                  array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= now_) as queues
+                  array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= now_) as queues,
+                  array_agg(distinct n.queue order by n.queue) filter (where n.run_at > now_) as later,
+                  min(n.run_at) filter (where n.run_at > now_) as due_at
              from new_jobs n group by n.workspace_id) w;
   return null;
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its stream subscribers (collab.notify_events) and, for the jobs due now, its workers (collab.notify_jobs).';
+  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its stream subscribers (collab.notify_events) and, for the jobs due now, its workers (collab.notify_jobs); for jobs due later it tells the workers when the earliest is due (collab.notify_jobs_later).';

@@ -3,7 +3,8 @@
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
 -- events, collab.notify_events wakes the workspace's stream subscribers (at most once per 50 ms a
--- session); a job that became runnable again wakes its workers (collab.notify_jobs).
+-- session); a job that became runnable again wakes its workers (collab.notify_jobs), or, when
+-- its run_at is ahead, tells them when it is due (collab.notify_jobs_later).
 -- The hot statements of Collab's own functions (api.claim's UPDATE; the moves of api.complete
 -- and api.complete_batch, for collab.job_history_after_insert) write their events themselves,
 -- in the same statement, as the contract's bare writes do (docs/architecture.md, "Events").
@@ -58,18 +59,23 @@ begin
   get diagnostics written = row_count;
   if written > 0 then
     perform collab.notify_events(w.workspace_id) from (select distinct n.workspace_id from new_jobs n) w;
-  end if;
-
-  if exists (select 1 from old_jobs o join new_jobs n using (id)
-              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()) then
-    perform collab.notify_jobs(w.workspace_id, w.queues)
-       from (select n.workspace_id, array_agg(distinct n.queue order by n.queue) as queues
+    -- Jobs back to queued (a fail with attempts left, a lease expired or released, a
+    -- requeue): each such change wrote an event, so none comes without one (a heartbeat's
+    -- statement never gets here). Due now: a wake-up naming their queues; due later (a
+    -- backoff): when the earliest is, as collab.jobs_after_insert says for a delayed enqueue.
+    -- One pass over the changed rows for both.
+    perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
+            case when w.due_at is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_at) end
+       from (select n.workspace_id,
+                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= collab.clock()) as queues,
+                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at > collab.clock()) as later,
+                    min(n.run_at) filter (where n.run_at > collab.clock()) as due_at
                from old_jobs o join new_jobs n using (id)
-              where n.status = 'queued' and o.status <> 'queued' and n.run_at <= collab.clock()
+              where n.status = 'queued' and o.status <> 'queued'
               group by n.workspace_id) w;
   end if;
   return null;
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.notify_jobs when jobs became runnable) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.notify_jobs when jobs became runnable, or collab.notify_jobs_later when they will be) and rejects illegal transitions (PT409 illegal_transition).';

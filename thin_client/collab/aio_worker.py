@@ -8,7 +8,7 @@ connection; a reporter task sends finished jobs with one ``api.complete_batch`` 
 reporting one batch overlaps claiming the next; a slot is free when its handler returns, and at
 most twice ``concurrency`` leases are held, counting finished jobs not reported yet. The claim
 task wakes on the workspace's channel ``collab_jobs:<workspace_id>`` (found once through
-``api.whoami``), on a full claim, on a reported job, and on a freed slot while its last claim
+``api.whoami``; at once, or when the delayed jobs a notification tells of are due), on a full claim, on a reported job, and on a freed slot while its last claim
 came back full (after one that found the queue drained, the report claims for the slot), with
 a poll fallback. A heartbeat task
 extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
@@ -58,6 +58,7 @@ from collab.api_core import (
     translate,
 )
 from collab.worker import (
+    MAX_DUE_TIMES,
     HandlerContext,
     JobContext,
     WorkerSettings,
@@ -126,6 +127,8 @@ class AsyncWorker(WorkerSettings):
         self._stop_asked = False
         self._signals = False
         self._claim_paused_until = 0.0
+        # Wake-ups at the due times of delayed jobs heard of (_wake_later).
+        self._due: list[asyncio.TimerHandle] = []
 
     # -- control -------------------------------------------------------------------------
     def stop(self) -> None:
@@ -414,6 +417,14 @@ class AsyncWorker(WorkerSettings):
             return
         self._tell_handlers(beat, held)
 
+    def _wake_later(self, delay: float) -> None:
+        """Wake the claim task in ``delay`` seconds (jobs heard of will be due then), keeping at
+        most MAX_DUE_TIMES such wake-ups (the poll finds the rest)."""
+        now = asyncio.get_running_loop().time()
+        self._due = [t for t in self._due if t.when() > now and not t.cancelled()]
+        if len(self._due) < MAX_DUE_TIMES:
+            self._due.append(asyncio.get_running_loop().call_later(delay, self._wake.set))
+
     async def _listen_loop(self) -> None:
         assert self._jobs_channel is not None
         while not self._stopping.is_set():
@@ -425,14 +436,19 @@ class AsyncWorker(WorkerSettings):
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
                     async for note in conn.notifies():
-                        if self._wakes_me(note.payload):
+                        delay = self._heard(note.payload)
+                        if delay == 0.0:
                             self._wake.set()
+                        elif delay is not None:
+                            self._wake_later(delay)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 await self._sleep(self.poll_seconds, self._stopping)
 
     # -- shutdown ------------------------------------------------------------------------
     async def _shutdown(self) -> None:
+        for timer in self._due:
+            timer.cancel()
         deadline = time.monotonic() + self.grace_seconds
         while self._executing and time.monotonic() < deadline:
             await self._flush()

@@ -5,7 +5,8 @@ claim pool without waiting for them (a call's jobs start on the pool's thread wh
 with max_batch=1 a slot's thread claims its next job itself when its handler returns and runs
 it there, like one consumer per slot); the loop wakes on its workspace's channel
 ``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
-notification names the queues that got runnable jobs, or none for "any"), on a full claim, on a
+notification names the queues that got runnable jobs, or none for "any", or says in how many
+milliseconds jobs of some queues will be due: the listen thread wakes the loop then), on a full claim, on a
 reported job and on a freed slot while the last claim came back full, with a poll fallback
 (after a claim that found the queue drained, a freed slot waits for its job's report: at low
 load a job costs one claim that finds nothing, more with max_batch=1, whose calls go side by
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import inspect
 import logging
 import os
@@ -48,6 +50,11 @@ from collab import queries
 from collab.client import Artifact, ClaimedJob, Client, HeartbeatResult, LeaseLost
 
 log = logging.getLogger("collab.worker")
+
+# The due times of delayed jobs a worker keeps from its notifications, at most (each is one
+# wake-up; one of a batch's jobs, at most one a statement: collab.notify_jobs_later). Those it
+# does not keep start at its poll, as every delayed job did before revision 0020.
+MAX_DUE_TIMES = 1000
 
 
 class NonRetryable(Exception):
@@ -219,10 +226,22 @@ class WorkerSettings:
         report."""
         return stopping or not self._drained
 
-    def _wakes_me(self, payload: str) -> bool:
-        """A wake-up names the queues that got runnable jobs (comma-separated); an empty one
-        means any queue (too many to list)."""
-        return payload == "" or not self._queue_set.isdisjoint(payload.split(","))
+    def _heard(self, payload: str) -> float | None:
+        """What a notification on the jobs channel asks of this worker: None, nothing (none of
+        its queues); 0.0, claim now; else claim in that many seconds. A payload names the
+        queues that got runnable jobs (comma-separated; empty: any queue, too many to list),
+        or is ``@<ms> <queues>``: jobs of those queues are due ms milliseconds after the
+        transaction that wrote them, whose commit sent it (collab.notify_jobs_later), so
+        waking that long after it arrives is never early."""
+        delay = 0.0
+        if payload.startswith("@"):
+            ms, _, payload = payload[1:].partition(" ")
+            if not ms.isdigit():
+                return None
+            delay = int(ms) / 1000
+        if payload == "" or not self._queue_set.isdisjoint(payload.split(",")):
+            return delay
+        return None
 
     def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
         log.info(
@@ -607,6 +626,9 @@ class Worker(WorkerSettings):
             self._tell_handlers(beat, held)
 
     def _listen_loop(self) -> None:
+        # The times (monotonic) at which jobs heard of will be due: the thread wakes the
+        # worker at each, and never holds more than MAX_DUE_TIMES (the poll finds the rest).
+        due: list[float] = []
         while not self._stopped.is_set():
             try:
                 with psycopg.connect(
@@ -617,15 +639,26 @@ class Worker(WorkerSettings):
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
                     while not self._stopped.is_set():
+                        wait = min(1.0, max(0.0, due[0] - time.monotonic())) if due else 1.0
                         ready, _, _ = select.select(
-                            [conn.fileno(), self._listen_stop_r], [], [], 1.0
+                            [conn.fileno(), self._listen_stop_r], [], [], wait
                         )
                         if self._listen_stop_r in ready:
                             return
+                        wake = False
                         if ready:
                             for note in conn.notifies(timeout=0):
-                                if self._wakes_me(note.payload):
-                                    self._wake.set()
+                                delay = self._heard(note.payload)
+                                if delay == 0.0:
+                                    wake = True
+                                elif delay is not None and len(due) < MAX_DUE_TIMES:
+                                    heapq.heappush(due, time.monotonic() + delay)
+                        now = time.monotonic()
+                        while due and due[0] <= now:
+                            heapq.heappop(due)
+                            wake = True
+                        if wake:
+                            self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 if self._stopped.is_set():
                     return
