@@ -8,9 +8,10 @@ connection; a reporter task sends finished jobs with one ``api.complete_batch`` 
 reporting one batch overlaps claiming the next; a slot is free when its handler returns, and at
 most twice ``concurrency`` leases are held, counting finished jobs not reported yet. The claim
 task wakes on the workspace's channel ``collab_jobs:<workspace_id>`` (found once through
-``api.whoami``; at once, or when the delayed jobs a notification tells of are due), on a full claim, on a reported job, and on a freed slot while its last claim
-came back full (after one that found the queue drained, the report claims for the slot), with
-a poll fallback. A heartbeat task
+``api.whoami``; at once, or when the delayed jobs a notification tells of are due), on a full
+claim, on a reported job, and on a freed slot while its last claim came back full (after one
+that found the queue drained, the report claims for the slot), with a poll fallback. A
+heartbeat task
 extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
 when their job was cancelled or their lease lost; their results are then discarded.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import inspect
 import logging
 import signal
@@ -58,11 +60,11 @@ from collab.api_core import (
     translate,
 )
 from collab.worker import (
-    MAX_DUE_TIMES,
     HandlerContext,
     JobContext,
     WorkerSettings,
     _Outcome,
+    keep_due,
 )
 
 log = logging.getLogger("collab.worker")
@@ -127,8 +129,10 @@ class AsyncWorker(WorkerSettings):
         self._stop_asked = False
         self._signals = False
         self._claim_paused_until = 0.0
-        # Wake-ups at the due times of delayed jobs heard of (_wake_later).
-        self._due: list[asyncio.TimerHandle] = []
+        # The loop times at which delayed jobs heard of will be due, a heap (keep_due), and
+        # the one timer, set for the earliest (_wake_later).
+        self._due: list[float] = []
+        self._due_timer: asyncio.TimerHandle | None = None
 
     # -- control -------------------------------------------------------------------------
     def stop(self) -> None:
@@ -417,13 +421,20 @@ class AsyncWorker(WorkerSettings):
             return
         self._tell_handlers(beat, held)
 
-    def _wake_later(self, delay: float) -> None:
-        """Wake the claim task in ``delay`` seconds (jobs heard of will be due then), keeping at
-        most MAX_DUE_TIMES such wake-ups (the poll finds the rest)."""
-        now = asyncio.get_running_loop().time()
-        self._due = [t for t in self._due if t.when() > now and not t.cancelled()]
-        if len(self._due) < MAX_DUE_TIMES:
-            self._due.append(asyncio.get_running_loop().call_later(delay, self._wake.set))
+    def _wake_later(self, delay: float | None = None) -> None:
+        """Wake the claim task in ``delay`` seconds (jobs heard of will be due then): one timer
+        on the loop, for the earliest due time kept; when it fires, the claim task wakes and
+        the timer is set for the next (called without a delay)."""
+        loop = asyncio.get_running_loop()
+        if delay is None:  # the timer fired
+            while self._due and self._due[0] <= loop.time() + 0.001:
+                heapq.heappop(self._due)
+            self._wake.set()
+        else:
+            keep_due(self._due, loop.time() + delay)
+        if self._due_timer is not None:
+            self._due_timer.cancel()
+        self._due_timer = loop.call_at(self._due[0], self._wake_later) if self._due else None
 
     async def _listen_loop(self) -> None:
         assert self._jobs_channel is not None
@@ -447,8 +458,8 @@ class AsyncWorker(WorkerSettings):
 
     # -- shutdown ------------------------------------------------------------------------
     async def _shutdown(self) -> None:
-        for timer in self._due:
-            timer.cancel()
+        if self._due_timer is not None:
+            self._due_timer.cancel()
         deadline = time.monotonic() + self.grace_seconds
         while self._executing and time.monotonic() < deadline:
             await self._flush()

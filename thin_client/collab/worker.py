@@ -6,8 +6,9 @@ with max_batch=1 a slot's thread claims its next job itself when its handler ret
 it there, like one consumer per slot); the loop wakes on its workspace's channel
 ``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
 notification names the queues that got runnable jobs, or none for "any", or says in how many
-milliseconds jobs of some queues will be due: the listen thread wakes the loop then), on a full claim, on a
-reported job and on a freed slot while the last claim came back full, with a poll fallback
+milliseconds jobs of some queues will be due: the listen thread wakes the loop then), on a
+full claim, on a reported job and on a freed slot while the last claim came back full, with a
+poll fallback
 (after a claim that found the queue drained, a freed slot waits for its job's report: at low
 load a job costs one claim that finds nothing, more with max_batch=1, whose calls go side by
 side); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
@@ -51,10 +52,20 @@ from collab.client import Artifact, ClaimedJob, Client, HeartbeatResult, LeaseLo
 
 log = logging.getLogger("collab.worker")
 
-# The due times of delayed jobs a worker keeps from its notifications, at most (each is one
-# wake-up; one of a batch's jobs, at most one a statement: collab.notify_jobs_later). Those it
-# does not keep start at its poll, as every delayed job did before revision 0020.
+# The due times of delayed jobs a worker keeps from its notifications, at most: the earliest
+# (each is one wake-up; of a batch's jobs, the first: collab.notify_jobs_later). Jobs of those
+# it drops start at its poll, as every delayed job did before revision 0020.
 MAX_DUE_TIMES = 1000
+
+
+def keep_due(due: list[float], at: float) -> None:
+    """Add the due time ``at`` to the heap ``due`` (heapq), keeping the earliest MAX_DUE_TIMES:
+    a worker that heard of a thousand jobs due tomorrow still wakes for one due in a minute."""
+    if len(due) < MAX_DUE_TIMES:
+        heapq.heappush(due, at)
+    elif at < (latest := max(due)):
+        due[due.index(latest)] = at
+        heapq.heapify(due)
 
 
 class NonRetryable(Exception):
@@ -626,8 +637,8 @@ class Worker(WorkerSettings):
             self._tell_handlers(beat, held)
 
     def _listen_loop(self) -> None:
-        # The times (monotonic) at which jobs heard of will be due: the thread wakes the
-        # worker at each, and never holds more than MAX_DUE_TIMES (the poll finds the rest).
+        # The times (monotonic) at which jobs heard of will be due, a heap (keep_due): the
+        # thread wakes the worker at each.
         due: list[float] = []
         while not self._stopped.is_set():
             try:
@@ -651,8 +662,8 @@ class Worker(WorkerSettings):
                                 delay = self._heard(note.payload)
                                 if delay == 0.0:
                                     wake = True
-                                elif delay is not None and len(due) < MAX_DUE_TIMES:
-                                    heapq.heappush(due, time.monotonic() + delay)
+                                elif delay is not None:
+                                    keep_due(due, time.monotonic() + delay)
                         now = time.monotonic()
                         while due and due[0] <= now:
                             heapq.heappop(due)

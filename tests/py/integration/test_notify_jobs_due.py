@@ -8,6 +8,7 @@ stream at once either way (its event wakes the subscribers)."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import math
 import threading
@@ -21,7 +22,7 @@ from helpers import acting_in, heard, listener, service_workspaces, wait_for, wa
 
 from collab import AsyncWorker, Worker
 from collab.client import ClaimedJob, Client
-from collab.worker import HandlerContext
+from collab.worker import MAX_DUE_TIMES, HandlerContext, keep_due
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +231,15 @@ def test_a_worker_claims_a_delayed_job_when_it_is_due_not_at_its_poll(
         assert claims[before] - at >= 1.0, "its first claim after the enqueue, when due"
         now = a.enqueue(queue, "t").id
         wait_for(lambda: now in started, 2, "a job due now wakes the worker at once")
+
+
+def test_a_worker_keeps_the_earliest_due_times() -> None:
+    due: list[float] = []
+    for i in range(MAX_DUE_TIMES):
+        keep_due(due, 86_400.0 + i)  # jobs due tomorrow
+    keep_due(due, 60.0)  # one due in a minute
+    assert len(due) == MAX_DUE_TIMES and due[0] == 60.0, "the nearer one is kept"
+    assert max(due) == 86_400.0 + MAX_DUE_TIMES - 2, "the latest is dropped"
+    keep_due(due, 90_000.0)
+    assert max(due) == 86_400.0 + MAX_DUE_TIMES - 2, "a later one is not kept when full"
+    assert [heapq.heappop(due) for _ in range(3)] == [60.0, 86_400.0, 86_401.0]
