@@ -3,10 +3,12 @@ sys.path). Databases are created and dropped on the test server the session fixt
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.util
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from collab import Client, embedded
+from collab import AsyncWorker, Client, Worker, embedded
 from collab.client import Event
 
 REPO = Path(__file__).resolve().parents[2]
@@ -228,6 +230,35 @@ def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **op
     options.setdefault("poll_seconds", 0.2)
     concurrency = options.pop("concurrency", 4)
     return worker_class(client, [queue], concurrency, name=f"test-{queue}", **options)
+
+
+WorkerT = TypeVar("WorkerT", Worker, AsyncWorker)
+
+
+@contextlib.contextmanager
+def running(worker: WorkerT) -> Iterator[WorkerT]:
+    """Run the worker in a thread (an AsyncWorker on its own event loop there); stop it and
+    wait for it on the way out. An error that ended its run fails the test."""
+    errors: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            if isinstance(worker, AsyncWorker):
+                asyncio.run(worker.run())
+            else:
+                worker.run()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=main, name="test-worker", daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the worker did not stop"
+    assert not errors, errors
 
 
 def run_past_a_limit(

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import inspect
 import logging
 import signal
@@ -65,6 +64,7 @@ from collab.worker import (
     WorkerSettings,
     _Outcome,
     keep_due,
+    take_due,
 )
 
 log = logging.getLogger("collab.worker")
@@ -426,9 +426,8 @@ class AsyncWorker(WorkerSettings):
         on the loop, for the earliest due time kept; when it fires, the claim task wakes and
         the timer is set for the next (called without a delay)."""
         loop = asyncio.get_running_loop()
-        if delay is None:  # the timer fired
-            while self._due and self._due[0] <= loop.time() + 0.001:
-                heapq.heappop(self._due)
+        if delay is None:  # the timer fired (the loop may run it a little early)
+            take_due(self._due, loop.time() + 0.001)
             self._wake.set()
         else:
             keep_due(self._due, loop.time() + delay)

@@ -68,6 +68,15 @@ def keep_due(due: list[float], at: float) -> None:
         heapq.heapify(due)
 
 
+def take_due(due: list[float], now: float) -> bool:
+    """Take the due times up to ``now`` off the heap ``due``: whether there were any."""
+    taken = False
+    while due and due[0] <= now:
+        heapq.heappop(due)
+        taken = True
+    return taken
+
+
 class NonRetryable(Exception):
     """Raise from a handler to send the job straight to the dead-letter queue."""
 
@@ -664,11 +673,7 @@ class Worker(WorkerSettings):
                                     wake = True
                                 elif delay is not None:
                                     keep_due(due, time.monotonic() + delay)
-                        now = time.monotonic()
-                        while due and due[0] <= now:
-                            heapq.heappop(due)
-                            wake = True
-                        if wake:
+                        if take_due(due, time.monotonic()) or wake:
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 if self._stopped.is_set():

@@ -8,13 +8,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import helpers
 import psycopg
 import pytest
-from helpers import event_types, finished, wait_for
+from helpers import event_types, finished, running, wait_for
 
 from collab import AsyncJobContext, AsyncWorker, Client, JobContext, NonRetryable
 
@@ -23,28 +22,6 @@ from collab import AsyncJobContext, AsyncWorker, Client, JobContext, NonRetryabl
 def client(db_url: str) -> Iterator[Client]:
     with Client(db_url, max_size=4) as c:
         yield c
-
-
-@contextmanager
-def running(worker: AsyncWorker) -> Iterator[AsyncWorker]:
-    """Run the worker on its own event loop in a thread; stop it and wait on the way out."""
-    errors: list[BaseException] = []
-
-    def main() -> None:
-        try:
-            asyncio.run(worker.run())
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=main, name="test-async-worker", daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the worker did not stop"
-    assert not errors, errors
 
 
 def make_worker(client: Client, queue: str, **options: Any) -> AsyncWorker:

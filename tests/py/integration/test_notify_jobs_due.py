@@ -7,18 +7,25 @@ stream at once either way (its event wakes the subscribers)."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import heapq
 import json
 import math
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import psycopg
 import pytest
-from helpers import acting_in, heard, listener, service_workspaces, wait_for, wait_listening
+from helpers import (
+    acting_in,
+    heard,
+    listener,
+    running,
+    service_workspaces,
+    wait_for,
+    wait_listening,
+)
 
 from collab import AsyncWorker, Worker
 from collab.client import ClaimedJob, Client
@@ -163,48 +170,42 @@ def run_worker(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., list[float]]]:
     """Start a worker of the kind (the thread worker or the AsyncWorker, a 3 s poll) on a
-    thread; the times of its claim calls, as it makes them. It stops at the end."""
-    started: list[tuple[Worker | AsyncWorker, threading.Thread]] = []
+    thread (helpers.running); the times of its claim calls, as it makes them. It stops at the
+    end."""
+    with contextlib.ExitStack() as stack:
 
-    def start(
-        client: Client, queue: str, name: str, on_job: Callable[[HandlerContext], None]
-    ) -> list[float]:
-        claims: list[float] = []
-        if request.param == "thread":
-            worker = Worker(client, [queue], 2, name=name, poll_seconds=3)
-            real = worker._claim
+        def start(
+            client: Client, queue: str, name: str, on_job: Callable[[HandlerContext], None]
+        ) -> list[float]:
+            claims: list[float] = []
+            if request.param == "thread":
+                worker = Worker(client, [queue], 2, name=name, poll_seconds=3)
+                real = worker._claim
 
-            def counted(n: int) -> tuple[list[ClaimedJob], BaseException | None]:
-                claims.append(time.monotonic())
-                return real(n)
+                def counted(n: int) -> tuple[list[ClaimedJob], BaseException | None]:
+                    claims.append(time.monotonic())
+                    return real(n)
 
-            monkeypatch.setattr(worker, "_claim", counted)
-            worker.task("t")(on_job)
-            thread = threading.Thread(target=worker.run, daemon=True)
-            started.append((worker, thread))
-        else:
-            aworker = AsyncWorker(client, [queue], 2, name=name, poll_seconds=3)
-            areal = aworker._claim
+                monkeypatch.setattr(worker, "_claim", counted)
+                worker.task("t")(on_job)
+                stack.enter_context(running(worker))
+            else:
+                aworker = AsyncWorker(client, [queue], 2, name=name, poll_seconds=3)
+                areal = aworker._claim
 
-            async def acounted(n: int) -> list[ClaimedJob]:
-                claims.append(time.monotonic())
-                return await areal(n)
+                async def acounted(n: int) -> list[ClaimedJob]:
+                    claims.append(time.monotonic())
+                    return await areal(n)
 
-            async def handle(ctx: HandlerContext) -> None:
-                on_job(ctx)
+                async def handle(ctx: HandlerContext) -> None:
+                    on_job(ctx)
 
-            monkeypatch.setattr(aworker, "_claim", acounted)
-            aworker.task("t")(handle)
-            thread = threading.Thread(target=lambda: asyncio.run(aworker.run()), daemon=True)
-            started.append((aworker, thread))
-        thread.start()
-        return claims
+                monkeypatch.setattr(aworker, "_claim", acounted)
+                aworker.task("t")(handle)
+                stack.enter_context(running(aworker))
+            return claims
 
-    yield start
-    for worker, thread in started:
-        worker.stop()
-        thread.join(30)
-        assert not thread.is_alive()
+        yield start
 
 
 def test_a_worker_claims_a_delayed_job_when_it_is_due_not_at_its_poll(

@@ -8,13 +8,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import helpers
 import psycopg
 import pytest
-from helpers import event_types, finished, wait_for
+from helpers import event_types, finished, running, wait_for
 
 from collab import Client, JobContext, NonRetryable, Worker
 
@@ -23,19 +22,6 @@ from collab import Client, JobContext, NonRetryable, Worker
 def client(db_url: str) -> Iterator[Client]:
     with Client(db_url, max_size=4) as c:
         yield c
-
-
-@contextmanager
-def running(worker: Worker) -> Iterator[Worker]:
-    """Run the worker in a thread; stop it and wait for it on the way out."""
-    thread = threading.Thread(target=worker.run, name="test-worker", daemon=True)
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.stop()
-        thread.join(timeout=30)
-        assert not thread.is_alive(), "the worker did not stop"
 
 
 def make_worker(client: Client, queue: str, **options: Any) -> Worker:
