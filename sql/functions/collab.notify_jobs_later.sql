@@ -7,9 +7,9 @@
 -- run_at (the notification is sent at the commit, after the transaction's time), and claims
 -- then instead of at its next poll; before it, nothing wakes it to claim (an idle worker
 -- woken at the enqueue would claim, find nothing and sleep again).
--- At most once per 50 ms per session and workspace, as collab.notify_events: a notifying
--- transaction takes a cluster-wide lock at commit that serialises it with every other
--- notifying commit, and without the window every delayed enqueue and every failed attempt
+-- At most once per 50 ms per session and workspace, the window collab.notify_events has
+-- (collab.notify_throttled): a notifying transaction takes a cluster-wide lock at commit that
+-- serialises it with every other notifying commit, and without the window every delayed enqueue and every failed attempt
 -- with a retry ahead paid it (4 clients: 0.78x the delayed enqueues a second, 0.84-0.89x the
 -- claim-and-fail cycles; docs/bench.md). A job whose notice the window skipped starts at the
 -- first claim after it is due: at the wake-up for a job the session announced a moment later
@@ -17,24 +17,17 @@
 -- '@' and ' ' are in no queue name: a worker that reads payloads as queue names only (the
 -- Python workers before revision 0020) takes `@<ms> <first queue>` for no queue of its own,
 -- and claims at once for the others it serves, too early, as every worker did before 0019.
+-- One expression with no FROM, inlined into the trigger statements that call it
+-- (tests/sql/538).
 create or replace function collab.notify_jobs_later(workspace_id uuid, queues text[], due_at timestamptz)
 returns void
-language plpgsql
+language sql
 volatile
 as $$
-declare
-  stamp text := 'collab.jobs_later_notified_' || replace(notify_jobs_later.workspace_id::text, '-', '');
-  last_notified text := current_setting(stamp, true);
-begin
-  if last_notified is null or last_notified = ''
-     or clock_timestamp() - last_notified::timestamptz > interval '50 milliseconds' then
-    perform pg_notify('collab_jobs:' || notify_jobs_later.workspace_id::text,
-                      '@' || greatest(1, ceil(extract(epoch from notify_jobs_later.due_at - collab.clock()) * 1000))::bigint::text
-                      || ' ' || case when octet_length(array_to_string(notify_jobs_later.queues, ',')) <= 7000
-                                     then array_to_string(notify_jobs_later.queues, ',') else '' end);
-    perform set_config(stamp, clock_timestamp()::text, false);
-  end if;
-end
+  select collab.notify_throttled('collab.jobs_later_notified_' || replace(notify_jobs_later.workspace_id::text, '-', ''),
+                                 'collab_jobs:' || notify_jobs_later.workspace_id::text,
+                                 '@' || greatest(1, ceil(extract(epoch from notify_jobs_later.due_at - collab.clock()) * 1000))::bigint::text
+                                 || ' ' || collab.queue_list(notify_jobs_later.queues))
 $$;
 comment on function collab.notify_jobs_later(uuid, text[], timestamptz) is
   'Notifies "collab_jobs:<workspace_id>" with "@<ms> <queues>" (jobs of those queues, empty: any, are due ms milliseconds after the transaction''s time), unless this session did for that workspace within the last 50 ms.';

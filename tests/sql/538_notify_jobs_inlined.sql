@@ -1,11 +1,13 @@
 -- collab.notify_jobs is one expression the planner inlines into the statement that calls it
 -- (the triggers' statements, whose plans PL/pgSQL keeps), so its body is not parsed and
 -- planned again at every enqueue. Written as a SELECT with a FROM it could not be inlined:
--- the plan then shows the call to collab.notify_jobs itself. What it sends (the queues, or
+-- the plan then shows the call to collab.notify_jobs itself. So are collab.queue_list (in it),
+-- and collab.notify_events and collab.notify_jobs_later, whose window is one PL/pgSQL call
+-- (collab.notify_throttled). What it sends (the queues, or
 -- an empty payload when they would not fit) is tested in
 -- tests/py/integration/test_finding8_notify_per_workspace.py.
 BEGIN;
-select plan(3);
+select plan(7);
 
 create function pg_temp.plan_of(statement text) returns text language plpgsql as $$
 declare
@@ -26,6 +28,16 @@ select alike(pg_temp.plan_of($$select collab.notify_jobs('00000000-0000-0000-000
 select unalike(pg_temp.plan_of($$select collab.notify_jobs(w.id, array[w.id::text, w.id::text])
                                  from collab.workspaces w$$),
   '%notify_jobs%', 'inlined too with arguments from a row, as the triggers call it');
+
+select unalike(pg_temp.plan_of($$select collab.notify_jobs('00000000-0000-0000-0000-000000000001', array['a', 'b'])$$),
+  '%queue_list%', 'collab.queue_list is inlined into it in turn');
+select unalike(pg_temp.plan_of($$select collab.notify_events(w.id) from collab.workspaces w$$),
+  '%notify_events%', 'collab.notify_events is inlined: the plan calls collab.notify_throttled, the one PL/pgSQL call');
+select alike(pg_temp.plan_of($$select collab.notify_events(w.id) from collab.workspaces w$$),
+  '%notify_throttled%', 'and the window is that call');
+select unalike(pg_temp.plan_of($$select collab.notify_jobs_later(w.id, array[w.id::text], w.created_at)
+                                 from collab.workspaces w$$),
+  '%notify_jobs_later%', 'collab.notify_jobs_later is inlined too');
 
 select * from finish();
 ROLLBACK;
