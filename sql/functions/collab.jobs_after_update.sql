@@ -24,6 +24,8 @@ language plpgsql
 as $$
 declare
   written bigint;
+  now_ timestamptz;
+  at_ timestamptz;
 begin
   -- A statement of Collab's own that wrote its events itself (above).
   if current_setting('collab.statement_events', true) = 'collab.jobs' then
@@ -62,14 +64,17 @@ begin
     -- Jobs back to queued (a fail with attempts left, a lease expired or released, a
     -- requeue): each such change wrote an event, so none comes without one (a heartbeat's
     -- statement never gets here). Due now: a wake-up naming their queues; due later (a
-    -- backoff): when the earliest is, as collab.jobs_after_insert says for a delayed enqueue.
-    -- One pass over the changed rows for both.
+    -- backoff): when they are, as collab.jobs_after_insert says for a delayed enqueue. One
+    -- pass over the changed rows for both.
+    now_ := collab.clock();
+    at_ := now_ + (clock_timestamp() - now());  -- this statement's time on Collab's clock
     perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
-            case when w.due_at is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_at) end
+            case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end
        from (select n.workspace_id,
-                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= collab.clock()) as queues,
-                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at > collab.clock()) as later,
-                    min(n.run_at) filter (where n.run_at > collab.clock()) as due_at
+                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= now_) as queues,
+                    array_agg(distinct n.queue order by n.queue) filter (where n.run_at > now_) as later,
+                    array_agg(distinct collab.due_in_ms(n.run_at, at_) order by collab.due_in_ms(n.run_at, at_))
+                      filter (where n.run_at > now_) as due_in
                from old_jobs o join new_jobs n using (id)
               where n.status = 'queued' and o.status <> 'queued'
               group by n.workspace_id) w;

@@ -3,11 +3,11 @@
 -- planned again at every enqueue. Written as a SELECT with a FROM it could not be inlined:
 -- the plan then shows the call to collab.notify_jobs itself. So are collab.queue_list (in it),
 -- and collab.notify_events and collab.notify_jobs_later, whose window is one PL/pgSQL call
--- (collab.notify_throttled). What it sends (the queues, or
+-- (collab.notify_throttled), and collab.due_in_ms in the triggers' aggregates. What it sends (the queues, or
 -- an empty payload when they would not fit) is tested in
 -- tests/py/integration/test_finding8_notify_per_workspace.py.
 BEGIN;
-select plan(7);
+select plan(8);
 
 create function pg_temp.plan_of(statement text) returns text language plpgsql as $$
 declare
@@ -35,9 +35,13 @@ select unalike(pg_temp.plan_of($$select collab.notify_events(w.id) from collab.w
   '%notify_events%', 'collab.notify_events is inlined: the plan calls collab.notify_throttled, the one PL/pgSQL call');
 select alike(pg_temp.plan_of($$select collab.notify_events(w.id) from collab.workspaces w$$),
   '%notify_throttled%', 'and the window is that call');
-select unalike(pg_temp.plan_of($$select collab.notify_jobs_later(w.id, array[w.id::text], w.created_at)
+select unalike(pg_temp.plan_of($$select collab.notify_jobs_later(w.id, array[w.id::text], array[1::bigint])
                                  from collab.workspaces w$$),
   '%notify_jobs_later%', 'collab.notify_jobs_later is inlined too');
+
+select unalike(pg_temp.plan_of($$select array_agg(distinct collab.due_in_ms(w.created_at, now()) order by collab.due_in_ms(w.created_at, now()))
+                                 from collab.workspaces w$$),
+  '%due_in_ms%', 'collab.due_in_ms is inlined into an aggregate, as the triggers call it');
 
 select * from finish();
 ROLLBACK;

@@ -35,7 +35,7 @@ import inspect
 import logging
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -421,16 +421,17 @@ class AsyncWorker(WorkerSettings):
             return
         self._tell_handlers(beat, held)
 
-    def _wake_later(self, delay: float | None = None) -> None:
-        """Wake the claim task in ``delay`` seconds (jobs heard of will be due then): one timer
-        on the loop, for the earliest due time kept; when it fires, the claim task wakes and
-        the timer is set for the next (called without a delay)."""
+    def _wake_later(self, delays: Sequence[float] | None = None) -> None:
+        """Wake the claim task in each of ``delays`` seconds (jobs heard of will be due then):
+        one timer on the loop, for the earliest due time kept; when it fires, the claim task
+        wakes and the timer is set for the next (called without delays)."""
         loop = asyncio.get_running_loop()
-        if delay is None:  # the timer fired (the loop may run it a little early)
+        if delays is None:  # the timer fired (the loop may run it a little early)
             take_due(self._due, loop.time() + 0.001)
             self._wake.set()
         else:
-            keep_due(self._due, loop.time() + delay)
+            for delay in delays:
+                keep_due(self._due, loop.time() + delay)
         if self._due_timer is not None:
             self._due_timer.cancel()
         self._due_timer = loop.call_at(self._due[0], self._wake_later) if self._due else None
@@ -446,11 +447,11 @@ class AsyncWorker(WorkerSettings):
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
                     async for note in conn.notifies():
-                        delay = self._heard(note.payload)
-                        if delay == 0.0:
+                        delays = self._heard(note.payload) or []
+                        if 0.0 in delays:
                             self._wake.set()
-                        elif delay is not None:
-                            self._wake_later(delay)
+                        if later := [d for d in delays if d > 0.0]:
+                            self._wake_later(later)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 await self._sleep(self.poll_seconds, self._stopping)

@@ -6,7 +6,7 @@ with max_batch=1 a slot's thread claims its next job itself when its handler ret
 it there, like one consumer per slot); the loop wakes on its workspace's channel
 ``collab_jobs:<workspace_id>`` (found once through ``api.whoami`` as the client's caller; a
 notification names the queues that got runnable jobs, or none for "any", or says in how many
-milliseconds jobs of some queues will be due: the listen thread wakes the loop then), on a
+milliseconds jobs of some queues will be due: the listen thread wakes the loop at each), on a
 full claim, on a reported job and on a freed slot while the last claim came back full, with a
 poll fallback
 (after a claim that found the queue drained, a freed slot waits for its job's report: at low
@@ -53,8 +53,9 @@ from collab.client import Artifact, ClaimedJob, Client, HeartbeatResult, LeaseLo
 log = logging.getLogger("collab.worker")
 
 # The due times of delayed jobs a worker keeps from its notifications, at most: the earliest
-# (each is one wake-up; of a batch's jobs, the first: collab.notify_jobs_later). Jobs of those
-# it drops start at its poll, as every delayed job did before revision 0020.
+# (each is one wake-up; of a statement's jobs, their distinct times up to the 64th:
+# collab.notify_jobs_later). Jobs of those it drops start at its poll, as every delayed job did
+# before revision 0020.
 MAX_DUE_TIMES = 1000
 
 
@@ -246,21 +247,22 @@ class WorkerSettings:
         report."""
         return stopping or not self._drained
 
-    def _heard(self, payload: str) -> float | None:
+    def _heard(self, payload: str) -> list[float] | None:
         """What a notification on the jobs channel asks of this worker: None, nothing (none of
-        its queues); 0.0, claim now; else claim in that many seconds. A payload names the
-        queues that got runnable jobs (comma-separated; empty: any queue, too many to list),
-        or is ``@<ms> <queues>``: jobs of those queues are due ms milliseconds after the
-        transaction that wrote them, whose commit sent it (collab.notify_jobs_later), so
-        waking that long after it arrives is never early."""
-        delay = 0.0
+        its queues); ``[0.0]``, claim now; else claim in each of those many seconds. A payload
+        names the queues that got runnable jobs (comma-separated; empty: any queue, too many
+        to list), or is ``@<ms>[,<ms>...] <queues>``: jobs of those queues are due those
+        milliseconds after the statement that wrote them, whose commit sent it
+        (collab.notify_jobs_later), so waking that long after it arrives is never early."""
+        delays = [0.0]
         if payload.startswith("@"):
-            ms, _, payload = payload[1:].partition(" ")
-            if not ms.isdigit():
+            times, _, payload = payload[1:].partition(" ")
+            ms = times.split(",")
+            if not all(m.isdigit() for m in ms):
                 return None
-            delay = int(ms) / 1000
+            delays = [int(m) / 1000 for m in ms]
         if payload == "" or not self._queue_set.isdisjoint(payload.split(",")):
-            return delay
+            return delays
         return None
 
     def _log_outcome(self, o: _Outcome, outcome: str, error: Any = None) -> None:
@@ -668,11 +670,11 @@ class Worker(WorkerSettings):
                         wake = False
                         if ready:
                             for note in conn.notifies(timeout=0):
-                                delay = self._heard(note.payload)
-                                if delay == 0.0:
-                                    wake = True
-                                elif delay is not None:
-                                    keep_due(due, time.monotonic() + delay)
+                                for delay in self._heard(note.payload) or ():
+                                    if delay == 0.0:
+                                        wake = True
+                                    else:
+                                        keep_due(due, time.monotonic() + delay)
                         if take_due(due, time.monotonic()) or wake:
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect

@@ -135,14 +135,18 @@ def test_a_worker_wakes_only_on_its_own_workspaces_enqueues(
 def test_a_wake_up_names_queues_or_none_for_any(db_url: str) -> None:
     with Client(db_url, max_size=1) as c:
         worker = Worker(c, ["q1", "q2"], 1)
-        assert worker._heard("q2") == 0.0
-        assert worker._heard("a,q1,z") == 0.0
-        assert worker._heard("") == 0.0, "empty: too many queues to list, any may be ours"
+        assert worker._heard("q2") == [0.0]
+        assert worker._heard("a,q1,z") == [0.0]
+        assert worker._heard("") == [0.0], "empty: too many queues to list, any may be ours"
         assert worker._heard("q10,q3") is None
         assert worker._heard("q1x") is None
         # jobs due later (collab.notify_jobs_later): in how many seconds to claim
-        assert worker._heard("@1500 a,q2") == 1.5
-        assert worker._heard("@20 ") == 0.02, "any queue"
+        assert worker._heard("@1500 a,q2") == [1.5]
+        assert worker._heard("@20,300,4000 q1") == [0.02, 0.3, 4.0], "each time"
+        assert worker._heard("@20 ") == [0.02], "any queue"
         assert worker._heard("@1500 q3") is None
+        assert worker._heard("@1500,2000 q3") is None
         assert worker._heard("@x q1") is None, "not a time: not a wake-up"
         assert worker._heard("@-5 q1") is None
+        assert worker._heard("@20,,30 q1") is None
+        assert worker._heard("@20,x q1") is None
