@@ -447,11 +447,11 @@ class AsyncWorker(WorkerSettings):
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
                     async for note in conn.notifies():
-                        delays = self._heard(note.payload) or []
-                        if 0.0 in delays:
+                        delays = self._heard(note.payload)
+                        if delays == [0.0]:  # now: no timer on the wake-up's path
                             self._wake.set()
-                        if later := [d for d in delays if d > 0.0]:
-                            self._wake_later(later)
+                        elif delays:
+                            self._wake_later(delays)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 await self._sleep(self.poll_seconds, self._stopping)

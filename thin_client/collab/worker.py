@@ -648,8 +648,8 @@ class Worker(WorkerSettings):
             self._tell_handlers(beat, held)
 
     def _listen_loop(self) -> None:
-        # The times (monotonic) at which jobs heard of will be due, a heap (keep_due): the
-        # thread wakes the worker at each.
+        # The times (monotonic) at which jobs heard of are due, a heap (keep_due), a job due
+        # now's too: the thread wakes the worker at each.
         due: list[float] = []
         while not self._stopped.is_set():
             try:
@@ -667,15 +667,11 @@ class Worker(WorkerSettings):
                         )
                         if self._listen_stop_r in ready:
                             return
-                        wake = False
                         if ready:
                             for note in conn.notifies(timeout=0):
                                 for delay in self._heard(note.payload) or ():
-                                    if delay == 0.0:
-                                        wake = True
-                                    else:
-                                        keep_due(due, time.monotonic() + delay)
-                        if take_due(due, time.monotonic()) or wake:
+                                    keep_due(due, time.monotonic() + delay)  # 0.0: now
+                        if take_due(due, time.monotonic()):
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 if self._stopped.is_set():
