@@ -43,7 +43,7 @@ begin
     from new_jobs n
    order by n.id;
   now_ := collab.clock();
-  at_ := now_ + (clock_timestamp() - now());  -- this statement's time on Collab's clock
+  at_ := collab.statement_clock();
   perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
           case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end,
           collab.notify_events(w.workspace_id)

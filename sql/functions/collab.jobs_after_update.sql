@@ -67,7 +67,7 @@ begin
     -- backoff): when they are, as collab.jobs_after_insert says for a delayed enqueue. One
     -- pass over the changed rows for both.
     now_ := collab.clock();
-    at_ := now_ + (clock_timestamp() - now());  -- this statement's time on Collab's clock
+    at_ := collab.statement_clock();
     perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
             case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end
        from (select n.workspace_id,

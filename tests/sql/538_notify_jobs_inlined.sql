@@ -3,11 +3,12 @@
 -- planned again at every enqueue. Written as a SELECT with a FROM it could not be inlined:
 -- the plan then shows the call to collab.notify_jobs itself. So are collab.queue_list (in it),
 -- and collab.notify_events and collab.notify_jobs_later, whose window is one PL/pgSQL call
--- (collab.notify_throttled), and collab.due_in_ms in the triggers' aggregates. What it sends (the queues, or
+-- (collab.notify_throttled), and collab.due_in_ms in the triggers' aggregates, and
+-- collab.statement_clock, the time the triggers count the delays from. What it sends (the queues, or
 -- an empty payload when they would not fit) is tested in
 -- tests/py/integration/test_finding8_notify_per_workspace.py.
 BEGIN;
-select plan(8);
+select plan(9);
 
 create function pg_temp.plan_of(statement text) returns text language plpgsql as $$
 declare
@@ -42,6 +43,9 @@ select unalike(pg_temp.plan_of($$select collab.notify_jobs_later(w.id, array[w.i
 select unalike(pg_temp.plan_of($$select array_agg(distinct collab.due_in_ms(w.created_at, now()) order by collab.due_in_ms(w.created_at, now()))
                                  from collab.workspaces w$$),
   '%due_in_ms%', 'collab.due_in_ms is inlined into an aggregate, as the triggers call it');
+
+select unalike(pg_temp.plan_of($$select collab.statement_clock()$$), '%statement_clock%',
+  'collab.statement_clock is inlined: the plan reads the clocks itself');
 
 select * from finish();
 ROLLBACK;
