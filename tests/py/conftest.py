@@ -4,7 +4,8 @@ The server is Supabase's own Postgres image through testcontainers when a Docker
 answers (or ``COLLAB_TEST_BACKEND=docker``), otherwise the embedded test cluster under
 ``.collab/test-pg`` on a free port (``COLLAB_TEST_BACKEND=embedded`` forces it), so a busy
 54322 never breaks the tests. The template database is migrated up once per session; each
-test module gets ``CREATE DATABASE … TEMPLATE`` of it, dropped after the module.
+test module gets ``CREATE DATABASE … TEMPLATE`` of it, dropped after the module. And
+``run_worker``: a worker of each kind, started and listening, for the wake-up tests.
 """
 
 from __future__ import annotations
@@ -16,18 +17,28 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from collab import embedded, migrate
+from collab import AsyncWorker, Worker, embedded, migrate
+from collab.client import ClaimedJob, Client
+from collab.worker import HandlerContext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import TEST_PG_DIR, create_database, drop_database
+from helpers import (
+    TEST_PG_DIR,
+    Started,
+    create_database,
+    drop_database,
+    running,
+    wait_for,
+    wait_listening,
+)
 
 SUPABASE_IMAGE = os.environ.get("COLLAB_TEST_SUPABASE_IMAGE", "supabase/postgres:15.8.1.060")
 PREFIX = "collab_t"
@@ -187,3 +198,55 @@ def unvacuumed_db(own_db: str) -> str:
                 )
             )
     return own_db
+
+
+@pytest.fixture(params=["thread", "asyncio"])
+def run_worker(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> Iterator[Callable[[Client, str], Started]]:
+    """Start a worker of the kind (the thread worker or the AsyncWorker, a 3 s poll) on a
+    thread (helpers.running), and return right after its first poll's claim once it listens:
+    the next poll is about 3 s away, so until then only a notification makes it claim. Gives
+    the times of its claim calls, as it makes them, and the start time of each job it runs,
+    by id. It stops at the end."""
+    with contextlib.ExitStack() as stack:
+
+        def start(client: Client, queue: str) -> Started:
+            name = f"{queue}-worker-{time.monotonic_ns()}"
+            claims: list[float] = []
+            started: dict[int, float] = {}
+
+            def on_job(ctx: HandlerContext) -> None:
+                started.setdefault(ctx.job.id, time.monotonic())
+
+            if request.param == "thread":
+                worker = Worker(client, [queue], 2, name=name, poll_seconds=3)
+                real = worker._claim
+
+                def counted(n: int) -> tuple[list[ClaimedJob], BaseException | None]:
+                    claims.append(time.monotonic())
+                    return real(n)
+
+                monkeypatch.setattr(worker, "_claim", counted)
+                worker.task("t")(on_job)
+                stack.enter_context(running(worker))
+            else:
+                aworker = AsyncWorker(client, [queue], 2, name=name, poll_seconds=3)
+                areal = aworker._claim
+
+                async def acounted(n: int) -> list[ClaimedJob]:
+                    claims.append(time.monotonic())
+                    return await areal(n)
+
+                async def handle(ctx: HandlerContext) -> None:
+                    on_job(ctx)
+
+                monkeypatch.setattr(aworker, "_claim", acounted)
+                aworker.task("t")(handle)
+                stack.enter_context(running(aworker))
+            wait_listening(db_url, name)
+            first = len(claims)
+            wait_for(lambda: len(claims) > first, 10, "a poll's claim")
+            return claims, started
+
+        yield start

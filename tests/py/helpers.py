@@ -234,6 +234,10 @@ def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **op
 
 WorkerT = TypeVar("WorkerT", Worker, AsyncWorker)
 
+# What the run_worker fixture (tests/py/conftest.py) gives: the times of the worker's
+# claim calls, as it makes them, and the start time of each job it runs, by id.
+Started = tuple[list[float], dict[int, float]]
+
 
 @contextlib.contextmanager
 def running(worker: WorkerT) -> Iterator[WorkerT]:

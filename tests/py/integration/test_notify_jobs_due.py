@@ -20,18 +20,16 @@ from typing import Any
 import psycopg
 import pytest
 from helpers import (
+    Started,
     acting_in,
     heard,
     listener,
-    running,
     service_workspaces,
     wait_for,
-    wait_listening,
 )
 
-from collab import AsyncWorker, Worker
-from collab.client import ClaimedJob, Client
-from collab.worker import MAX_DUE_TIMES, HandlerContext, keep_due
+from collab.client import Client
+from collab.worker import MAX_DUE_TIMES, keep_due
 
 
 @pytest.fixture(scope="module")
@@ -224,61 +222,6 @@ def test_a_heartbeat_sends_nothing(db_url: str, workspace: str) -> None:
             beat = a.heartbeat(executor, [claimed.id])
             assert beat.lost == [] and beat.cancelled == []
             assert heard(conn) == []
-
-
-Started = tuple[list[float], dict[int, float]]
-
-
-@pytest.fixture(params=["thread", "asyncio"])
-def run_worker(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, db_url: str
-) -> Iterator[Callable[[Client, str], Started]]:
-    """Start a worker of the kind (the thread worker or the AsyncWorker, a 3 s poll) on a
-    thread (helpers.running), and return right after its first poll's claim once it listens:
-    the next poll is about 3 s away, so until then only a notification makes it claim. Gives
-    the times of its claim calls, as it makes them, and the start time of each job it runs,
-    by id. It stops at the end."""
-    with contextlib.ExitStack() as stack:
-
-        def start(client: Client, queue: str) -> Started:
-            name = f"{queue}-worker-{time.monotonic_ns()}"
-            claims: list[float] = []
-            started: dict[int, float] = {}
-
-            def on_job(ctx: HandlerContext) -> None:
-                started.setdefault(ctx.job.id, time.monotonic())
-
-            if request.param == "thread":
-                worker = Worker(client, [queue], 2, name=name, poll_seconds=3)
-                real = worker._claim
-
-                def counted(n: int) -> tuple[list[ClaimedJob], BaseException | None]:
-                    claims.append(time.monotonic())
-                    return real(n)
-
-                monkeypatch.setattr(worker, "_claim", counted)
-                worker.task("t")(on_job)
-                stack.enter_context(running(worker))
-            else:
-                aworker = AsyncWorker(client, [queue], 2, name=name, poll_seconds=3)
-                areal = aworker._claim
-
-                async def acounted(n: int) -> list[ClaimedJob]:
-                    claims.append(time.monotonic())
-                    return await areal(n)
-
-                async def handle(ctx: HandlerContext) -> None:
-                    on_job(ctx)
-
-                monkeypatch.setattr(aworker, "_claim", acounted)
-                aworker.task("t")(handle)
-                stack.enter_context(running(aworker))
-            wait_listening(db_url, name)
-            first = len(claims)
-            wait_for(lambda: len(claims) > first, 10, "a poll's claim")
-            return claims, started
-
-        yield start
 
 
 def test_a_worker_claims_a_delayed_job_when_it_is_due_not_at_its_poll(

@@ -5,16 +5,14 @@ workers' next poll."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
-from helpers import acting_in, heard, listener, running, service_workspaces, wait_listening
+from helpers import Started, acting_in, heard, listener, service_workspaces, wait_for
 
-from collab import AsyncWorker, Worker
-from collab.worker import HandlerContext
+from collab.client import Client
 
 
 @pytest.fixture(scope="module")
@@ -78,38 +76,20 @@ def test_a_dbas_update_wakes_the_workers_of_each_workspace_once(db_url: str) -> 
         assert sorted(heard(conn)) == sorted((ch, "qr-d1,qr-d2") for ch in channels.values())
 
 
-@pytest.mark.parametrize("kind", ["thread", "asyncio"])
 def test_a_worker_starts_a_resumed_queues_job_at_once(
-    db_url: str, workspace: str, kind: str
+    db_url: str, workspace: str, run_worker: Callable[[Client, str], Started]
 ) -> None:
     """A worker with a 3 s poll: the job of a queue paused when it was enqueued starts within
     0.5 s of the resume (at the poll, up to 3 s later, before revision 0022)."""
-    queue, name = f"qr-work-{kind}", f"qr-worker-{kind}-{time.monotonic_ns()}"
-    started = threading.Event()
-
-    def handle(ctx: HandlerContext) -> None:
-        started.set()
-
-    async def ahandle(ctx: HandlerContext) -> None:
-        started.set()
-
+    queue = f"qr-work-{time.monotonic_ns()}"
     with acting_in(db_url, workspace, max_size=4) as a:
         a.pause_queue(queue)
-        with contextlib.ExitStack() as stack:
-            if kind == "thread":
-                worker = Worker(a, [queue], 2, name=name, poll_seconds=3)
-                worker.task("t")(handle)
-                stack.enter_context(running(worker))
-            else:
-                aworker = AsyncWorker(a, [queue], 2, name=name, poll_seconds=3)
-                aworker.task("t")(ahandle)
-                stack.enter_context(running(aworker))
-            wait_listening(db_url, name)
-            job = a.enqueue(queue, "t")
-            time.sleep(0.5)  # its wake-up made the worker claim: paused, nothing found
-            assert not started.is_set(), "a paused queue's job ran"
-            assert a.get_job(job.id)["status"] == "queued"
-            at = time.monotonic()
-            a.resume_queue(queue)
-            assert started.wait(2.5), "not started before the poll"
-            assert time.monotonic() - at < 0.5
+        _, started = run_worker(a, queue)
+        job = a.enqueue(queue, "t")
+        time.sleep(0.5)  # its wake-up made the worker claim: paused, nothing found
+        assert job.id not in started, "a paused queue's job ran"
+        assert a.get_job(job.id)["status"] == "queued"
+        at = time.monotonic()
+        a.resume_queue(queue)
+        wait_for(lambda: job.id in started, 2.5, "the job, before the poll")
+        assert started[job.id] - at < 0.5
