@@ -1,8 +1,9 @@
 -- Statement-level: one event per inserted job, in the same transaction: `enqueued` for a new
 -- job, `requeued` for a dead job api.requeue moved back from collab.job_history; and per
 -- workspace one stream wake-up (collab.notify_events) and, when some of its new jobs are due
--- now, one worker wake-up naming their queues (collab.notify_jobs). A job whose run_at is
--- ahead wakes no worker now (each idle worker would make a claim that finds nothing): when
+-- now, one worker wake-up naming their queues, those open and below their concurrency limit
+-- (collab.wake_workers; none of them: no wake-up). A job whose run_at is ahead wakes no
+-- worker now (each idle worker would make a claim that finds nothing): when
 -- some are, one notification tells the workers when they are due (their distinct due times,
 -- the earliest 64, in milliseconds from this statement's time) and the queues of those jobs
 -- (collab.notify_jobs_later), and they claim then; jobs_after_update does the same for jobs
@@ -44,7 +45,12 @@ begin
    order by n.id;
   now_ := collab.clock();
   at_ := collab.statement_clock();
-  perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
+  perform case when w.queues is null then null
+               when exists (select from collab.queues q  -- one paused or limited: collab.wake_workers
+                             where q.workspace_id = w.workspace_id and q.name = any(w.queues)
+                               and (q.paused or q.concurrency_limit is not null))
+               then collab.wake_workers(w.workspace_id, w.queues)
+               else collab.notify_jobs(w.workspace_id, w.queues) end,
           case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end,
           collab.notify_events(w.workspace_id)
      from (select n.workspace_id,
@@ -57,4 +63,4 @@ begin
 end
 $$;
 comment on function collab.jobs_after_insert() is
-  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its stream subscribers (collab.notify_events) and, for the jobs due now, its workers (collab.notify_jobs); for jobs due later it tells the workers when they are due (collab.notify_jobs_later).';
+  'Trigger: writes the enqueued event of each new job (requeued for a job moved back from the history) and, per workspace, wakes its stream subscribers (collab.notify_events) and, for the jobs due now, its workers (collab.wake_workers: the queues they can claim from); for jobs due later it tells the workers when they are due (collab.notify_jobs_later).';

@@ -3,8 +3,9 @@
 -- (collab.transition_allowed) in the same pass: an illegal one aborts the statement.
 -- Lease extensions by heartbeat change none of these and write no event. When it wrote
 -- events, collab.notify_events wakes the workspace's stream subscribers (at most once per 50 ms a
--- session); a job that became runnable again wakes its workers (collab.notify_jobs), or, when
--- its run_at is ahead, tells them when it is due (collab.notify_jobs_later).
+-- session); a job that became runnable again wakes its workers (collab.wake_workers: unless
+-- its queue is paused or at its concurrency limit), or, when its run_at is ahead, tells them
+-- when it is due (collab.notify_jobs_later).
 -- The hot statements of Collab's own functions (api.claim's UPDATE; the moves of api.complete
 -- and api.complete_batch, for collab.job_history_after_insert) write their events themselves,
 -- in the same statement, as the contract's bare writes do (docs/architecture.md, "Events").
@@ -68,7 +69,12 @@ begin
     -- pass over the changed rows for both.
     now_ := collab.clock();
     at_ := collab.statement_clock();
-    perform case when w.queues is not null then collab.notify_jobs(w.workspace_id, w.queues) end,
+    perform case when w.queues is null then null
+                 when exists (select from collab.queues q  -- one paused or limited: collab.wake_workers
+                               where q.workspace_id = w.workspace_id and q.name = any(w.queues)
+                                 and (q.paused or q.concurrency_limit is not null))
+                 then collab.wake_workers(w.workspace_id, w.queues)
+                 else collab.notify_jobs(w.workspace_id, w.queues) end,
             case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end
        from (select n.workspace_id,
                     array_agg(distinct n.queue order by n.queue) filter (where n.run_at <= now_) as queues,
@@ -83,4 +89,4 @@ begin
 end
 $$;
 comment on function collab.jobs_after_update() is
-  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.notify_jobs when jobs became runnable, or collab.notify_jobs_later when they will be) and rejects illegal transitions (PT409 illegal_transition).';
+  'Trigger: writes one job_events row per job change (waking the workspace''s stream subscribers through collab.notify_events when it wrote any, and its workers through collab.wake_workers when jobs became runnable, or collab.notify_jobs_later when they will be) and rejects illegal transitions (PT409 illegal_transition).';

@@ -86,7 +86,7 @@ def test_a_worker_starts_a_resumed_queues_job_at_once(
         a.pause_queue(queue)
         _, started = run_worker(a, queue)
         job = a.enqueue(queue, "t")
-        time.sleep(0.5)  # its wake-up made the worker claim: paused, nothing found
+        time.sleep(0.5)  # paused: no wake-up (collab.wake_workers), nothing claimed
         assert job.id not in started, "a paused queue's job ran"
         assert a.get_job(job.id)["status"] == "queued"
         at = time.monotonic()
