@@ -5,7 +5,7 @@
 -- collab.notify_jobs is replaced, inside this rolled-back transaction, by one that records its
 -- calls. What the workers hear and do: tests/py/integration/test_notify_closed_queues.py.
 BEGIN;
-select plan(16);
+select plan(18);
 
 create temp table woken (workspace_id uuid, queues text[]);
 create or replace function collab.notify_jobs(workspace_id uuid, queues text[]) returns void
@@ -81,6 +81,21 @@ select api.configure_queue('wo-roomy', concurrency_limit => 0);
 truncate woken;
 select api.enqueue('wo-roomy', 't');
 select results_eq($$select queues from woken$$, $$values (array['wo-roomy'])$$, 'a limit removed: woken as any open queue');
+
+-- Running jobs are counted for a limit of up to 100 only: a larger limit is not counted, and
+-- its queue is woken as before.
+select api.configure_queue('wo-100', concurrency_limit => 100);
+select api.configure_queue('wo-101', concurrency_limit => 101);
+select api.enqueue_batch((select jsonb_agg(jsonb_build_object('queue', q, 'type', 't'))
+                            from unnest(array['wo-100', 'wo-101']) q, generate_series(1, 101)));
+create temp table ex2 as select api.register_executor('wo-exec2', array['wo-100', 'wo-101']) as id;
+select is((select count(*)::integer from api.claim((select id from ex2), array['wo-100'], 1000))
+        + (select count(*)::integer from api.claim((select id from ex2), array['wo-101'], 1000)), 201,
+  'wo-100 at its limit of 100, wo-101 at its limit of 101');
+truncate woken;
+select collab.wake_workers(collab.current_workspace(), array['wo-100', 'wo-101']);
+select results_eq($$select queues from woken$$, $$values (array['wo-101'])$$,
+  'a limit of 100 reached: left out; of 101: not counted, woken');
 
 select * from finish();
 ROLLBACK;
