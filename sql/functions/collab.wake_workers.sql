@@ -31,13 +31,14 @@ begin
              select from collab.queues q
               where q.workspace_id = wake_workers.workspace_id and q.name = n.name
                 and (q.paused
-                     or (q.concurrency_limit <= 100  -- (AND stops at the first false)
-                         and q.concurrency_limit <= (
-                               select count(*) from (
-                                 select from collab.jobs j
-                                  where j.workspace_id = wake_workers.workspace_id and j.queue = n.name
-                                    and j.status = 'running'
-                                  limit q.concurrency_limit) r))))
+                     or case when q.concurrency_limit <= 100  -- (no limit: not counted)
+                             then q.concurrency_limit <= (
+                                    select count(*) from (
+                                      select from collab.jobs j
+                                       where j.workspace_id = wake_workers.workspace_id and j.queue = n.name
+                                         and j.status = 'running'
+                                       limit q.concurrency_limit) r)
+                             else false end))
      order by n.i);
   if cardinality(open_) > 0 then
     perform collab.notify_jobs(wake_workers.workspace_id, open_);

@@ -5,7 +5,7 @@
 -- collab.notify_jobs is replaced, inside this rolled-back transaction, by one that records its
 -- calls. What the workers hear and do: tests/py/integration/test_notify_closed_queues.py.
 BEGIN;
-select plan(18);
+select plan(20);
 
 create temp table woken (workspace_id uuid, queues text[]);
 create or replace function collab.notify_jobs(workspace_id uuid, queues text[]) returns void
@@ -96,6 +96,20 @@ truncate woken;
 select collab.wake_workers(collab.current_workspace(), array['wo-100', 'wo-101']);
 select results_eq($$select queues from woken$$, $$values (array['wo-101'])$$,
   'a limit of 100 reached: left out; of 101: not counted, woken');
+
+-- A queue without a limit is never counted, even in a call that names a paused queue too
+-- (no read of collab.jobs or its indexes: the count would read every running job of it).
+create function pg_temp.jobs_read() returns bigint language sql as $$
+  select sum(pg_stat_get_xact_tuples_returned(c.oid) + pg_stat_get_xact_tuples_fetched(c.oid))::bigint
+    from pg_class c
+   where c.oid = 'collab.jobs'::regclass
+      or c.oid in (select i.indexrelid from pg_index i where i.indrelid = 'collab.jobs'::regclass)
+$$;
+select is((select count(*)::integer from api.claim((select id from ex), array['wo-open'], 2)), 2, 'two jobs of wo-open running');
+create temp table seen as select pg_temp.jobs_read() as n;
+select collab.wake_workers(collab.current_workspace(), array['wo-open', 'wo-paused', 'wo-open']);
+select is(pg_temp.jobs_read() - (select n from seen), 0::bigint,
+  'no limit, or paused: no running job is read');
 
 select * from finish();
 ROLLBACK;
