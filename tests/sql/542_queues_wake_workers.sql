@@ -2,13 +2,12 @@
 -- removed, wakes its workers (collab.notify_jobs) when it holds a job due now; one call per
 -- workspace and statement, naming those queues. Notifications only leave at a commit, so here
 -- collab.notify_jobs is replaced, inside this rolled-back transaction, by one that records its
--- calls. What the workers hear and do: tests/py/integration/test_notify_queue_resumed.py.
+-- calls (tests.record_wakeups). What the workers hear and do:
+-- tests/py/integration/test_notify_queue_resumed.py.
 BEGIN;
 select plan(11);
 
-create temp table woken (workspace_id uuid, queues text[]);
-create or replace function collab.notify_jobs(workspace_id uuid, queues text[]) returns void
-language sql volatile as $$ insert into pg_temp.woken values ($1, $2) $$;
+select tests.record_wakeups();
 
 select trigger_is('collab', 'queues', 'queues_wake_workers', 'collab', 'queues_after_update',
   'the trigger on collab.queues');

@@ -1,15 +1,14 @@
 -- collab.wake_workers: the job triggers' wake-up for queues that got jobs due now names only
 -- those open and below their concurrency limit, in the order given, and is not sent when none
--- is left; the triggers call it when one of the queues is paused or has a limit, and
--- collab.notify_jobs directly otherwise. Notifications only leave at a commit, so here
+-- is left; the triggers call it when one of the queues is paused or has a limit of up to 100,
+-- and collab.notify_jobs directly otherwise. Notifications only leave at a commit, so here
 -- collab.notify_jobs is replaced, inside this rolled-back transaction, by one that records its
--- calls. What the workers hear and do: tests/py/integration/test_notify_closed_queues.py.
+-- calls (tests.record_wakeups). What the workers hear and do:
+-- tests/py/integration/test_notify_closed_queues.py.
 BEGIN;
 select plan(20);
 
-create temp table woken (workspace_id uuid, queues text[]);
-create or replace function collab.notify_jobs(workspace_id uuid, queues text[]) returns void
-language sql volatile as $$ insert into pg_temp.woken values ($1, $2) $$;
+select tests.record_wakeups();
 
 select alike(pg_get_functiondef('collab.jobs_after_insert()'::regprocedure), '%collab.wake_workers(w.workspace_id, w.queues)%',
   'the insert trigger calls it');
@@ -98,17 +97,12 @@ select results_eq($$select queues from woken$$, $$values (array['wo-101'])$$,
   'a limit of 100 reached: left out; of 101: not counted, woken');
 
 -- A queue without a limit is never counted, even in a call that names a paused queue too
--- (no read of collab.jobs or its indexes: the count would read every running job of it).
-create function pg_temp.jobs_read() returns bigint language sql as $$
-  select sum(pg_stat_get_xact_tuples_returned(c.oid) + pg_stat_get_xact_tuples_fetched(c.oid))::bigint
-    from pg_class c
-   where c.oid = 'collab.jobs'::regclass
-      or c.oid in (select i.indexrelid from pg_index i where i.indrelid = 'collab.jobs'::regclass)
-$$;
+-- (no entry read from the indexes of collab.jobs, tests.side_reads: the count would read
+-- every running job of it).
 select is((select count(*)::integer from api.claim((select id from ex), array['wo-open'], 2)), 2, 'two jobs of wo-open running');
-create temp table seen as select pg_temp.jobs_read() as n;
+create temp table seen as select tests.side_reads() as n;
 select collab.wake_workers(collab.current_workspace(), array['wo-open', 'wo-paused', 'wo-open']);
-select is(pg_temp.jobs_read() - (select n from seen), 0::bigint,
+select is(tests.side_reads() - (select n from seen), 0::bigint,
   'no limit, or paused: no running job is read');
 
 select * from finish();

@@ -244,3 +244,15 @@ language sql as $$
     from pg_index i
    where i.indrelid = 'collab.jobs'::regclass and i.indexrelid <> 'collab.jobs_pkey'::regclass
 $$;
+
+-- Worker wake-ups only leave at a commit, and pgTAP files roll back: this replaces
+-- collab.notify_jobs, for the rest of the transaction, by one that records each call (its
+-- workspace and queues) in the temporary table woken, for tests of who calls it with what.
+create or replace function tests.record_wakeups() returns void
+language plpgsql as $$
+begin
+  create temp table woken (workspace_id uuid, queues text[]);
+  create or replace function collab.notify_jobs(workspace_id uuid, queues text[]) returns void
+  language sql volatile as $f$ insert into pg_temp.woken values ($1, $2) $f$;
+end
+$$;

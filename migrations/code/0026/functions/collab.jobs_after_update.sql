@@ -70,9 +70,9 @@ begin
     now_ := collab.clock();
     at_ := collab.statement_clock();
     perform case when w.queues is null then null
-                 when exists (select from collab.queues q  -- one paused or limited: collab.wake_workers
+                 when exists (select from collab.queues q  -- one it may leave out: collab.wake_workers
                                where q.workspace_id = w.workspace_id and q.name = any(w.queues)
-                                 and (q.paused or q.concurrency_limit is not null))
+                                 and (q.paused or q.concurrency_limit <= 100))
                  then collab.wake_workers(w.workspace_id, w.queues)
                  else collab.notify_jobs(w.workspace_id, w.queues) end,
             case when w.due_in is not null then collab.notify_jobs_later(w.workspace_id, w.later, w.due_in) end

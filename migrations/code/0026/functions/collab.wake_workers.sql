@@ -15,7 +15,9 @@
 -- and only up to it (jobs_running_lease_idx): a queue with a larger limit is woken as before,
 -- so that no enqueue reads more than 100 entries to save claims (a claim of a limited queue
 -- counts its running jobs itself). PL/pgSQL, so its plan is kept: a SQL function with a FROM
--- is planned again at every call (tests/sql/538).
+-- is planned again at every call (tests/sql/538). The job triggers call it only when one of
+-- the queues is paused or has a limit of up to 100 (one it may leave out), and
+-- collab.notify_jobs directly otherwise: a PL/pgSQL call at every enqueue cost 1.169x.
 create or replace function collab.wake_workers(workspace_id uuid, queues text[])
 returns void
 language plpgsql
