@@ -21,6 +21,11 @@ rows of bench/run.py add to these the round trips, the commit's flush and the cl
 the statements of a cycle of Collab's and of the bare writes, counted by pg_stat_statements
 at every level.
 
+With ``--variant FILE`` (repeatable; bench/variants/ holds the ones docs/bench.md cites) each
+FILE's SQL is applied to a copy of Collab's database, and its cycle runs beside the others in
+every round: a change measured against the shipped cycle in the same rounds, printed as the
+median of each round's ratio to it.
+
 With ``--profile`` (Linux ``perf`` installed, run as root or with perf_event_paranoid <= 1),
 it then samples each system's backend for 4 s of the same loop (``perf record -g``) and
 prints the share of its CPU under each of a few executor functions (PROFILED, inclusive: a
@@ -82,6 +87,9 @@ begin
 end $$"""
 
 
+SHIPPED = "collab api.claim + api.complete"
+
+
 def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     """(database, loop body) of each system, its database filled with `jobs` queued jobs."""
     ex_on = R.collab_pgbench_db(b, "b_cycle_on", jobs)
@@ -91,13 +99,34 @@ def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     R.bare_db(b, "b_cycle_plain", "plain", R.build_plain, jobs)
     cycle = CLAIM + COMPLETE
     return {
-        "collab api.claim + api.complete": ("b_cycle_on", cycle.format(ex=ex_on, lease=300)),
+        SHIPPED: ("b_cycle_on", cycle.format(ex=ex_on, lease=300)),
         "collab, events off": ("b_cycle_off", cycle.format(ex=ex_off, lease=300)),
         # a database of its own: its jobs stay claimed, with leases that outlast the run
         "collab api.claim alone": ("b_cycle_claim", CLAIM.format(ex=ex_claim, lease=86400)),
         "contract's bare writes": ("b_cycle_contract", CONTRACT),
         "SKIP LOCKED update + delete": ("b_cycle_plain", PLAIN),
     }
+
+
+def apply_variant(dsn: str, path: Path) -> None:
+    """Apply the SQL in path to the database at dsn, in one transaction."""
+    with psycopg.connect(dsn) as c:
+        c.execute(path.read_text())  # type: ignore[call-overload]  # a file of statements
+
+
+def variant(b: R.Bench, path: Path, jobs: int) -> tuple[str, str]:
+    """(database, loop body) of Collab's cycle in a copy of its database holding `jobs` queued
+    jobs, changed by the SQL in path."""
+    db = "b_cycle_v_" + re.sub(r"[^a-z0-9]+", "_", path.stem.lower())
+    ex = R.collab_pgbench_db(b, db, jobs)
+    apply_variant(b.url(db), path)
+    R.settle(b.url(db))
+    return db, (CLAIM + COMPLETE).format(ex=ex, lease=300)
+
+
+def paired(took: dict[str, list[float]], name: str, base: str = SHIPPED) -> float:
+    """Median over the rounds of name's time over base's in the same round."""
+    return statistics.median(x / y for x, y in zip(took[name], took[base], strict=True))
 
 
 def run_loop(c: psycopg.Connection[Any], body: str, cycles: int) -> None:
@@ -120,6 +149,7 @@ def cycle_us(b: R.Bench, db: str, body: str, cycles: int) -> float:
 PROFILED = {
     "standard_ExecutorStart": "executor start-up of each statement",
     "GetCachedPlan": "plan cache lookups and checks",
+    "ExecInitExprWithParams": "PL/pgSQL expressions set up per transaction",
     "AfterTriggerEndQuery": "AFTER triggers (their statements included)",
     "ExecConstraints": "CHECK constraints",
     "stringToNode": "  of which: reading their stored expressions",
@@ -188,13 +218,27 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--cycles", type=int, default=2000)
     ap.add_argument("--profile", action="store_true", help="then sample each backend with perf")
+    ap.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="SQL applied to a copy of Collab's database, timed beside it (repeatable)",
+    )
     args = ap.parse_args()
+    for path in args.variant:
+        if not path.is_file():
+            sys.exit(f"--variant {path}: no such file")
     if args.profile and shutil.which("perf") is None:
         sys.exit("--profile needs Linux perf")
     b = R.Bench(R.Sizes(False))
     b.start()
     # the rounds, the warm-up, and 4 s of the profile at up to 10,000 cycles a second
-    runs = systems(b, (args.rounds + 1) * args.cycles + (40_000 if args.profile else 1000))
+    jobs = (args.rounds + 1) * args.cycles + (40_000 if args.profile else 1000)
+    runs = systems(b, jobs)
+    for path in args.variant:
+        runs[f"variant {path.stem}"] = variant(b, path, jobs)
     for db, body in runs.values():  # warm-up, not counted
         cycle_us(b, db, body, min(200, args.cycles))
     took: dict[str, list[float]] = {name: [] for name in runs}
@@ -210,11 +254,14 @@ def main() -> None:
     for name, values in took.items():
         m = statistics.median(values)
         R.say(f"  {name:34} median {m:6,.0f}  ({m / bare:.2f}x the bare writes)")
-    for name in ("collab api.claim + api.complete", "contract's bare writes"):
+    for path in args.variant:
+        name = f"variant {path.stem}"
+        R.say(f"  {name}: {paired(took, name):.3f}x the shipped cycle's time (paired medians)")
+    for name in (SHIPPED, "contract's bare writes"):
         R.say(f"  {name}: {statements(b, *runs[name]):.1f} statements a cycle")
     if not args.profile:
         return
-    for name in ("collab api.claim + api.complete", "contract's bare writes"):
+    for name in (SHIPPED, "contract's bare writes"):
         shares = profile(b, *runs[name])
         per_cycle = statistics.median(took[name])
         R.say(f"{name}: share of the backend's CPU (µs of a {per_cycle:,.0f} µs cycle)")

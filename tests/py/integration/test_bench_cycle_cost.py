@@ -1,0 +1,164 @@
+"""bench/cycle_cost.py's variants (bench/variants/) change what docs/bench.md says they change,
+and nothing else: the cycle still claims, completes and writes its two events in each, the
+compact CHECK constraints refuse every row the shipped ones refuse, the dropped ones refuse
+none, and a variant's figure is the median of its per-round ratios to the shipped cycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from helpers import load_module
+
+ROOT = Path(__file__).resolve().parents[3]
+VARIANTS = ROOT / "bench" / "variants"
+
+
+def cycle_cost() -> Any:
+    return load_module("collab_bench_cycle_cost", ROOT / "bench" / "cycle_cost.py")
+
+
+# Rows the shipped CHECK constraints refuse, one rule each, written with the tables' triggers
+# off (session_replication_role = replica) so that only the constraints decide. {queued},
+# {running} and {done}: a queued job, a running one and one in the history; {ws}: their
+# workspace; {ex}: the executor.
+VIOLATIONS = {
+    "a negative attempt": "update collab.jobs set attempt = -1 where id = {queued}",
+    "an attempt past max_attempts": (
+        "update collab.jobs set attempt = max_attempts + 1 where id = {queued}"
+    ),
+    "a queued job with a lease": (
+        "update collab.jobs set lease_expires_at = now() where id = {queued}"
+    ),
+    "a running job without a lease": (
+        "update collab.jobs set lease_expires_at = null where id = {running}"
+    ),
+    "a running job without its executor": (
+        "update collab.jobs set executor_id = null where id = {running}"
+    ),
+    "a running job without its token": (
+        "update collab.jobs set lease_token = null where id = {running}"
+    ),
+    "a finished job in the hot table": (
+        "update collab.jobs set status = 'succeeded', lease_expires_at = null,"
+        " finished_at = now() where id = {running}"
+    ),
+    "a queued job with finished_at": (
+        "update collab.jobs set finished_at = now() where id = {queued}"
+    ),
+    "a job's event without its job": (
+        "insert into collab.job_events (workspace_id, type, queue, job_type, attempt, created_at)"
+        " values ('{ws}', 'claimed', 'bench', 'noop', 1, now())"
+    ),
+    "a job's event without its queue": (
+        "insert into collab.job_events (workspace_id, job_id, type, job_type, attempt, created_at)"
+        " values ('{ws}', {queued}, 'claimed', 'noop', 1, now())"
+    ),
+    "a presence event naming a job": (
+        "insert into collab.job_events (workspace_id, job_id, type, executor_id, created_at)"
+        " values ('{ws}', {queued}, 'executor_online', '{ex}', now())"
+    ),
+    "a presence event without its executor": (
+        "insert into collab.job_events (workspace_id, type, created_at)"
+        " values ('{ws}', 'executor_offline', now())"
+    ),
+    "a finished job whose last event is another state's": (
+        "update collab.job_history set last_event = 'dead' where id = {done}"
+    ),
+    "an unfinished job in the history": (
+        "update collab.job_history set status = 'running' where id = {done}"
+    ),
+    "a finished job with a lease": (
+        "update collab.job_history set lease_expires_at = now() where id = {done}"
+    ),
+    "a finished job past its attempts": (
+        "update collab.job_history set attempt = max_attempts + 1 where id = {done}"
+    ),
+}
+
+
+def jobs_in_three_states(c: psycopg.Connection[Any]) -> dict[str, Any]:
+    """A queued job, a running one and a succeeded one (in the history), with their workspace
+    and executor, for VIOLATIONS."""
+    ex = c.execute("select api.register_executor('cycle', array['bench'])").fetchone()
+    assert ex is not None
+    done, running, queued = (
+        c.execute("select id from api.enqueue('bench', 'noop', '{}'::jsonb)").fetchone()[0]  # type: ignore[index]
+        for _ in range(3)
+    )
+    claimed = c.execute("select id, lease_token from api.claim(%s, null, 1)", [ex[0]]).fetchone()
+    assert claimed is not None and claimed[0] == done
+    c.execute("select api.complete(%s, %s, null)", [done, claimed[1]])
+    claimed = c.execute("select id from api.claim(%s, null, 1)", [ex[0]]).fetchone()
+    assert claimed == (running,)
+    ws = c.execute("select workspace_id from collab.jobs where id = %s", [queued]).fetchone()
+    assert ws is not None
+    return {"queued": queued, "running": running, "done": done, "ws": ws[0], "ex": ex[0]}
+
+
+def refused(db: str, keys: dict[str, Any]) -> set[str]:
+    """The VIOLATIONS that a CHECK constraint refuses in db (each rolled back)."""
+    out = set()
+    with psycopg.connect(db) as c:
+        for what, statement in VIOLATIONS.items():
+            c.execute("set local session_replication_role = replica")
+            try:
+                c.execute(statement.format(**keys))
+            except psycopg.errors.CheckViolation:
+                out.add(what)
+            c.rollback()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("variant", "refuses_all"),
+    [(None, True), ("checks_compact.sql", True), ("checks_dropped.sql", False)],
+)
+def test_the_check_variants_refuse_what_the_shipped_constraints_refuse_or_nothing(
+    own_db: str, variant: str | None, refuses_all: bool
+) -> None:
+    cc = cycle_cost()
+    with psycopg.connect(own_db, autocommit=True) as c:
+        keys = jobs_in_three_states(c)
+    if variant is not None:
+        cc.apply_variant(own_db, VARIANTS / variant)
+
+    assert refused(own_db, keys) == (set(VIOLATIONS) if refuses_all else set())
+
+
+@pytest.mark.parametrize("variant", sorted(p.name for p in VARIANTS.glob("*.sql")))
+def test_each_variant_still_claims_completes_and_writes_the_cycles_events(
+    own_db: str, variant: str
+) -> None:
+    cc = cycle_cost()
+    cc.R.fill_collab(own_db, 8)
+    ex = cc.R.executor(own_db)
+    cc.apply_variant(own_db, VARIANTS / variant)
+
+    with psycopg.connect(own_db, autocommit=True) as c:
+        cc.run_loop(c, (cc.CLAIM + cc.COMPLETE).format(ex=ex, lease=300), 5)
+
+        assert c.execute(
+            "select status::text, count(*) from collab.job_history group by 1"
+        ).fetchall() == [("succeeded", 5)]
+        assert c.execute("select count(*) from collab.jobs").fetchone() == (3,)
+        assert c.execute(
+            "select type::text, count(*) from collab.job_events where job_id is not null"
+            " group by 1 order by 1"
+        ).fetchall() == [("claimed", 5), ("enqueued", 8), ("succeeded", 5)]
+        triggers = c.execute(
+            "select tgname, tgenabled from pg_trigger where not tgisinternal and tgname in"
+            " ('jobs_events_update', 'job_history_events_insert') order by 1"
+        ).fetchall()
+    off = "D" if variant == "statement_triggers_disabled.sql" else "O"
+    assert triggers == [("job_history_events_insert", off), ("jobs_events_update", off)]
+
+
+def test_a_variant_is_the_median_of_its_ratios_to_the_shipped_cycle_in_each_round() -> None:
+    cc = cycle_cost()
+    took = {cc.SHIPPED: [100.0, 200.0, 400.0], "variant v": [90.0, 220.0, 200.0]}
+
+    # each round's ratio: 0.9, 1.1, 0.5 (the ratio of the medians would be 1.0)
+    assert cc.paired(took, "variant v") == pytest.approx(0.9)
