@@ -114,10 +114,15 @@ def apply_variant(dsn: str, path: Path) -> None:
         c.execute(path.read_text())  # type: ignore[call-overload]  # a file of statements
 
 
+def variant_db(path: Path) -> str:
+    """The name of the database of the variant in path."""
+    return "b_cycle_v_" + re.sub(r"[^a-z0-9]+", "_", path.stem.lower())
+
+
 def variant(b: R.Bench, path: Path, jobs: int) -> tuple[str, str]:
     """(database, loop body) of Collab's cycle in a copy of its database holding `jobs` queued
     jobs, changed by the SQL in path."""
-    db = "b_cycle_v_" + re.sub(r"[^a-z0-9]+", "_", path.stem.lower())
+    db = variant_db(path)
     ex = R.collab_pgbench_db(b, db, jobs)
     apply_variant(b.url(db), path)
     R.settle(b.url(db))
@@ -230,6 +235,9 @@ def main() -> None:
     for path in args.variant:
         if not path.is_file():
             sys.exit(f"--variant {path}: no such file")
+    names = [variant_db(path) for path in args.variant]
+    if len(set(names)) < len(names):
+        sys.exit("--variant: two files of one name; each names its row and its database")
     if args.profile and shutil.which("perf") is None:
         sys.exit("--profile needs Linux perf")
     b = R.Bench(R.Sizes(False))

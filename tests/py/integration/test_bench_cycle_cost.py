@@ -5,6 +5,8 @@ none, and a variant's figure is the median of its per-round ratios to the shippe
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +164,30 @@ def test_a_variant_is_the_median_of_its_ratios_to_the_shipped_cycle_in_each_roun
 
     # each round's ratio: 0.9, 1.1, 0.5 (the ratio of the medians would be 1.0)
     assert cc.paired(took, "variant v") == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    ("names", "error"),
+    [
+        (["a-b.sql", "a_b.sql"], "--variant: two files of one name"),
+        (["missing.sql"], "no such file"),
+    ],
+)
+def test_variants_that_cannot_be_told_apart_or_read_are_refused_before_anything_runs(
+    tmp_path: Path, names: list[str], error: str
+) -> None:
+    paths = [tmp_path / name for name in names]
+    for path in paths:
+        if path.name != "missing.sql":
+            path.write_text("select 1;")
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cycle_cost.py")]
+        + [arg for path in paths for arg in ("--variant", str(path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 1 and error in done.stderr
+    assert "benchmark cluster" not in done.stdout  # refused before the cluster starts
