@@ -87,6 +87,8 @@ begin
 end $$"""
 
 
+# A cycle of Collab's: claim one job, complete it (format it with ex and lease).
+CYCLE = CLAIM + COMPLETE
 SHIPPED = "collab api.claim + api.complete"
 
 
@@ -97,10 +99,9 @@ def systems(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     ex_claim = R.collab_pgbench_db(b, "b_cycle_claim", jobs)
     R.bare_db(b, "b_cycle_contract", "contract", R.build_contract, jobs)
     R.bare_db(b, "b_cycle_plain", "plain", R.build_plain, jobs)
-    cycle = CLAIM + COMPLETE
     return {
-        SHIPPED: ("b_cycle_on", cycle.format(ex=ex_on, lease=300)),
-        "collab, events off": ("b_cycle_off", cycle.format(ex=ex_off, lease=300)),
+        SHIPPED: ("b_cycle_on", CYCLE.format(ex=ex_on, lease=300)),
+        "collab, events off": ("b_cycle_off", CYCLE.format(ex=ex_off, lease=300)),
         # a database of its own: its jobs stay claimed, with leases that outlast the run
         "collab api.claim alone": ("b_cycle_claim", CLAIM.format(ex=ex_claim, lease=86400)),
         "contract's bare writes": ("b_cycle_contract", CONTRACT),
@@ -120,13 +121,11 @@ def variant_db(path: Path) -> str:
 
 
 def variant(b: R.Bench, path: Path, jobs: int) -> tuple[str, str]:
-    """(database, loop body) of Collab's cycle in a copy of its database holding `jobs` queued
-    jobs, changed by the SQL in path."""
+    """(database, loop body) of Collab's cycle in a copy of its database changed by the SQL in
+    path, then filled with `jobs` queued jobs."""
     db = variant_db(path)
-    ex = R.collab_pgbench_db(b, db, jobs)
-    apply_variant(b.url(db), path)
-    R.settle(b.url(db))
-    return db, (CLAIM + COMPLETE).format(ex=ex, lease=300)
+    ex = R.collab_pgbench_db(b, db, jobs, change=lambda dsn: apply_variant(dsn, path))
+    return db, CYCLE.format(ex=ex, lease=300)
 
 
 def paired(took: dict[str, list[float]], name: str, base: str = SHIPPED) -> float:

@@ -932,10 +932,21 @@ def events_off(dsn: str) -> None:
             c.execute(src.replace(STREAM_WAKE, "null;"))
 
 
-def collab_pgbench_db(b: Bench, name: str, jobs: int, events: bool = True) -> str:
+def collab_pgbench_db(
+    b: Bench,
+    name: str,
+    jobs: int,
+    events: bool = True,
+    change: Callable[[str], None] | None = None,
+) -> str:
+    """A fresh copy of Collab's template named name, holding `jobs` queued jobs of queue bench,
+    vacuumed and checkpointed; its executor's id. events=False: events_off first; change: called
+    with the copy's URL before the fill (bench/cycle_cost.py's variants)."""
     dsn = b.fresh(name, b.collab_template())
     if not events:
         events_off(dsn)
+    if change is not None:
+        change(dsn)
     fill_collab(dsn, jobs)
     settle(dsn)
     return executor(dsn)
