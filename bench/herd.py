@@ -1,4 +1,5 @@
-"""What idle workers cost a wake-up: every one of them claims on every notification.
+"""What idle workers cost a wake-up: every one of them claims on every notification, unless
+they take turns.
 
 Usage: ``python bench/herd.py [--workers 1,4,16,32] [--rounds 2] [--jobs 300]``
 
@@ -14,9 +15,12 @@ database:
   worker with a free slot does at low load, without a worker's other steps;
 - a producer enqueues one job at a time at 50 a second (section 4's pace), n timed jobs after
   5 untimed;
-- for Collab (``api.enqueue``, ``api.claim``, ``api.complete``) and for the contract's bare
-  writes (bench/run.py's ``CONTRACT_WAKE_*``: the same broadcast, the cheapest claim the
-  contract allows), k and the systems in rounds whose order turns by one each round.
+- for Collab (``api.enqueue``, ``api.claim``, ``api.complete``); for Collab with turns (each
+  consumer waits for its lane's turn on its listen connection, ``api.wait_turn`` in waits of
+  200 ms, and only the one holding it claims on a notification, as the workers do since
+  revision 0027); and for the contract's bare writes (bench/run.py's ``CONTRACT_WAKE_*``: the
+  same broadcast, the cheapest claim the contract allows), k and the systems in rounds whose
+  order turns by one each round.
 
 Prints per trial, then the medians of the rounds: wake-up p50 and p99 (ms from the enqueue
 call to the claim's return with the job), claims a job, and CPU a job: the database's (the
@@ -52,22 +56,31 @@ COLLAB_CLAIM = (
     " queues => array['wake'], max_jobs => 1)"
 )
 COLLAB_COMPLETE = "select api.complete(%s, %s, null)"
+COLLAB_TURN = "select api.wait_turn(executor_id => %s, queues => array['wake'], wait_ms => %s)"
 
 
 Claimed = list[tuple[Any, Any, float]]  # (id, lease token, the enqueue's time in ms) a job
 
 
 class System(NamedTuple):
-    """How one system enqueues, claims and completes; ``claim`` gets the consumer's number."""
+    """How one system enqueues, claims and completes; ``claim`` gets the consumer's number.
+    With ``turn`` (the consumer's connection and number: whether it holds its lane's turn,
+    having waited for it up to TURN_WAIT_MS), only the consumer holding the turn claims on a
+    notification, as Collab's workers do (api.wait_turn, revision 0027)."""
 
     channel: str
     enqueue: str
     claim: Callable[[psycopg.Connection[Any], int], Claimed]
     complete: Callable[[psycopg.Connection[Any], Claimed], None]
+    turn: Callable[[psycopg.Connection[Any], int], bool] | None = None
 
 
-def collab_system(dsn: str, k: int) -> System:
-    """Collab in dsn, with k executors registered: one for each consumer, as in a fleet."""
+TURN_WAIT_MS = 200
+
+
+def collab_system(dsn: str, k: int, turns: bool = False) -> System:
+    """Collab in dsn, with k executors registered: one for each consumer, as in a fleet; with
+    turns, the consumers wait for their lane's turn on their listen connections."""
     with psycopg.connect(dsn, autocommit=True) as c:
         found = c.execute("select api.whoami() ->> 'jobs_channel'").fetchone()
         executors = []
@@ -79,11 +92,15 @@ def collab_system(dsn: str, k: int) -> System:
     def claim(conn: psycopg.Connection[Any], i: int) -> Claimed:
         return conn.execute(COLLAB_CLAIM, [executors[i]]).fetchall()
 
+    def turn(conn: psycopg.Connection[Any], i: int) -> bool:
+        row = conn.execute(COLLAB_TURN, [executors[i], TURN_WAIT_MS]).fetchone()
+        return bool(row and row[0])
+
     def complete(conn: psycopg.Connection[Any], rows: Claimed) -> None:
         for job_id, token, _ in rows:
             conn.execute(COLLAB_COMPLETE, [job_id, token])
 
-    return System(found[0], R.COLLAB_WAKE_ENQUEUE, claim, complete)
+    return System(found[0], R.COLLAB_WAKE_ENQUEUE, claim, complete, turn if turns else None)
 
 
 def contract_system() -> System:
@@ -115,9 +132,17 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(sql.SQL("listen {}").format(sql.Identifier(system.channel)))
                 ready.wait()
+                leader = False
                 while not done.is_set():
+                    if system.turn is not None and not leader:
+                        # The notifications held back while it waited come after the call;
+                        # a consumer without the turn claims for none of them.
+                        leader = system.turn(conn, i)
+                        heard = list(conn.notifies(timeout=0.01))
+                        if not (leader and heard):
+                            continue
                     # notifies() holds the connection while it iterates: claim after it
-                    if not list(conn.notifies(timeout=0.2, stop_after=1)):
+                    elif not list(conn.notifies(timeout=0.2, stop_after=1)):
                         continue
                     rows = system.claim(conn, i)
                     at = time.time() * 1000
@@ -202,11 +227,20 @@ def main() -> None:
         dsn = b.fresh("b_herd", collab)
         return idle_workers(dsn, collab_system(dsn, k), k, args.jobs)
 
+    def on_turns(k: int) -> dict[str, float]:
+        dsn = b.fresh("b_herd", collab)
+        return idle_workers(dsn, collab_system(dsn, k, turns=True), k, args.jobs)
+
     def on_contract(k: int) -> dict[str, float]:
         return idle_workers(b.fresh("b_herd", contract), contract_system(), k, args.jobs)
 
     rows: dict[str, Callable[[], dict[str, float]]] = {}
-    for name, trial in (("collab", on_collab), ("contract's bare writes", on_contract)):
+    systems = (
+        ("collab", on_collab),
+        ("collab, turns", on_turns),
+        ("contract's bare writes", on_contract),
+    )
+    for name, trial in systems:
         for k in ks:
             rows[f"{name}, {k} idle"] = lambda trial=trial, k=k: trial(k)
     R.say(f"{args.jobs} jobs one at a time at {PER_SECOND:.0f}/s to k idle consumers")
@@ -223,7 +257,7 @@ def main() -> None:
     first: dict[str, dict[str, float]] = {}
     for name, values in took.items():
         m = {f: statistics.median(v[f] for v in values) for f in FIGURES}
-        base = first.setdefault(name.split(",")[0], m)
+        base = first.setdefault(name.rsplit(",", 1)[0], m)
         x = {f: m[f] / base[f] for f in ("p50", "p99", "database_us_per_job")}
         R.say(
             f"  {name:34} p50 {m['p50']:6.2f} ({x['p50']:4.2f}x) p99 {m['p99']:6.2f}"

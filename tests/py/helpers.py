@@ -154,14 +154,15 @@ def heard(conn: psycopg.Connection[Any], timeout: float = 0.5) -> list[tuple[str
 
 def wait_listening(db_url: str, *worker_names: str, timeout: float = 30.0) -> None:
     """Wait until each named worker's listen connection (``collab-listen <name>``) has run its
-    LISTEN."""
+    LISTEN (its first statement: the turn calls that may follow it say so too)."""
     names = [f"collab-listen {n}" for n in worker_names]
     with psycopg.connect(db_url, autocommit=True) as conn:  # a statement sees fresh activity
 
         def all_listening() -> bool:
             row = conn.execute(
                 "select count(*) from pg_stat_activity"
-                " where application_name = any(%s) and query like 'listen %%'",
+                " where application_name = any(%s)"
+                " and (query like 'listen %%' or query like '%%api.%%_turn(%%')",
                 [names],
             ).fetchone()
             return row is not None and row[0] == len(names)

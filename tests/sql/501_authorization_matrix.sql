@@ -40,6 +40,8 @@ insert into matrix values
   ('decline_invitation', $$select api.decline_invitation('aaaaaaaa-0000-0000-0000-00000000000a')$$,
    '42501', 'PT404 invitation_not_found', 'PT404 invitation_not_found', 'PT404 invitation_not_found',
    'PT404 invitation_not_found', 'PT404 invitation_not_found', 'PT403 forbidden'),
+  ('end_turn', $$select api.end_turn()$$,
+   '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('enqueue', $$select api.enqueue('q', 't')$$,
    '42501', 'PT403 forbidden', 'ok', 'ok', 'ok', 'ok', 'ok'),
   ('enqueue_batch', $$select api.enqueue_batch('[{"queue": "q", "type": "t"}]')$$,
@@ -90,6 +92,9 @@ insert into matrix values
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'PT404 job_not_found', 'ok'),
   ('resume_queue', $$select api.resume_queue('q')$$,
    '42501', 'PT403 forbidden', 'PT403 forbidden', 'ok', 'PT403 forbidden', 'ok', 'ok'),
+  ('wait_turn', $$select api.wait_turn('%4$s', array['q'], 0)$$,
+   '42501', 'PT403 forbidden', 'PT403 forbidden', 'PT403 forbidden', 'PT400 invalid_input', 'PT404 executor_not_found',
+   'PT400 invalid_input'),  -- the callers' checks, then no session lock through the REST API
   ('whoami', $$select api.whoami()$$,
    '42501', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'),
   -- artifacts and the Edge Functions' quota and overview (issue 14)

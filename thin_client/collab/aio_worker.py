@@ -10,8 +10,9 @@ most twice ``concurrency`` leases are held, counting finished jobs not reported 
 task wakes on the workspace's channel ``collab_jobs:<workspace_id>`` (found once through
 ``api.whoami``; at once, or when the delayed jobs a notification tells of are due), on a full
 claim, on a reported job, and on a freed slot while its last claim came back full (after one
-that found the queue drained, the report claims for the slot), with a poll fallback. A
-heartbeat task
+that found the queue drained, the report claims for the slot), with a poll fallback; while
+idle it takes turns with the other workers of its lane as :class:`collab.Worker` does (the
+listen task waits for the turn, ``api.wait_turn``). A heartbeat task
 extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
 when their job was cancelled or their lease lost; their results are then discarded.
 
@@ -262,10 +263,14 @@ class AsyncWorker(WorkerSettings):
 
     async def _claim_loop(self, stop_when_idle: bool) -> None:
         assert self.executor_id is not None
+        polled = False  # woken by the poll's timer, not by a wake-up
         while not self._stopping.is_set():
             self._wake.clear()
             free = self._free_slots()
-            if free > 0 and time.monotonic() >= self._claim_paused_until:
+            # A worker waiting for its turn polls when each wait runs out (the listen task wakes
+            # it), not on this timer.
+            skip = polled and self._turn_waiting()
+            if free > 0 and not skip and time.monotonic() >= self._claim_paused_until:
                 n = min(free, self.max_batch)
                 jobs = await self._claim(n)
                 self._drained = len(jobs) < n
@@ -276,7 +281,7 @@ class AsyncWorker(WorkerSettings):
                 idle = not jobs and not self._running
                 if stop_when_idle and idle and time.monotonic() >= self._claim_paused_until:
                     return  # (a claim that failed on a broken connection paused claims)
-            await self._sleep(self.poll_seconds, self._wake)
+            polled = not await self._sleep(self.poll_seconds, self._wake)
 
     async def _claim(self, n: int) -> list[ClaimedJob]:
         params = {
@@ -428,7 +433,8 @@ class AsyncWorker(WorkerSettings):
         loop = asyncio.get_running_loop()
         if delays is None:  # the timer fired (the loop may run it a little early)
             take_due(self._due, loop.time() + 0.001)
-            self._wake.set()
+            if not self._turn_waiting():
+                self._wake.set()
         else:
             for delay in delays:
                 keep_due(self._due, loop.time() + delay)
@@ -446,15 +452,72 @@ class AsyncWorker(WorkerSettings):
                     await conn.execute(
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
-                    async for note in conn.notifies():
-                        delays = self._heard(note.payload)
-                        if delays == [0.0]:  # now: no timer on the wake-up's path
-                            self._wake.set()
-                        elif delays:
-                            self._wake_later(delays)
+                    leader = False
+                    while True:
+                        leader, asked = await self._turn_step(conn, leader)
+                        # After a wait for the turn, the notifications it held back (at once);
+                        # else the next ones, up to a second (then the turn is looked at again).
+                        now_asked = False
+                        async with contextlib.aclosing(
+                            conn.notifies(timeout=0 if asked else 1.0, stop_after=1)
+                        ) as notes:
+                            async for note in notes:
+                                delays = self._heard(note.payload)
+                                if delays == [0.0]:  # now: no timer on the wake-up's path
+                                    now_asked = True
+                                    if not self._turn_waiting():
+                                        self._wake.set()
+                                elif delays:
+                                    self._wake_later(delays)
+                        if now_asked and leader and self._free_slots() <= 0:
+                            leader = await self._give_up_turn(conn)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
+                self._turn = "free"  # (the turn ended with the session) the poll claims meanwhile
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 await self._sleep(self.poll_seconds, self._stopping)
+
+    async def _turn_step(
+        self, conn: psycopg.AsyncConnection[Any], leader: bool
+    ) -> tuple[bool, bool]:
+        """On the listen task: wait for the lane's turn when the worker wants it (up to its poll
+        interval), then wake the claim task: its first claim with the turn, or its poll.
+        Whether it holds the turn now, and whether it asked."""
+        stopping = self._stopping.is_set()
+        want = not stopping and self._wants_turn(self._free_slots() > 0)
+        if not leader:
+            self._turn = "waiting" if want else "free"
+        if leader and stopping:  # the next worker of the lane claims from now on
+            return await self._give_up_turn(conn), False
+        if leader or not want:
+            return leader, False
+        try:
+            async with conn.cursor() as cur:
+                await aexecute_as(
+                    cur, queries.WAIT_TURN, self._turn_params(), self.client._claims_json
+                )
+                row = await cur.fetchone()
+            got = bool(row and row[0])
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            self._turns_failed(exc)
+            return False, False
+        self._turn = "leader" if got else "waiting"
+        self._wake.set()
+        return got, True
+
+    async def _give_up_turn(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Give up the turn (with no room for a job due now, or stopping), so that a waiting
+        worker of the lane claims (it reads the notifications when its wait returns): False,
+        the turn no longer held."""
+        self._turn = "free"
+        try:
+            await conn.execute(queries.END_TURN)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            self._turns_failed(exc)
+        return False
 
     # -- shutdown ------------------------------------------------------------------------
     async def _shutdown(self) -> None:

@@ -86,6 +86,14 @@ WHOAMI = "select api.whoami() as whoami"
 
 LISTEN_CHANNEL = "listen {}"
 
+# A worker's turn to claim on its lane's wake-ups (docs/scaling.md, "Many idle workers"),
+# waited for and given up on its listen connection: a session-level lock, never on a pool's.
+WAIT_TURN = (
+    "select api.wait_turn(executor_id => %(executor_id)s, queues => %(queues)s,"
+    " wait_ms => %(wait_ms)s) as turn"
+)
+END_TURN = "select api.end_turn() as ended"
+
 # -- claims (sent with every call of a client that has claims) ------------------------------
 # Transaction-local, as PostgREST sets them: sent in the same pipeline (one round trip, one
 # transaction) as the api call that follows it, so a pooled server connection keeps nothing.

@@ -11,7 +11,9 @@ full claim, on a reported job and on a freed slot while the last claim came back
 poll fallback
 (after a claim that found the queue drained, a freed slot waits for its job's report: at low
 load a job costs one claim that finds nothing, more with max_batch=1, whose calls go side by
-side); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
+side; an idle worker waits for its lane's turn on the listen connection, ``api.wait_turn``,
+and only the worker of a workspace and set of queues holding it claims on wake-ups, so k idle
+workers make one claim a job, not k); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
 connection, so reporting one batch overlaps claiming the next (a slot is free when its handler
 returns; at most twice ``concurrency`` leases are held, counting finished jobs not reported
 yet). A heartbeat thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and
@@ -48,6 +50,7 @@ import psycopg
 from psycopg import sql
 
 from collab import queries
+from collab.api_core import execute_as
 from collab.client import Artifact, ClaimedJob, Client, HeartbeatResult, LeaseLost
 
 log = logging.getLogger("collab.worker")
@@ -185,6 +188,7 @@ class WorkerSettings:
         grace_seconds: float = 10.0,
         max_batch: int = 1000,
         listen: bool = True,
+        turns: bool = True,
     ) -> None:
         if not queues:
             raise ValueError("a worker needs at least one queue")
@@ -199,6 +203,7 @@ class WorkerSettings:
         self.grace_seconds = grace_seconds
         self.max_batch = max_batch
         self.listen = listen
+        self.turns = turns
         self.handlers: dict[str, AnyHandler] = {}
         self.executor_id: UUID | None = None
         self.processed = 0
@@ -206,6 +211,12 @@ class WorkerSettings:
         # The last claim came back with fewer jobs than it asked for: the queue had no more
         # (see _freed_slot_wakes).
         self._drained = False
+        # The turn (api.wait_turn) on the listen connection: "free" (no turn asked for: the
+        # worker claims on every wake-up of its queues, as without turns), "waiting" (idle,
+        # waiting for its lane's turn: another worker of the lane claims on the wake-ups) or
+        # "leader" (it holds the turn). _turns_ok is cleared when the database has no turns.
+        self._turn = "free"
+        self._turns_ok = True
         self._init_state()
 
     def _init_state(self) -> None:
@@ -246,6 +257,32 @@ class WorkerSettings:
         at low load one claim that finds nothing a job, not one for the slot and one for the
         report."""
         return stopping or not self._drained
+
+    def _wants_turn(self, room: bool) -> bool:
+        """Whether the worker should wait for its lane's turn: it listens, its last claim found
+        the queues drained and it has room for a job. Of k such workers on the same queues, the
+        one holding the turn claims on a wake-up; the others would each make a claim that finds
+        nothing (docs/scaling.md, "Many idle workers")."""
+        return self.listen and self.turns and self._turns_ok and self._drained and room
+
+    def _turn_waiting(self) -> bool:
+        """Whether a wake-up (a notification, a due time, the poll's timer) is this worker's to
+        skip: it waits for its lane's turn and is still idle. The worker holding the turn claims
+        for it; the waiting one claims when it gets the turn and after each wait that ran out
+        (its poll)."""
+        return self._turn == "waiting" and self._drained
+
+    def _turn_params(self) -> dict[str, Any]:
+        """api.wait_turn's arguments: the worker's lane, waiting up to its poll interval."""
+        wait_ms = min(60000, max(1, round(self.poll_seconds * 1000)))
+        return {"executor_id": self.executor_id, "queues": self.queues, "wait_ms": wait_ms}
+
+    def _turns_failed(self, exc: psycopg.Error) -> None:
+        """A turn call failed other than by a broken connection (a database without
+        api.wait_turn, a role taken away): claim on every wake-up, as without turns."""
+        log.warning("turns are off for this worker: %s", exc)
+        self._turns_ok = False
+        self._turn = "free"
 
     def _heard(self, payload: str) -> list[float] | None:
         """What a notification on the jobs channel asks of this worker: None, nothing (none of
@@ -401,6 +438,7 @@ class Worker(WorkerSettings):
         for one. A call's jobs start on the pool's thread as soon as it returns."""
         assert self.executor_id is not None
         self._stop_when_idle = stop_when_idle
+        polled = False  # woken by the poll's timer, not by a wake-up
         while not self._stopping.is_set():
             self._wake.clear()
             with self._lock:
@@ -409,11 +447,15 @@ class Worker(WorkerSettings):
                     raise error
                 if self._idle:  # only ever set with stop_when_idle
                     break
-                asks = self._promise_slots()
+                # A worker waiting for its turn polls when each wait runs out (the listen
+                # thread wakes it), not on this timer.
+                asks = [] if polled and self._turn_waiting() else self._promise_slots()
             for n in asks:
                 self._claimers.submit(self._claim_call, n)
             pause = self._claim_paused_until - time.monotonic()
-            self._wake.wait(min(self.poll_seconds, pause) if pause > 0 else self.poll_seconds)
+            polled = not self._wake.wait(
+                min(self.poll_seconds, pause) if pause > 0 else self.poll_seconds
+            )
 
     def _promise_slots(self) -> list[int]:
         """Under _lock: the sizes of the claim calls to make now, their slots promised. A slot
@@ -433,11 +475,14 @@ class Worker(WorkerSettings):
             self._claim_wanted = True
         return asks
 
+    def _room(self) -> int:
+        """Under _lock: slots with no handler running, at most twice ``concurrency`` leases
+        held (finished jobs count until they are reported)."""
+        return min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
+
     def _free_slots(self) -> int:
-        """Under _lock: slots with no handler running and no claim under way, at most twice
-        ``concurrency`` leases held (finished jobs count until they are reported)."""
-        free = min(self.concurrency - self._executing, 2 * self.concurrency - len(self._running))
-        return free - self._claiming
+        """Under _lock: the slots of :meth:`_room` that no claim under way holds."""
+        return self._room() - self._claiming
 
     def _claim_call(self, n: int) -> None:
         """One claim call of up to ``n`` jobs, on the claim pool: start its jobs, give back its
@@ -660,24 +705,84 @@ class Worker(WorkerSettings):
                     conn.execute(
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
+                    leader = False
                     while not self._stopped.is_set():
-                        wait = min(1.0, max(0.0, due[0] - time.monotonic())) if due else 1.0
-                        ready, _, _ = select.select(
-                            [conn.fileno(), self._listen_stop_r], [], [], wait
-                        )
+                        leader, asked = self._turn_step(conn, leader)
+                        if asked:  # notifications held back while it waited are read below
+                            ready: list[Any] = [conn.fileno()]
+                        else:
+                            wait = min(1.0, max(0.0, due[0] - time.monotonic())) if due else 1.0
+                            ready, _, _ = select.select(
+                                [conn.fileno(), self._listen_stop_r], [], [], wait
+                            )
                         if self._listen_stop_r in ready:
                             return
+                        now_asked = False
                         if ready:
                             for note in conn.notifies(timeout=0):
-                                for delay in self._heard(note.payload) or ():
+                                delays = self._heard(note.payload)
+                                for delay in delays or ():
                                     keep_due(due, time.monotonic() + delay)  # 0.0: now
-                        if take_due(due, time.monotonic()):
+                                now_asked = now_asked or delays == [0.0]
+                        if now_asked and leader:
+                            leader = self._give_up_turn_if_full(conn)
+                        if take_due(due, time.monotonic()) and not self._turn_waiting():
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
+                self._turn = "free"  # (the turn ended with the session) the poll claims meanwhile
                 if self._stopped.is_set():
                     return
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
+
+    def _turn_step(self, conn: psycopg.Connection[Any], leader: bool) -> tuple[bool, bool]:
+        """On the listen thread: wait for the lane's turn when the worker wants it (up to its
+        poll interval), then wake the worker: its first claim with the turn, or its poll.
+        Whether it holds the turn now, and whether it asked."""
+        with self._lock:
+            stopping = self._stopping.is_set()
+            want = not stopping and self._wants_turn(self._room() > 0)
+            if not leader:
+                self._turn = "waiting" if want else "free"
+        if leader and stopping:  # the next worker of the lane claims from now on
+            return self._end_turn(conn), False
+        if leader or not want:
+            return leader, False
+        try:
+            with conn.cursor() as cur:
+                execute_as(cur, queries.WAIT_TURN, self._turn_params(), self.client._claims_json)
+                row = cur.fetchone()
+            got = bool(row and row[0])
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            self._turns_failed(exc)
+            return False, False
+        with self._lock:
+            self._turn = "leader" if got else "waiting"
+        self._wake.set()
+        return got, True
+
+    def _give_up_turn_if_full(self, conn: psycopg.Connection[Any]) -> bool:
+        """On the listen thread, the turn held, after a wake-up for a job due now: with no room
+        for it, give up the turn so that a waiting worker of the lane claims it (that worker
+        reads the notification when its wait returns). Whether it still holds the turn."""
+        with self._lock:
+            if self._room() > 0:
+                return True
+        return self._end_turn(conn)
+
+    def _end_turn(self, conn: psycopg.Connection[Any]) -> bool:
+        """Give up the turn held (api.end_turn): False, the turn no longer held."""
+        with self._lock:
+            self._turn = "free"
+        try:
+            conn.execute(queries.END_TURN)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            self._turns_failed(exc)
+        return False
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:

@@ -40,6 +40,21 @@ def test_every_idle_collab_worker_claims_on_every_notification_and_a_job_runs_on
         ).fetchone() == (3,)
 
 
+def test_collab_consumers_taking_turns_claim_once_a_job(own_db: str) -> None:
+    """With turns, one consumer of the three holds the lane's turn and claims on each
+    notification; the others wait for it and claim nothing (without turns: three a job)."""
+    h = herd()
+
+    figures = h.idle_workers(own_db, h.collab_system(own_db, 3, turns=True), 3, 4)
+
+    assert figures["claims_per_job"] == 1.0
+    with psycopg.connect(own_db, autocommit=True) as c:
+        assert c.execute(
+            "select count(*), count(*) filter (where status = 'succeeded' and attempt = 1),"
+            " count(distinct executor_id) from collab.job_history"
+        ).fetchone() == (9, 9, 1), "each job once, all by the consumer holding the turn"
+
+
 def test_the_contracts_bare_writes_pay_the_same_claims_a_job(fresh_db: str) -> None:
     h = herd()
     h.R.build_contract(fresh_db)

@@ -143,6 +143,9 @@ CALLS: dict[str, Callable[[Fixture], dict[str, Any]]] = {
     "requeue": lambda f: {"job_ids": [f.jobs["doomed"]]},
     "resume_queue": lambda f: {"queue": f.queue},
     "whoami": lambda f: {},
+    # a worker's turn (revision 0027): refused through REST once the caller's checks pass
+    "wait_turn": lambda f: {"executor_id": f.executor_id, "queues": [f.queue], "wait_ms": 0},
+    "end_turn": lambda f: {},
     # artifacts and the Edge Functions' quota and overview (issue 14): 501's rows
     "put_artifact": lambda f: {
         "name": "m.txt",
