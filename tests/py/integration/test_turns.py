@@ -289,3 +289,33 @@ def test_a_worker_without_turns_claims_on_every_wake_up(db_url: str, workspace: 
             time.sleep(0.5)
             assert turn_holders(db_url, queue) == []
             assert w._turn == "free"
+
+
+@pytest.mark.parametrize("kind", ["thread", "asyncio"])
+def test_a_database_without_turns_leaves_the_worker_claiming_on_every_wake_up(
+    own_db: str, kind: str
+) -> None:
+    """Against a database before revision 0027 (here: api.wait_turn dropped) the worker's first
+    wait for a turn fails; it turns turns off and claims on wake-ups as before, not at its poll."""
+    with psycopg.connect(own_db, autocommit=True) as c:
+        c.execute("drop function api.wait_turn(uuid, text[], integer)")
+    queue = f"tq-old-{kind}"
+    started: dict[int, float] = {}
+    ws = service_workspaces(own_db, "turns-old", ("a",))["a"]
+    with fleet(
+        own_db,
+        ws,
+        queue,
+        kind,
+        1,
+        2,
+        lambda ctx: started.setdefault(ctx.job.id, time.monotonic()),
+        poll=10,
+    ) as (workers, _):
+        wait_for(lambda: not workers[0]._turns_ok, 10, "turns off")
+        assert workers[0]._turn == "free"
+        with acting_in(own_db, ws) as a:
+            at = time.monotonic()
+            job = a.enqueue(queue, "t").id
+            wait_for(lambda: job in started, 10, "the job")
+            assert started[job] - at < 1.5, "on its wake-up, not at its poll (10 s)"
