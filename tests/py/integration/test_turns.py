@@ -2,7 +2,7 @@
 workspace and a set of queues) one holds the turn and claims on a wake-up; the others wait for
 it on their listen connections, whose notifications Postgres holds back meanwhile. Before, each
 idle worker claimed on every wake-up: k idle workers, k claims a job, k - 1 finding nothing
-(docs/scaling.md, "Many idle workers"). The single-session rules are tests/sql/544_turns.sql."""
+(docs/scaling.md, "Many idle workers"). The single-session rules are tests/sql/546_turns.sql."""
 
 from __future__ import annotations
 
