@@ -76,7 +76,6 @@ declare
   walk text;
   keep boolean;
   mark_key text;
-  name_ text;
   any_limited boolean;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
@@ -87,25 +86,7 @@ begin
   if claim.lease_seconds is not null and claim.lease_seconds not between 1 and 86400 then
     perform collab.raise_error('PT400', 'invalid_input', 'lease_seconds must be between 1 and 86400', 'lease_seconds');
   end if;
-  wanted := coalesce(claim.queues, ex.queues);
-  if wanted is null or cardinality(wanted) = 0 then
-    perform collab.raise_error('PT400', 'invalid_input',
-      'queues is required (or register the executor with its queues)', 'queues');
-  end if;
-  if cardinality(wanted) > 100 then
-    perform collab.raise_error('PT400', 'invalid_input',
-      format('queues holds %s names; at most 100 per call', cardinality(wanted)), 'queues');
-  end if;
-  -- The executor's registered queues were validated by register_executor: only names given
-  -- in this call are checked.
-  -- (A loop of simple expressions, not a query: no executor start-up at every call.)
-  if claim.queues is not null then
-    foreach name_ in array wanted loop
-      if not coalesce(collab.is_name(name_), false) then
-        perform collab.check_name('queues', name_);
-      end if;
-    end loop;
-  end if;
+  wanted := collab.wanted_queues(claim.queues, ex.queues);
 
   -- Expired leases of these queues, at most once a second per session and set of queues:
   -- the scan reads every lease entry past its expiry, and under a snapshot held open (an

@@ -31,7 +31,6 @@ declare
   ws uuid := collab.require_role('member');
   ex collab.executors;
   wanted text[];
-  name_ text;
   key bigint;
   held text := substring(current_setting('collab.turn', true) from '^-?[0-9]{1,19}$');
   timeout_ text := current_setting('lock_timeout');
@@ -46,20 +45,7 @@ begin
   if wait_turn.wait_ms is null or wait_turn.wait_ms not between 0 and 60000 then
     perform collab.raise_error('PT400', 'invalid_input', 'wait_ms must be between 0 and 60000', 'wait_ms');
   end if;
-  wanted := coalesce(wait_turn.queues, ex.queues);
-  if wanted is null or cardinality(wanted) = 0 then
-    perform collab.raise_error('PT400', 'invalid_input',
-      'queues is required (or register the executor with its queues)', 'queues');
-  end if;
-  if cardinality(wanted) > 100 then
-    perform collab.raise_error('PT400', 'invalid_input',
-      format('queues holds %s names; at most 100 per call', cardinality(wanted)), 'queues');
-  end if;
-  if wait_turn.queues is not null then
-    foreach name_ in array wanted loop
-      perform collab.check_name('queues', name_);
-    end loop;
-  end if;
+  wanted := collab.wanted_queues(wait_turn.queues, ex.queues);
 
   key := hashtextextended(ws::text || '/' || array_to_string(
            array(select distinct q.name collate "C" from unnest(wanted) q(name) order by 1), ','), 0);
@@ -67,8 +53,7 @@ begin
     return true;
   end if;
   if held is not null then
-    perform pg_advisory_unlock(held::bigint);
-    perform set_config('collab.turn', '', false);
+    perform api.end_turn();  -- a session holds one turn
   end if;
   if wait_turn.wait_ms = 0 then
     got := pg_try_advisory_lock(key);
