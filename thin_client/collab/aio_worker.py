@@ -452,9 +452,8 @@ class AsyncWorker(WorkerSettings):
                     await conn.execute(
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
-                    leader = False
                     while True:
-                        leader, asked = await self._turn_step(conn, leader)
+                        asked = await self._turn_step(conn)
                         # After a wait for the turn, the notifications it held back (at once);
                         # else the next ones, up to a second (then the turn is looked at again).
                         now_asked = False
@@ -469,55 +468,42 @@ class AsyncWorker(WorkerSettings):
                                         self._wake.set()
                                 elif delays:
                                     self._wake_later(delays)
-                        if now_asked and leader and self._free_slots() <= 0:
-                            leader = await self._give_up_turn(conn)
+                        if now_asked and self._turn == "leader" and self._free_slots() <= 0:
+                            # no room for it: a waiting worker of the lane takes the turn and
+                            # claims it (it reads the notification when its wait returns)
+                            await self._end_turn(conn)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 self._turn = "free"  # (the turn ended with the session) the poll claims meanwhile
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 await self._sleep(self.poll_seconds, self._stopping)
 
-    async def _turn_step(
-        self, conn: psycopg.AsyncConnection[Any], leader: bool
-    ) -> tuple[bool, bool]:
-        """On the listen task: wait for the lane's turn when the worker wants it (up to its poll
-        interval), then wake the claim task: its first claim with the turn, or its poll.
-        Whether it holds the turn now, and whether it asked."""
-        stopping = self._stopping.is_set()
-        want = not stopping and self._wants_turn(self._free_slots() > 0)
-        if not leader:
-            self._turn = "waiting" if want else "free"
-        if leader and stopping:  # the next worker of the lane claims from now on
-            return await self._give_up_turn(conn), False
-        if leader or not want:
-            return leader, False
-        try:
+    async def _turn_step(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """On the listen task: wait for the lane's turn when the worker wants it (up to its
+        poll interval), then wake the claim task (:meth:`_took_turn`); give it up when
+        stopping. Whether it waited."""
+        action = self._turn_action(self._free_slots() > 0, self._stopping.is_set())
+        if action == "end":
+            await self._end_turn(conn)
+        if action != "wait":
+            return False
+        got = False
+        with self._turn_call():
             async with conn.cursor() as cur:
                 await aexecute_as(
                     cur, queries.WAIT_TURN, self._turn_params(), self.client._claims_json
                 )
                 row = await cur.fetchone()
-            got = bool(row and row[0])
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            self._turns_failed(exc)
-            return False, False
-        self._turn = "leader" if got else "waiting"
-        self._wake.set()
-        return got, True
+                got = bool(row and row[0])
+        went = self._took_turn(got)
+        if went:
+            self._wake.set()
+        return went
 
-    async def _give_up_turn(self, conn: psycopg.AsyncConnection[Any]) -> bool:
-        """Give up the turn (with no room for a job due now, or stopping), so that a waiting
-        worker of the lane claims (it reads the notifications when its wait returns): False,
-        the turn no longer held."""
+    async def _end_turn(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Give up the turn held (api.end_turn)."""
         self._turn = "free"
-        try:
+        with self._turn_call():
             await conn.execute(queries.END_TURN)
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            self._turns_failed(exc)
-        return False
 
     # -- shutdown ------------------------------------------------------------------------
     async def _shutdown(self) -> None:

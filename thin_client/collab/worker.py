@@ -39,7 +39,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -277,12 +277,38 @@ class WorkerSettings:
         wait_ms = min(60000, max(1, round(self.poll_seconds * 1000)))
         return {"executor_id": self.executor_id, "queues": self.queues, "wait_ms": wait_ms}
 
-    def _turns_failed(self, exc: psycopg.Error) -> None:
-        """A turn call failed other than by a broken connection (a database without
-        api.wait_turn, a role taken away): claim on every wake-up, as without turns."""
-        log.warning("turns are off for this worker: %s", exc)
-        self._turns_ok = False
-        self._turn = "free"
+    def _turn_action(self, room: bool, stopping: bool) -> str:
+        """What the listen loop does about the turn now, the state noted: "wait" for it (the
+        worker wants it), "end" it (held while stopping: the next worker of the lane claims
+        from now on), or nothing ("")."""
+        if self._turn == "leader":
+            return "end" if stopping else ""
+        want = not stopping and self._wants_turn(room)
+        self._turn = "waiting" if want else "free"
+        return "wait" if want else ""
+
+    def _took_turn(self, got: bool) -> bool:
+        """After a wait for the turn: the state noted; whether the call went through (then the
+        worker wakes to claim: its first claim with the turn, or its poll)."""
+        if not self._turns_ok:
+            return False
+        self._turn = "leader" if got else "waiting"
+        return True
+
+    @contextlib.contextmanager
+    def _turn_call(self) -> Iterator[None]:
+        """Around a turn call: a broken connection goes on to the listen loop (which
+        reconnects; the turn ended with the session); any other error (a database without
+        api.wait_turn, a role taken away) turns turns off: the worker claims on every wake-up,
+        as without turns."""
+        try:
+            yield
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            log.warning("turns are off for this worker: %s", exc)
+            self._turns_ok = False
+            self._turn = "free"
 
     def _heard(self, payload: str) -> list[float] | None:
         """What a notification on the jobs channel asks of this worker: None, nothing (none of
@@ -705,12 +731,10 @@ class Worker(WorkerSettings):
                     conn.execute(
                         sql.SQL(queries.LISTEN_CHANNEL).format(sql.Identifier(self._jobs_channel))
                     )
-                    leader = False
                     while not self._stopped.is_set():
-                        leader, asked = self._turn_step(conn, leader)
-                        if asked:  # notifications held back while it waited are read below
-                            ready: list[Any] = [conn.fileno()]
-                        else:
+                        ready: list[Any] = []
+                        asked = self._turn_step(conn)  # held-back notifications read below
+                        if not asked:
                             wait = min(1.0, max(0.0, due[0] - time.monotonic())) if due else 1.0
                             ready, _, _ = select.select(
                                 [conn.fileno(), self._listen_stop_r], [], [], wait
@@ -718,14 +742,19 @@ class Worker(WorkerSettings):
                         if self._listen_stop_r in ready:
                             return
                         now_asked = False
-                        if ready:
+                        if asked or ready:
                             for note in conn.notifies(timeout=0):
                                 delays = self._heard(note.payload)
                                 for delay in delays or ():
                                     keep_due(due, time.monotonic() + delay)  # 0.0: now
                                 now_asked = now_asked or delays == [0.0]
-                        if now_asked and leader:
-                            leader = self._give_up_turn_if_full(conn)
+                        if now_asked and self._turn == "leader":
+                            # no room for it: a waiting worker of the lane takes the turn and
+                            # claims it (it reads the notification when its wait returns)
+                            with self._lock:
+                                full = self._room() <= 0
+                            if full:
+                                self._end_turn(conn)
                         if take_due(due, time.monotonic()) and not self._turn_waiting():
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
@@ -735,54 +764,33 @@ class Worker(WorkerSettings):
                 log.warning("listen connection lost, reconnecting: %s", exc)
                 self._stopped.wait(self.poll_seconds)
 
-    def _turn_step(self, conn: psycopg.Connection[Any], leader: bool) -> tuple[bool, bool]:
+    def _turn_step(self, conn: psycopg.Connection[Any]) -> bool:
         """On the listen thread: wait for the lane's turn when the worker wants it (up to its
-        poll interval), then wake the worker: its first claim with the turn, or its poll.
-        Whether it holds the turn now, and whether it asked."""
+        poll interval), then wake the worker (:meth:`_took_turn`); give it up when stopping.
+        Whether it waited."""
         with self._lock:
-            stopping = self._stopping.is_set()
-            want = not stopping and self._wants_turn(self._room() > 0)
-            if not leader:
-                self._turn = "waiting" if want else "free"
-        if leader and stopping:  # the next worker of the lane claims from now on
-            return self._end_turn(conn), False
-        if leader or not want:
-            return leader, False
-        try:
-            with conn.cursor() as cur:
-                execute_as(cur, queries.WAIT_TURN, self._turn_params(), self.client._claims_json)
-                row = cur.fetchone()
+            action = self._turn_action(self._room() > 0, self._stopping.is_set())
+        if action == "end":
+            self._end_turn(conn)
+        if action != "wait":
+            return False
+        got = False
+        with self._turn_call(), conn.cursor() as cur:
+            execute_as(cur, queries.WAIT_TURN, self._turn_params(), self.client._claims_json)
+            row = cur.fetchone()
             got = bool(row and row[0])
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            self._turns_failed(exc)
-            return False, False
         with self._lock:
-            self._turn = "leader" if got else "waiting"
-        self._wake.set()
-        return got, True
+            went = self._took_turn(got)
+        if went:
+            self._wake.set()
+        return went
 
-    def _give_up_turn_if_full(self, conn: psycopg.Connection[Any]) -> bool:
-        """On the listen thread, the turn held, after a wake-up for a job due now: with no room
-        for it, give up the turn so that a waiting worker of the lane claims it (that worker
-        reads the notification when its wait returns). Whether it still holds the turn."""
-        with self._lock:
-            if self._room() > 0:
-                return True
-        return self._end_turn(conn)
-
-    def _end_turn(self, conn: psycopg.Connection[Any]) -> bool:
-        """Give up the turn held (api.end_turn): False, the turn no longer held."""
+    def _end_turn(self, conn: psycopg.Connection[Any]) -> None:
+        """Give up the turn held (api.end_turn)."""
         with self._lock:
             self._turn = "free"
-        try:
+        with self._turn_call():
             conn.execute(queries.END_TURN)
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            self._turns_failed(exc)
-        return False
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
