@@ -1,4 +1,12 @@
-"""Alembic environment: one transaction for the whole run (Postgres has transactional DDL)."""
+"""Alembic environment: one transaction per revision (Postgres has transactional DDL).
+
+Per revision, not one for the whole run: a revision that switches the code holds its tables'
+locks to the end of its transaction (collab.migration_ops.lock_code_tables), so with one
+transaction for a run the first switch's locks stayed held through every later revision, and
+claims waited for all of them (more than a second from 0008 to 0028:
+tests/py/migration/test_online_0009.py). A failed revision still leaves nothing of itself
+applied; the revisions before it stay applied, and `collab migrate up` goes on from there.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +23,10 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         connection.execute(text("set lock_timeout = '10s'"))
         connection.execute(text("set client_min_messages = warning"))
-        connection.commit()  # session settings stay; alembic then owns the one transaction
-        context.configure(connection=connection, transactional_ddl=True)
+        connection.commit()  # session settings stay; alembic then owns each revision's transaction
+        context.configure(
+            connection=connection, transactional_ddl=True, transaction_per_migration=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 

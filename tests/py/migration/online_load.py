@@ -132,7 +132,8 @@ def run_under_claimer(url: str, migration: Callable[[], None]) -> tuple[Claimer,
         waits.join(timeout=30)
 
     assert claimer.errors == [], (
-        f"no call of the claimer failed (no lock wait reached 1 s); blocked by {waits.blockers}"
+        f"no call of the claimer failed (no lock wait reached 1 s): {claimer.errors[:3]};"
+        f" blocked by {waits.blockers}"
     )
     assert waits.longest < 1.0, (
         f"the claimer waited {waits.longest:.3f} s for a lock, blocked by {waits.blockers}"
