@@ -3,7 +3,7 @@
     .venv/bin/python bench/retention.py DATABASE_URL [--events 1000000] [--batch 10000]
 
 Against a migrated scratch database (it enqueues jobs there and removes their events):
-``--events`` jobs are enqueued, 10,000 per ``api.enqueue_batch``, each with its ``enqueued``
+``--events`` jobs are enqueued (bench/run.py's ``fill_collab``), each with its ``enqueued``
 event; the metrics are rolled up (``collab.purge_events`` removes only events the rollup has
 read); then ``collab.purge_events(interval '0', --batch)`` is called until it returns 0 (it
 keeps the newest event, the stream's head), timed, with the WAL written meanwhile
@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
 
-FILL = (
-    "select count(*) from api.enqueue_batch((select jsonb_agg(jsonb_build_object("
-    "'queue', 'retention', 'type', 'noop')) from generate_series(1, %s)))"
-)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "thin_client"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run as R
 
 
 def wal_since(conn: psycopg.Connection[Any], lsn: str) -> float:
@@ -44,9 +45,8 @@ def lsn(conn: psycopg.Connection[Any]) -> str:
 
 
 def measure(url: str, events: int, batch: int) -> dict[str, Any]:
+    R.fill_collab(url, events, "retention")
     with psycopg.connect(url, autocommit=True) as conn:
-        for start in range(0, events, 10000):
-            conn.execute(FILL, [min(10000, events - start)])
         conn.execute("select collab.metrics_rollup()")
         conn.execute("vacuum analyze collab.job_events")
         conn.execute("alter table collab.job_events set (autovacuum_enabled = false)")

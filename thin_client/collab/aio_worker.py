@@ -468,9 +468,7 @@ class AsyncWorker(WorkerSettings):
                                         self._wake.set()
                                 elif delays:
                                     self._wake_later(delays)
-                        if now_asked and self._turn == "leader" and self._free_slots() <= 0:
-                            # no room for it: a waiting worker of the lane takes the turn and
-                            # claims it (it reads the notification when its wait returns)
+                        if self._hands_over_turn(now_asked, self._free_slots() > 0):
                             await self._end_turn(conn)
             except psycopg.Error as exc:  # a restart or a cut: reconnect
                 self._turn = "free"  # (the turn ended with the session) the poll claims meanwhile

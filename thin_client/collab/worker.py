@@ -287,6 +287,12 @@ class WorkerSettings:
         self._turn = "waiting" if want else "free"
         return "wait" if want else ""
 
+    def _hands_over_turn(self, asked_now: bool, room: bool) -> bool:
+        """After the notifications read: whether to give up the turn held. A job due now was
+        announced and the worker has no room for it: a waiting worker of the lane takes the
+        turn and claims it (it reads the notification when its wait returns)."""
+        return asked_now and self._turn == "leader" and not room
+
     def _took_turn(self, got: bool) -> bool:
         """After a wait for the turn: the state noted; whether the call went through (then the
         worker wakes to claim: its first claim with the turn, or its poll)."""
@@ -748,13 +754,10 @@ class Worker(WorkerSettings):
                                 for delay in delays or ():
                                     keep_due(due, time.monotonic() + delay)  # 0.0: now
                                 now_asked = now_asked or delays == [0.0]
-                        if now_asked and self._turn == "leader":
-                            # no room for it: a waiting worker of the lane takes the turn and
-                            # claims it (it reads the notification when its wait returns)
-                            with self._lock:
-                                full = self._room() <= 0
-                            if full:
-                                self._end_turn(conn)
+                        with self._lock:
+                            hand_over = self._hands_over_turn(now_asked, self._room() > 0)
+                        if hand_over:
+                            self._end_turn(conn)
                         if take_due(due, time.monotonic()) and not self._turn_waiting():
                             self._wake.set()
             except psycopg.Error as exc:  # a restart or a cut: reconnect
