@@ -1,18 +1,30 @@
-"""What event retention by row deletes costs: docs/scaling.md, "What breaks first".
+"""What event retention costs, by row deletes and by dropping partitions: docs/scaling.md.
 
     .venv/bin/python bench/retention.py DATABASE_URL [--events 1000000] [--batch 10000]
 
-Against a migrated scratch database (it enqueues jobs there and removes their events):
-``--events`` jobs are enqueued (bench/run.py's ``fill_collab``), each with its ``enqueued``
-event; the metrics are rolled up (``collab.purge_events`` removes only events the rollup has
-read); then ``collab.purge_events(interval '0', --batch)`` is called until it returns 0 (it
-keeps the newest event, the stream's head), timed, with the WAL written meanwhile
-(``pg_current_wal_lsn``, after a CHECKPOINT so full-page images count the same way each run);
-then one ``VACUUM`` of ``collab.job_events``, with its time and WAL. Autovacuum is off on that
-table while it runs, so the vacuum measured is the one the deletes need, and is set back after.
-Prints events removed a second, WAL bytes an event removed and vacuumed, as JSON. A deleted
-event costs about the same whatever its type (a heap row and two index entries), so the
-``enqueued`` events stand for all. Not part of the test run;
+Against a migrated scratch database that no reap has touched (it enqueues jobs there and
+removes their events), two rounds of ``--events`` jobs (bench/run.py's ``fill_collab``), each
+with its ``enqueued`` event:
+
+1. **Rows.** With no range partition yet, the events land in the default partition of
+   ``collab.job_events`` and ``collab.purge_events`` deletes rows (as every database did
+   before revision 0029). The metrics are rolled up (only events the rollup has read go);
+   then ``collab.purge_events(interval '0', --batch)`` is called until it returns 0 (it keeps
+   the newest event, the stream's head), timed, with the WAL written meanwhile
+   (``pg_current_wal_lsn``, after a CHECKPOINT so full-page images count the same way each
+   run); then one ``VACUUM`` of the default partition, with its time and WAL. Autovacuum is
+   off on that partition while it runs, so the vacuum measured is the one the deletes need,
+   and is set back after.
+2. **Partitions.** ``collab.ensure_event_partitions`` makes the first range (it takes the
+   head), the second round is enqueued into it, transactions that do nothing else move the
+   next xid past its end, the next call marks it full and makes the next range, one job puts
+   the newest event there, and after the rollup ``collab.purge_events(interval '0')`` is
+   called until it returns 0: it drops the first range whole. Timed, with its WAL; no vacuum
+   follows a drop.
+
+Prints, for each, events removed a second and WAL bytes an event removed (and vacuumed), as
+JSON. A deleted event costs about the same whatever its type (a heap row and two index
+entries), so the ``enqueued`` events stand for all. Not part of the test run;
 tests/py/integration/test_bench_retention.py checks its counts.
 """
 
@@ -44,49 +56,96 @@ def lsn(conn: psycopg.Connection[Any]) -> str:
     return str(row[0])
 
 
-def measure(url: str, events: int, batch: int) -> dict[str, Any]:
-    R.fill_collab(url, events, "retention")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select collab.metrics_rollup()")
-        conn.execute("vacuum analyze collab.job_events")
-        conn.execute("alter table collab.job_events set (autovacuum_enabled = false)")
-        try:
-            conn.execute("checkpoint")
-            stored = conn.execute("select count(*) from collab.job_events").fetchone()
-            assert stored
-            before = lsn(conn)
-            removed, calls, started = 0, 0, time.perf_counter()
-            while True:
-                row = conn.execute(
-                    "select collab.purge_events(interval '0', %s)", [batch]
-                ).fetchone()
-                assert row
-                calls += 1
-                removed += row[0]
-                if row[0] == 0:
-                    break
-            seconds = time.perf_counter() - started
-            delete_wal = wal_since(conn, before)
-            before = lsn(conn)
-            started = time.perf_counter()
-            conn.execute("vacuum collab.job_events")
-            vacuum_seconds = time.perf_counter() - started
-            vacuum_wal = wal_since(conn, before)
-            left = conn.execute("select count(*) from collab.job_events").fetchone()
-            assert left
-        finally:
-            conn.execute("alter table collab.job_events reset (autovacuum_enabled)")
+def purge_until_done(conn: psycopg.Connection[Any], batch: int) -> tuple[int, int, float, float]:
+    """collab.purge_events(interval '0', batch) until it returns 0: (removed, calls, seconds,
+    WAL bytes)."""
+    conn.execute("checkpoint")
+    before = lsn(conn)
+    removed, calls, started = 0, 0, time.perf_counter()
+    while True:
+        row = conn.execute("select collab.purge_events(interval '0', %s)", [batch]).fetchone()
+        assert row
+        calls += 1
+        removed += row[0]
+        if row[0] == 0:
+            break
+    return removed, calls, time.perf_counter() - started, wal_since(conn, before)
+
+
+def count(conn: psycopg.Connection[Any], sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    assert row
+    return int(row[0])
+
+
+def counts(stored: int, removed: int, left: int, calls: int, seconds: float) -> dict[str, Any]:
     return {
-        "events": stored[0],
+        "events": stored,
         "removed": removed,
-        "left": left[0],
+        "left": left,
         "calls": calls,
         "seconds": round(seconds, 3),
         "removed_per_second": round(removed / seconds) if seconds > 0 else None,
+    }
+
+
+def by_rows(url: str, events: int, batch: int) -> dict[str, Any]:
+    R.fill_collab(url, events, "retention")
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert (
+            count(conn, "select count(*) from collab.event_partitions() where to_xid is not null")
+            == 0
+        ), "a database with no range partition yet (no reap has run)"
+        conn.execute("select collab.metrics_rollup()")
+        conn.execute("vacuum analyze collab.job_events_default")
+        conn.execute("alter table collab.job_events_default set (autovacuum_enabled = false)")
+        try:
+            stored = count(conn, "select count(*) from collab.job_events")
+            removed, calls, seconds, delete_wal = purge_until_done(conn, batch)
+            before = lsn(conn)
+            started = time.perf_counter()
+            conn.execute("vacuum collab.job_events_default")
+            vacuum_seconds = time.perf_counter() - started
+            vacuum_wal = wal_since(conn, before)
+            left = count(conn, "select count(*) from collab.job_events")
+        finally:
+            conn.execute("alter table collab.job_events_default reset (autovacuum_enabled)")
+    return counts(stored, removed, left, calls, seconds) | {
         "wal_bytes_per_event_removed": round(delete_wal / max(removed, 1)),
         "vacuum_seconds": round(vacuum_seconds, 3),
         "vacuum_wal_bytes_per_event": round(vacuum_wal / max(removed, 1)),
     }
+
+
+def by_partitions(url: str, events: int) -> dict[str, Any]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        # A range wide enough for the fill's transactions (one per 10,000 jobs) and a few more.
+        width = events // 10000 + 100
+        assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
+        R.fill_collab(url, events, "retention")
+        first_end = count(
+            conn,
+            "select to_xid::text::bigint from collab.event_partitions() where from_xid is null"
+            " and to_xid is not null",
+        )
+        while (
+            count(conn, "select pg_snapshot_xmax(pg_current_snapshot())::text::bigint") < first_end
+        ):
+            conn.execute("select pg_current_xact_id()")
+        assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
+        R.fill_collab(url, 1, "retention")  # the newest event, in the next range
+        conn.execute("select collab.metrics_rollup()")
+        stored = count(conn, "select count(*) from collab.job_events")
+        removed, calls, seconds, wal = purge_until_done(conn, 10000)
+        left = count(conn, "select count(*) from collab.job_events")
+    return counts(stored, removed, left, calls, seconds) | {
+        "wal_bytes": round(wal),
+        "wal_bytes_per_event_removed": round(wal / max(removed, 1), 2),
+    }
+
+
+def measure(url: str, events: int, batch: int) -> dict[str, Any]:
+    return {"rows": by_rows(url, events, batch), "partitions": by_partitions(url, events)}
 
 
 def main() -> None:

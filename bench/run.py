@@ -160,7 +160,7 @@ class Bench:
         return name
 
     def collab_template(self) -> str:
-        return self.template("tpl_collab", migrate.up)
+        return self.template("tpl_collab", build_collab)
 
     # -- recording -----------------------------------------------------------------------
     def record(
@@ -371,6 +371,15 @@ select count(*) from event
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def build_collab(dsn: str) -> None:
+    """Collab migrated, and reaped once, as a deployment is a minute after its migration: the
+    event stream then has its first range partition (collab.ensure_event_partitions), and
+    events go there instead of to the default partition."""
+    migrate.up(dsn)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("select collab.reap()")
 
 
 def fill_collab(dsn: str, n: int, queue: str = "bench") -> None:

@@ -1102,3 +1102,72 @@ alter table collab.job_events
   alter column attempt set statistics 10, alter column executor_id set statistics 10,
   alter column data set statistics 10, alter column xid set statistics 10,
   alter column created_at set statistics 10;
+
+------------------------------------------------------------------------------------------
+-- The event stream, partitioned by xid (revision 0029, issue 18), so that retention drops
+-- whole partitions instead of deleting rows. The key is the stream's order, (xid, id,
+-- workspace_id), and xid its first column: a range of xids is a stretch of the stream, and a
+-- partition holds whole transactions, so dropping the oldest partitions removes a prefix of
+-- the stream, as the row deletes did (api.events_since still tells an expired cursor from a
+-- live one). collab.reap keeps a partition ahead of the next xid, each one sized to hold
+-- about a day of transactions at the recent rate (collab.ensure_event_partitions), and the
+-- default partition takes any row no range covers until upkeep hands it to a new partition,
+-- so an insert never fails for want of one. A partitioned table has no identity column in
+-- Postgres 15: id comes from its own sequence. On a new database every event starts in the
+-- default partition; the first reap makes the first range (tests/sql/208).
+------------------------------------------------------------------------------------------
+alter table collab.job_events alter column id drop identity if exists;
+alter table collab.job_events rename to job_events_default;
+alter index collab.job_events_pkey rename to job_events_default_pkey;
+alter index collab.job_events_job_idx rename to job_events_default_job_idx;
+create sequence collab.job_events_id_seq;
+create table collab.job_events (
+  id bigint not null default nextval('collab.job_events_id_seq'),
+  workspace_id uuid not null,
+  job_id bigint,
+  type collab.job_event_type not null,
+  queue text,
+  job_type text,
+  attempt integer,
+  executor_id uuid,
+  data jsonb not null default '{}',
+  xid xid8 not null default pg_current_xact_id(),
+  created_at timestamptz not null,
+  constraint job_events_subject check (
+    case when type in ('executor_online', 'executor_offline')
+         then job_id is null and executor_id is not null
+         else job_id is not null and queue is not null and job_type is not null and attempt is not null
+    end),
+  constraint job_events_pkey primary key (xid, id, workspace_id)
+) partition by range (xid);
+alter sequence collab.job_events_id_seq owned by collab.job_events.id;
+comment on table collab.job_events is 'One row per job state change (written by trigger in the same transaction) or executor presence change. Append-only. Partitioned by ranges of xid (collab.event_partitions); retention drops the oldest (collab.purge_events).';
+comment on column collab.job_events.xid is 'Writing transaction: lets readers hand out only events below the snapshot xmin (gap-free cursors).';
+create index job_events_job_idx on collab.job_events (job_id, id);
+alter table collab.job_events attach partition collab.job_events_default default;
+comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, every event until the first reap; then normally none: collab.ensure_event_partitions moves them into the partition it makes for their range).';
+alter table collab.job_events
+  alter column id set statistics 10, alter column workspace_id set statistics 10,
+  alter column job_id set statistics 10, alter column type set statistics 10,
+  alter column queue set statistics 10, alter column job_type set statistics 10,
+  alter column attempt set statistics 10, alter column executor_id set statistics 10,
+  alter column data set statistics 10, alter column xid set statistics 10,
+  alter column created_at set statistics 10;
+alter table collab.job_events enable row level security;
+grant select, insert, update, delete on collab.job_events to service_role;
+grant usage on sequence collab.job_events_id_seq to service_role;
+-- On Supabase, the stream's rows are published under the parent's name (Realtime subscribes
+-- to collab.job_events, not to its partitions).
+do $realtime$
+begin
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
+    if exists (select 1 from pg_publication_tables t
+                where t.pubname = 'supabase_realtime' and t.schemaname = 'collab'
+                  and t.tablename = 'job_events_default') then
+      alter publication supabase_realtime drop table collab.job_events_default;
+    end if;
+    alter publication supabase_realtime add table collab.job_events;
+    alter publication supabase_realtime set (publish_via_partition_root = true);
+  end if;
+end
+$realtime$;

@@ -5,6 +5,8 @@
 -- Retention (collab.purge_events) deletes a prefix of the stream: a cursor whose own event
 -- is gone and that lies before the oldest event kept may have missed purged events, so it is
 -- refused with PT410 cursor_expired (resync from the current state, then follow cursor null).
+-- The stream is partitioned by xid (revision 0029): `e.xid >= after_xid`, implied by the
+-- cursor's row comparison, lets the partitions wholly before the cursor be skipped.
 create or replace function api.events_since(
   cursor text default null,
   "limit" integer default 1000,
@@ -63,6 +65,7 @@ begin
          e.created_at, e.xid::text || ':' || e.id
     from collab.job_events e
    where (e.xid, e.id) > (after_xid, after_id)
+     and e.xid >= after_xid
      and e.xid < pg_snapshot_xmin(pg_current_snapshot())
      and e.workspace_id = ws
      and (events_since.queue is null or e.queue = events_since.queue)

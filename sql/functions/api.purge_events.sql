@@ -9,6 +9,6 @@ as $$
   select collab.purge_events(purge_events.older_than, purge_events.batch_size)
 $$;
 comment on function api.purge_events(interval, integer) is
-  'Deletes up to batch_size of the oldest events created before now - older_than (a prefix of the stream). Service role only. Returns how many; call again until 0. Consumers whose cursor falls behind get PT410 cursor_expired.';
+  'Drops the oldest partitions of the event stream older than now - older_than (a prefix of the stream). Before the first partition is made, deletes up to batch_size of the oldest such events instead. Service role only. Returns how many; call again until 0. Consumers whose cursor falls behind get PT410 cursor_expired.';
 revoke all on function api.purge_events(interval, integer) from public;
 grant execute on function api.purge_events(interval, integer) to service_role;

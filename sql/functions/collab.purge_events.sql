@@ -1,10 +1,17 @@
--- Retention of the event stream without blocking writers: deletes at most batch_size of the
--- oldest events (in stream order, (xid, id)) created before now - older_than. Only a prefix of
--- the stream is ever deleted, and only below the metrics rollup horizon (events not yet rolled
--- up are kept), and the newest event is always kept, so that api.events_since can tell an
--- expired cursor (its event is gone and it lies before the oldest event kept) from a live
--- one. Plain DELETEs of old rows take no lock a writer waits for; call it in a loop (each
--- call its own transaction) until it returns 0.
+-- Retention of the event stream (revision 0029: by partition). Drops the oldest range
+-- partitions of collab.job_events (collab.event_partitions) whose every event was created
+-- before now - older_than (the partition was full before then: collab.ensure_event_partitions
+-- marks it) and was rolled up into the metrics (its whole xid range is below the rollup
+-- horizon), never the one holding the newest event, so that api.events_since can still tell
+-- an expired cursor (its event is gone and it lies before the oldest event kept) from a live
+-- one. A partition holds whole transactions and the oldest go first, so what goes is always a
+-- prefix of the stream. Dropping takes the parent's lock for a moment: tried with a 200 ms
+-- lock_timeout, and when busy (a long read of the stream), 55P03 lock_not_available and
+-- nothing is removed; call again. Events are kept until their whole partition is old enough:
+-- up to the span of one partition (a day, collab.ensure_event_partitions) longer than asked.
+-- A database with no range partition yet (a new one, before the first reap) deletes at most
+-- batch_size of the oldest such events instead, as before revision 0029. Returns how many
+-- events it removed; call until 0.
 create or replace function collab.purge_events(older_than interval, batch_size integer default 10000)
 returns bigint
 language plpgsql
@@ -14,7 +21,13 @@ declare
   cutoff timestamptz;
   horizon xid8;
   newest record;
+  p record;
+  part regclass;
+  doomed regclass[];
+  n bigint;
+  removed bigint := 0;
   deleted bigint;
+  old_lock_timeout text := current_setting('lock_timeout');
 begin
   if purge_events.older_than is null or purge_events.older_than < interval '0' then
     perform collab.raise_error('PT400', 'invalid_input', 'older_than must be a non-negative interval', 'older_than');
@@ -31,6 +44,25 @@ begin
   select e.xid, e.id into newest from collab.job_events e order by e.xid desc, e.id desc limit 1;
   if newest is null then
     return 0;
+  end if;
+  if exists (select 1 from collab.event_partitions() x where x.to_xid is not null) then
+    for p in select * from collab.event_partitions() x where x.to_xid is not null order by x.to_xid loop
+      exit when p.full_at is null or p.full_at >= cutoff
+             or p.to_xid > coalesce(horizon, '0'::xid8) or p.to_xid > newest.xid;
+      doomed := doomed || p.partition;
+    end loop;
+    if doomed is null then
+      return 0;
+    end if;
+    perform set_config('lock_timeout', '200ms', true);
+    lock table only collab.job_events in access exclusive mode;
+    perform set_config('lock_timeout', old_lock_timeout, true);
+    foreach part in array doomed loop
+      execute format('select count(*) from %s', part) into n;
+      removed := removed + n;
+      execute format('drop table %s', part);
+    end loop;
+    return removed;
   end if;
   with candidates as (
     select e.xid, e.id, e.created_at from collab.job_events e
@@ -53,4 +85,4 @@ begin
 end
 $$;
 comment on function collab.purge_events(interval, integer) is
-  'Deletes up to batch_size of the oldest job_events (a prefix of the stream, created before now - older_than, already rolled up into metrics, never the newest). Returns how many; call until 0.';
+  'Drops the oldest partitions of collab.job_events whose events were all created before now - older_than and rolled up into metrics, never the newest event''s (a prefix of the stream); with no range partition yet, deletes up to batch_size of the oldest such events instead. Returns how many events it removed; call until 0.';

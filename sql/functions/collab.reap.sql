@@ -8,8 +8,9 @@
 -- bring it under, so the limit is overshot by at most what a workspace enqueues between two
 -- reaps. Invitations that expired over a week ago are deleted, secrets soft-deleted past their
 -- recovery window are destroyed (audited), routing counters older than two hours are deleted,
--- and a week of day partitions of collab.job_history is kept ahead
--- (collab.ensure_job_history_partitions). Claims never depend on it.
+-- a week of day partitions of collab.job_history is kept ahead
+-- (collab.ensure_job_history_partitions), and a range partition of collab.job_events ahead of
+-- the next xid (collab.ensure_event_partitions). Claims never depend on it.
 create or replace function collab.reap()
 returns jsonb
 language plpgsql
@@ -51,6 +52,8 @@ begin
   perform collab.metrics_rollup();
   -- A week of history partitions ahead (moves never wait for one: the default takes rows).
   perform collab.ensure_job_history_partitions(7);
+  -- A partition of the event stream ahead (inserts never wait for one: the default takes rows).
+  perform collab.ensure_event_partitions();
   -- Invitations expired a week ago: refused since (PT410), now forgotten.
   delete from collab.invitations i where i.expires_at < now_ - interval '7 days';
   -- Secrets soft-deleted longer ago than their recovery window: destroyed (every version),

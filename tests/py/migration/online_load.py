@@ -10,8 +10,54 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from helpers import acting_in, follow
+
+from collab.client import Event
 
 WS = "00000000-0000-0000-0000-000000000001"
+
+
+# The events of `jobs` finished jobs (enqueued and succeeded), `batch` jobs per transaction (so
+# the xids vary as in a real stream), created over the last 20 days; any revision since 0003.
+EVENT_FILL = """
+insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, data, created_at)
+select %(ws)s, j, t::collab.job_event_type, 'old', 't', case t when 'enqueued' then 0 else 1 end,
+       '{}', now() - interval '20 days' * (1 - j / %(n)s::numeric)
+  from generate_series(%(first)s, %(last)s) j
+  cross join (values ('enqueued'), ('succeeded')) v(t)
+"""
+
+
+def fill_events(url: str, jobs: int, batch: int) -> None:
+    """Two events for each of `jobs` finished jobs (EVENT_FILL), then ANALYZE."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        for first in range(1, jobs + 1, batch):
+            conn.execute(
+                EVENT_FILL, {"ws": WS, "n": jobs, "first": first, "last": first + batch - 1}
+            )
+        conn.execute("analyze collab.job_events")
+
+
+def stream(url: str, cursor: str) -> list[Event]:
+    """Every event after ``cursor`` in the stream, as the workspace's service reads it."""
+    with acting_in(url, WS) as client:
+        return follow(client, cursor)[0]
+
+
+def claimer_stream(url: str, cursor: str, cycles: int) -> list[Event]:
+    """The stream after ``cursor``, a cursor taken before a migration the claimer ran under,
+    checked to hold every event of the claimer's ``cycles`` jobs (those before, during and
+    after the migration), each once, in stream order, every job enqueued, claimed and
+    succeeded in that order. Returns it."""
+    after = stream(url, cursor)
+    assert len([e for e in after if e.job_id is not None]) == 3 * cycles
+    assert len({e.id for e in after}) == len(after)
+    timeline: dict[int, list[str]] = {}
+    for e in after:
+        if e.job_id is not None:
+            timeline.setdefault(e.job_id, []).append(e.type)
+    assert all(t == ["enqueued", "claimed", "succeeded"] for t in timeline.values())
+    return after
 
 
 class LockWaits(threading.Thread):

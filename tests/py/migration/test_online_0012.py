@@ -16,24 +16,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from helpers import acting_in, follow
-from online_load import WS, run_under_claimer
+from online_load import claimer_stream, fill_events, run_under_claimer, stream
 
 from collab import migrate
-from collab.client import Event
 
 JOBS = 1_000_000
 BATCH = 50_000
 
-# At revision 0011: two events per job, one transaction per batch (so the xids vary as in a
-# real stream). A script, so str.format fills it in.
-FILL = """
-insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt, data, created_at)
-select '{ws}', j, t::collab.job_event_type, 'old', 't', case t when 'enqueued' then 0 else 1 end,
-       '{{}}', now() - interval '20 days' * (1 - j / {n}::numeric)
-  from generate_series({first}, {last}) j
-  cross join (values ('enqueued'), ('succeeded')) v(t);
-"""
 
 LAYOUT = """
 select (select array_agg(a.attname::text order by k.n)
@@ -67,19 +56,11 @@ def layout(url: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
-def stream(url: str, cursor: str) -> list[Event]:
-    """Every event after ``cursor`` in the stream, as the workspace's service reads it."""
-    with acting_in(url, WS) as client:
-        return follow(client, cursor)[0]
-
-
 @pytest.mark.slow
 def test_revision_0012_rekeys_two_million_events_online_and_back(fresh_db: str) -> None:
     migrate.up(fresh_db, "0011")
+    fill_events(fresh_db, JOBS, BATCH)
     with psycopg.connect(fresh_db, autocommit=True) as conn:
-        for first in range(1, JOBS + 1, BATCH):
-            conn.execute(FILL.format(ws=WS, n=JOBS, first=first, last=first + BATCH - 1))
-        conn.execute("analyze collab.job_events")
         # The cursor of the last event filled, whose transaction and every one before it have
         # ended: what api.events_since hands out after it is the claimer's.
         row = conn.execute(
@@ -105,17 +86,8 @@ def test_revision_0012_rekeys_two_million_events_online_and_back(fresh_db: str) 
         "every event kept, and three for each cycle of the claimer"
     )
 
-    # A cursor taken before the migration goes on after it: every event of the claimer's jobs
-    # (those before, during and after the migration), each once, in stream order, every job
-    # enqueued, claimed and succeeded in that order.
-    after = stream(fresh_db, before)
-    assert len([e for e in after if e.job_id is not None]) == 3 * claimer.cycles
-    assert len({e.id for e in after}) == len(after)
-    timeline: dict[int, list[str]] = {}
-    for e in after:
-        if e.job_id is not None:
-            timeline.setdefault(e.job_id, []).append(e.type)
-    assert all(t == ["enqueued", "claimed", "succeeded"] for t in timeline.values())
+    # A cursor taken before the migration goes on after it, with every event of the claimer.
+    after = claimer_stream(fresh_db, before, claimer.cycles)
 
     migrate.down(fresh_db, "0011")
     assert layout(fresh_db) == AT_0011

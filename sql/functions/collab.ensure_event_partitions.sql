@@ -1,0 +1,119 @@
+-- Partition upkeep of collab.job_events (revision 0029): keeps a range partition ahead of the
+-- next xid, so that events land in ranges retention can drop whole (collab.purge_events), and
+-- marks the ranges the next xid has passed as full, with the time (every event of a full range
+-- was created before then: an event's created_at is its transaction's start, before the
+-- transaction took its xid). The next xid is the one snapshots see, one past the newest
+-- finished transaction.
+--
+-- When less than half a range's width of xids is left above the next xid (or there is no range
+-- yet), it makes one range: [the end of the last range (unbounded below for the first), the
+-- later of that end and the next xid + the width), named job_events_<from> with row level
+-- security on and the service role's grants, as the parent. The width is the number of xids
+-- the database took over `span` at the rate since the last range it made (at least 2^16, at
+-- most 2^31; the last range's width when that was under a minute ago, 2^20 the first time),
+-- so a range holds about `span` of transactions; or `width`, when given (1 - 2^31). Rows the
+-- default partition holds for the new range move into it (the default takes what no range
+-- covers when upkeep falls behind). Making a range locks the default partition for a moment
+-- (readers of the stream and inserts routed to it wait; other inserts go on: ATTACH
+-- PARTITION takes SHARE UPDATE EXCLUSIVE on the parent): tried with a 200 ms lock_timeout
+-- and, when busy, left to the next call (collab.reap runs it every minute). Returns how many
+-- ranges it made (0 or 1). When and the next xid then are kept in the range's comment
+-- (collab.event_partitions reads them back), so the upkeep needs no table of its own.
+create or replace function collab.ensure_event_partitions(span interval default interval '1 day',
+                                                          width bigint default null)
+returns integer
+language plpgsql
+volatile
+as $$
+declare
+  now_ timestamptz := collab.clock();
+  next_xid xid8 := pg_snapshot_xmax(pg_current_snapshot());
+  top record;
+  made record;
+  p record;
+  wide numeric;
+  lo xid8;
+  hi xid8;
+  part_name text;
+  cols text;
+  old_lock_timeout text := current_setting('lock_timeout');
+begin
+  if span is null or span < interval '1 minute' or span > interval '366 days' then
+    perform collab.raise_error('PT400', 'invalid_input', 'span must be between 1 minute and 366 days', 'span');
+  end if;
+  if ensure_event_partitions.width is not null and ensure_event_partitions.width not between 1 and 2147483648 then
+    perform collab.raise_error('PT400', 'invalid_input', 'width must be between 1 and 2147483648', 'width');
+  end if;
+  -- Full: the partitions the next xid has passed, once each. The comment takes SHARE UPDATE
+  -- EXCLUSIVE on the partition (an autovacuum of it holds that too): busy, it is left to the
+  -- next call, which records a later time (retention then waits a little longer, never less).
+  for p in select * from collab.event_partitions() x
+            where x.to_xid is not null and x.to_xid <= next_xid and x.full_at is null loop
+    begin
+      perform set_config('lock_timeout', '200ms', true);
+      execute format('comment on table %s is %L', p.partition,
+                     format('Events of the transactions with xid in [%s, %s)%s; full at %s.',
+                            coalesce(p.from_xid::text, 'the first'), p.to_xid,
+                            case when p.made_at is null then ''
+                                 else format('; made at %s when the next xid was %s', p.made_at, p.made_next_xid) end,
+                            now_));
+      perform set_config('lock_timeout', old_lock_timeout, true);
+    exception when lock_not_available then
+      perform set_config('lock_timeout', old_lock_timeout, true);
+    end;
+  end loop;
+  select * into top from collab.event_partitions() x where x.to_xid is not null
+   order by x.to_xid desc limit 1;
+  select * into made from collab.event_partitions() x where x.made_at is not null
+   order by x.made_at desc limit 1;
+  if ensure_event_partitions.width is not null then
+    wide := ensure_event_partitions.width;
+  elsif made.made_at is not null and now_ - made.made_at >= interval '1 minute' then
+    wide := ceil((next_xid::text::numeric - made.made_next_xid::text::numeric)
+                  / extract(epoch from now_ - made.made_at) * extract(epoch from span));
+    wide := least(greatest(wide, 65536), 2147483648);
+  elsif top.from_xid is not null then
+    wide := top.to_xid::text::numeric - top.from_xid::text::numeric;
+  else
+    wide := 1048576;
+  end if;
+  if top.to_xid is not null and top.to_xid::text::numeric - next_xid::text::numeric >= wide / 2 then
+    return 0;
+  end if;
+  lo := top.to_xid;
+  hi := (greatest(coalesce(top.to_xid, next_xid), next_xid)::text::numeric + wide)::text::xid8;
+  part_name := 'job_events_' || coalesce(lo::text, '0');
+  select string_agg(quote_ident(a.attname), ', ' order by a.attnum) into cols
+    from pg_catalog.pg_attribute a
+   where a.attrelid = 'collab.job_events'::regclass and a.attnum > 0 and not a.attisdropped;
+  begin
+    perform set_config('lock_timeout', '200ms', true);
+    lock table collab.job_events_default in access exclusive mode;
+    execute format('create table collab.%I (like collab.job_events including defaults including constraints)', part_name);
+    execute format('alter table collab.%I add constraint %I check (%s xid < %L)', part_name, part_name || '_range',
+                   case when lo is null then '' else format('xid >= %L and', lo) end, hi);
+    execute format('with moved as (delete from collab.job_events_default d where %s d.xid < %L returning %s)
+                    insert into collab.%I (%s) select %s from moved',
+                   case when lo is null then '' else format('d.xid >= %L and', lo) end, hi, cols,
+                   part_name, cols, cols);
+    execute format('alter table collab.job_events attach partition collab.%I for values from (%s) to (%L)',
+                   part_name, coalesce(quote_literal(lo::text), 'minvalue'), hi);
+    execute format('alter table collab.%I drop constraint %I', part_name, part_name || '_range');
+    execute (select string_agg(format('alter table collab.%I alter column %I set statistics 10', part_name, a.attname), '; ')
+               from pg_catalog.pg_attribute a
+              where a.attrelid = 'collab.job_events'::regclass and a.attnum > 0 and not a.attisdropped);
+    execute format('alter table collab.%I enable row level security', part_name);
+    execute format('grant select, insert, update, delete on collab.%I to service_role', part_name);
+    execute format('comment on table collab.%I is %L', part_name,
+                   format('Events of the transactions with xid in [%s, %s); made at %s when the next xid was %s.',
+                          coalesce(lo::text, 'the first'), hi, now_, next_xid));
+    perform set_config('lock_timeout', old_lock_timeout, true);
+    return 1;
+  exception when lock_not_available then
+    perform set_config('lock_timeout', old_lock_timeout, true);
+    return 0;
+  end;
+end
+$$;
+comment on function collab.ensure_event_partitions(interval, bigint) is
+  'Keeps a range partition of collab.job_events ahead of the next xid, sized for about span (1 minute - 366 days) of transactions at the recent rate (or width xids, 1 - 2^31), moving rows of its range out of the default partition, and marks the partitions the next xid has passed as full; a busy lock leaves it to the next call. Returns how many partitions it made (0 or 1).';

@@ -1,0 +1,212 @@
+"""The event stream's partitions (revision 0029), with transactions that commit.
+
+collab.ensure_event_partitions makes ranges of xid as the next xid moves on, marks those it has
+passed full, hands a range the rows the default partition took while upkeep was behind, and
+leaves its work to the next call when the default partition is busy. collab.purge_events drops
+the oldest whole ranges that are full, rolled up and older than the cutoff, never the newest
+event's (a prefix of the stream), and refuses with 55P03 when a reader holds the stream; a
+cursor whose event went is refused with PT410 and one in a kept range goes on. tests/sql/208
+holds what one transaction can show.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+import psycopg
+import pytest
+from helpers import acting_in, follow
+
+from collab.api_core import ApiError
+
+WS = "00000000-0000-0000-0000-000000000001"
+
+PARTS = """
+select p.partition::text, p.from_xid::text, p.to_xid::text, p.full_at is not null,
+       (select count(*) from collab.job_events e where e.tableoid = p.partition)
+  from collab.event_partitions() p
+"""
+
+
+def parts(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    """(partition, from_xid, to_xid, full, events) of every partition, oldest first."""
+    return [tuple(r) for r in conn.execute(PARTS).fetchall()]
+
+
+def burn(conn: psycopg.Connection[Any], n: int) -> None:
+    """n transactions that take an xid and commit: the next xid moves n on."""
+    for _ in range(n):
+        conn.execute("select pg_current_xact_id()")
+
+
+def enqueue(url: str, n: int) -> None:
+    """n jobs, one transaction each (an event each, in the current range)."""
+    with acting_in(url, WS) as client:
+        for _ in range(n):
+            client.enqueue("evp", "t")
+
+
+def ensure(conn: psycopg.Connection[Any], width: int = 10) -> int:
+    row = conn.execute("select collab.ensure_event_partitions(width => %s)", [width]).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_ranges_follow_the_next_xid_and_take_what_the_default_held(own_db: str) -> None:
+    with psycopg.connect(own_db, autocommit=True) as conn:
+        enqueue(own_db, 3)
+        assert ensure(conn) == 1
+        first = parts(conn)
+        assert [(p[0], p[1], p[4]) for p in first] == [
+            ("collab.job_events_0", None, 3),
+            ("collab.job_events_default", None, 0),
+        ], "the first range, unbounded below, took the default partition's 3 events"
+        assert ensure(conn) == 0, "more than half the width ahead: nothing made"
+
+        burn(conn, 12)
+        assert ensure(conn) == 1
+        now = parts(conn)
+        assert now[0][3] is True, "the first range is full: the next xid passed its end"
+        assert now[1][1] == now[0][2], "the next range starts where the first ends"
+        assert now[1][3] is False
+
+        # Upkeep falls behind: jobs past every range go to the default partition, and the
+        # range made next takes them.
+        enqueue(own_db, 25)
+        held = next(p for p in parts(conn) if p[0] == "collab.job_events_default")[4]
+        assert held > 0, "past every range: the default partition"
+        assert ensure(conn) == 1
+        after = parts(conn)
+        assert after[-1] == ("collab.job_events_default", None, None, False, 0)
+        assert sum(p[4] for p in after) == 28, "no event lost or doubled by the move"
+        ranges = [p for p in after if p[2] is not None]
+        assert all(a[2] == b[1] for a, b in itertools.pairwise(ranges)), (
+            "the ranges stay contiguous"
+        )
+
+
+def test_retention_drops_the_oldest_whole_ranges_and_the_stream_goes_on(own_db: str) -> None:
+    with psycopg.connect(own_db, autocommit=True) as conn:
+        cursors: list[str] = []
+        for _ in range(3):  # three ranges of 4 events each, each range full when the next is made
+            enqueue(own_db, 4)
+            with acting_in(own_db, WS) as client:
+                cursors.append(follow(client, None)[1] or "")
+            burn(conn, 12)
+            assert ensure(conn) == 1
+        enqueue(own_db, 1)  # the newest events, in the range made last
+        with acting_in(own_db, WS) as client:
+            kept = follow(client, None)[1] or ""
+        enqueue(own_db, 1)
+        conn.execute("select collab.metrics_rollup()")
+        before = parts(conn)
+        events = sum(p[4] for p in before)
+        assert events == 14
+
+        assert conn.execute("select collab.purge_events('7 days')").fetchone() == (0,), (
+            "full, rolled up, but not 7 days old: kept"
+        )
+        conn.execute("set collab.clock_offset = '10 days'")
+        dropped = [p for p in before if p[3] and p[2] is not None]
+        removed = conn.execute("select collab.purge_events('7 days')").fetchone()
+        assert removed == (sum(p[4] for p in dropped),), "every full range, its events counted"
+        assert conn.execute("select collab.purge_events('7 days')").fetchone() == (0,)
+        after = parts(conn)
+        assert [p[0] for p in after] == [p[0] for p in before if p not in dropped]
+        assert all(p[4] for p in after if p[0] == after[0][0]), "the newest events are kept"
+        row = conn.execute(
+            "select count(*), min(xid::text::numeric) >= %s::numeric from collab.job_events",
+            [after[0][1]],
+        ).fetchone()
+        assert row == (2, True), "what is left is the stream after the dropped prefix"
+        conn.execute("reset collab.clock_offset")
+        assert conn.execute("select count(*) from collab.check_invariants()").fetchone() == (0,)
+
+    with acting_in(own_db, WS) as client:
+        with pytest.raises(ApiError) as expired:
+            client.events_since(cursors[0])
+        assert expired.value.reason == "cursor_expired"
+        with pytest.raises(ApiError) as expired:
+            client.events_since(cursors[-1])
+        assert expired.value.reason == "cursor_expired", "the last event of a dropped range too"
+        rest, _ = follow(client, kept)
+        assert len(rest) == 1, "a cursor in the kept range goes on: the event after it"
+
+
+def _hold(url: str, statement: str, holding: threading.Event, release: threading.Event) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(statement)
+        holding.set()
+        release.wait(30)
+        conn.rollback()
+
+
+@pytest.mark.parametrize("busy", ["ensure", "purge"])
+def test_a_busy_lock_leaves_the_work_to_the_next_call(own_db: str, busy: str) -> None:
+    with psycopg.connect(own_db, autocommit=True) as conn:
+        enqueue(own_db, 3)
+        assert ensure(conn) == 1
+        burn(conn, 12)
+        conn.execute("select collab.metrics_rollup()")
+        if busy == "purge":
+            assert ensure(conn) == 1
+            enqueue(own_db, 1)
+            conn.execute("select collab.metrics_rollup()")
+            conn.execute("set collab.clock_offset = '10 days'")
+        # A reader of the stream (it holds every partition) in a transaction left open.
+        holding, release = threading.Event(), threading.Event()
+        holder = threading.Thread(
+            target=_hold,
+            args=(own_db, "select count(*) from collab.job_events", holding, release),
+        )
+        holder.start()
+        try:
+            assert holding.wait(30)
+            started = time.monotonic()
+            if busy == "ensure":
+                assert ensure(conn) == 0, "the default partition is busy: nothing made"
+            else:
+                with pytest.raises(psycopg.errors.LockNotAvailable):
+                    conn.execute("select collab.purge_events('7 days')")
+            assert time.monotonic() - started < 2, "it waited 200 ms, not for the reader"
+            assert len(parts(conn)) == (2 if busy == "ensure" else 3), "nothing changed"
+        finally:
+            release.set()
+            holder.join(30)
+        if busy == "ensure":
+            assert ensure(conn) == 1, "the next call makes it"
+        else:
+            assert conn.execute("select collab.purge_events('7 days')").fetchone() == (3,)
+
+
+def test_a_busy_range_is_marked_full_by_a_later_call(own_db: str) -> None:
+    with psycopg.connect(own_db, autocommit=True) as conn:
+        enqueue(own_db, 1)
+        assert ensure(conn) == 1
+        burn(conn, 12)
+        # An autovacuum of the range holds SHARE UPDATE EXCLUSIVE, as this session does.
+        holding, release = threading.Event(), threading.Event()
+        holder = threading.Thread(
+            target=_hold,
+            args=(
+                own_db,
+                "lock table collab.job_events_0 in share update exclusive mode",
+                holding,
+                release,
+            ),
+        )
+        holder.start()
+        try:
+            assert holding.wait(30)
+            started = time.monotonic()
+            assert ensure(conn) == 1, "the next range is made all the same"
+            assert time.monotonic() - started < 2
+            assert parts(conn)[0][3] is False, "the busy range is not marked full yet"
+        finally:
+            release.set()
+            holder.join(30)
+        assert ensure(conn) == 0
+        assert parts(conn)[0][3] is True, "the next call marks it"
