@@ -534,7 +534,9 @@ class Client:
         return [_row(Executor, r) for r in self._all(queries.LIST_EXECUTORS, {})]
 
     def purge_events(self, older_than: timedelta, batch_size: int = 10000) -> int:
-        """Delete events older than ``older_than`` in batches until none is left; how many."""
+        """Remove the events older than ``older_than`` until none is left; how many. A call drops
+        every partition of the stream old enough at once (revision 0029), or, on a database
+        with no range partition yet, deletes a batch of ``batch_size``."""
         total = 0
         while True:
             row = self._one(
