@@ -1432,7 +1432,10 @@ def soak_feed(
                     # shared buffers, milliseconds.
                     row = c.execute(
                         "select pg_total_relation_size('collab.jobs'),"
-                        " pg_total_relation_size('collab.job_events'),"
+                        # Both partitioned (revisions 0009 and 0029): a partitioned table has no
+                        # storage of its own, its partitions have it.
+                        " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
+                        "    from pg_inherits i where i.inhparent = 'collab.job_events'::regclass),"
                         " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
                         "    from pg_inherits i where i.inhparent = 'collab.job_history'::regclass)"
                     ).fetchone()
@@ -1446,7 +1449,7 @@ def soak_feed(
                             "done": done_now,
                             "backlog": sent - done_now,
                             "jobs_bytes": row[0],
-                            "events_bytes": row[1],
+                            "events_bytes": int(row[1]),
                             "jobs": sent,
                             "claim_index_bytes": claim_file,
                             "claim_index_leaf_bytes": claim_leaf,
