@@ -5,9 +5,9 @@
 -- horizon), never the one holding the newest event, so that api.events_since can still tell
 -- an expired cursor (its event is gone and it lies before the oldest event kept) from a live
 -- one. A partition holds whole transactions and the oldest go first, so what goes is always a
--- prefix of the stream. Dropping takes the parent's lock for a moment: tried with a 200 ms
--- lock_timeout, and when busy (a long read of the stream), 55P03 lock_not_available and
--- nothing is removed; call again. Events are kept until their whole partition is old enough:
+-- prefix of the stream. Dropping takes the parent's lock for a moment (catalog changes only:
+-- the events are counted before it): tried with a 200 ms lock_timeout, and when busy (a long
+-- read of the stream), 55P03 lock_not_available and nothing is removed; call again. Events are kept until their whole partition is old enough:
 -- up to the span of one partition (a day, collab.ensure_event_partitions) longer than asked.
 -- A database with no range partition yet (a new one, before the first reap) deletes at most
 -- batch_size of the oldest such events instead, as before revision 0029. Returns how many
@@ -54,12 +54,16 @@ begin
     if doomed is null then
       return 0;
     end if;
+    -- Counted before the lock: no transaction can write to a range below the horizon any
+    -- more, and a count of a day of events would hold every job change up for seconds.
+    foreach part in array doomed loop
+      execute format('select count(*) from %s', part) into n;
+      removed := removed + n;
+    end loop;
     perform set_config('lock_timeout', '200ms', true);
     lock table only collab.job_events in access exclusive mode;
     perform set_config('lock_timeout', old_lock_timeout, true);
     foreach part in array doomed loop
-      execute format('select count(*) from %s', part) into n;
-      removed := removed + n;
       execute format('drop table %s', part);
     end loop;
     return removed;
