@@ -24,6 +24,7 @@ declare
   p record;
   part regclass;
   doomed regclass[];
+  ranged boolean := false;
   n bigint;
   removed bigint := 0;
   deleted bigint;
@@ -45,12 +46,14 @@ begin
   if newest is null then
     return 0;
   end if;
-  if exists (select 1 from collab.event_partitions() x where x.to_xid is not null) then
-    for p in select * from collab.event_partitions() x where x.to_xid is not null order by x.to_xid loop
-      exit when p.full_at is null or p.full_at >= cutoff
-             or p.to_xid > coalesce(horizon, '0'::xid8) or p.to_xid > newest.xid;
-      doomed := doomed || p.partition;
-    end loop;
+  -- The ranges, oldest first (collab.event_partitions lists the default partition last).
+  for p in select * from collab.event_partitions() x where x.to_xid is not null loop
+    ranged := true;
+    exit when p.full_at is null or p.full_at >= cutoff
+           or p.to_xid > coalesce(horizon, '0'::xid8) or p.to_xid > newest.xid;
+    doomed := doomed || p.partition;
+  end loop;
+  if ranged then
     if doomed is null then
       return 0;
     end if;
