@@ -169,16 +169,17 @@ def fleet(
         yield workers, claims
 
 
-def turn_holders(db_url: str, queue: str) -> list[str]:
-    """The names of the workers of the queue whose listen connection holds a turn."""
+def turn_holders(db_url: str, queue: str, granted: bool = True) -> list[str]:
+    """The names of the workers of the queue whose listen connection holds a turn (granted) or
+    waits for one (not granted)."""
     with psycopg.connect(db_url, autocommit=True) as c:
         return [
             str(r[0]).removeprefix("collab-listen ")
             for r in c.execute(
                 "select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid"
-                " where l.locktype = 'advisory' and l.granted and l.objsubid = 1"
+                " where l.locktype = 'advisory' and l.granted = %s and l.objsubid = 1"
                 " and a.application_name like %s",
-                [f"collab-listen {queue}-%"],
+                [granted, f"collab-listen {queue}-%"],
             ).fetchall()
         ]
 
@@ -233,6 +234,14 @@ def test_a_full_holder_hands_the_turn_on(db_url: str, workspace: str, kind: str)
                 lambda: len(turn_holders(db_url, queue)) == 1, 15, "one worker holding the turn"
             )
             holder = turn_holders(db_url, queue)[0]
+            # The other worker waits for the turn once its listen thread sees its last claim
+            # found nothing (up to a second later); until then it claims on every wake-up, and
+            # could take the first job itself.
+            wait_for(
+                lambda: len(turn_holders(db_url, queue, granted=False)) == 1,
+                15,
+                "the other worker waiting for the turn",
+            )
             with acting_in(db_url, workspace) as a:
                 first = a.enqueue(queue, "t", {"hold": True}).id
                 wait_for(lambda: first in started, 5, "the first job")
