@@ -15,12 +15,13 @@ with its ``enqueued`` event:
    run); then one ``VACUUM`` of the default partition, with its time and WAL. Autovacuum is
    off on that partition while it runs, so the vacuum measured is the one the deletes need,
    and is set back after.
-2. **Partitions.** ``collab.ensure_event_partitions`` makes the first range (it takes the
-   head), the second round is enqueued into it, transactions that do nothing else move the
-   next xid past its end, the next call marks it full and makes the next range, one job puts
-   the newest event there, and after the rollup ``collab.purge_events(interval '0')`` is
-   called until it returns 0: it drops the first range whole. Timed, with its WAL; no vacuum
-   follows a drop.
+2. **Partitions.** ``collab.ensure_event_partitions`` makes the first range (a margin above
+   the next xid: the head stays in the default partition, below it), transactions that do
+   nothing else move the next xid to its start, the second round is enqueued into it, more
+   move the next xid past its end, the next call marks it full and makes the next range, one
+   job puts the newest event there, and after the rollup ``collab.purge_events(interval
+   '0')`` is called until it returns 0: it drops the first range whole and deletes the head
+   below it. Timed, with its WAL; no vacuum follows a drop.
 
 Prints, for each, events removed a second and WAL bytes an event removed (and vacuumed), as
 JSON. A deleted event costs about the same whatever its type (a heap row and two index
@@ -122,15 +123,14 @@ def by_partitions(url: str, events: int) -> dict[str, Any]:
         # A range wide enough for the fill's transactions (one per 10,000 jobs) and a few more.
         width = events // 10000 + 100
         assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
+        first = "select %s::text::bigint from collab.event_partitions() where to_xid is not null"
+        next_xid = "select pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+        first_start = count(conn, first % "from_xid")
+        while count(conn, next_xid) < first_start:
+            conn.execute("select pg_current_xact_id()")
         R.fill_collab(url, events, "retention")
-        first_end = count(
-            conn,
-            "select to_xid::text::bigint from collab.event_partitions() where from_xid is null"
-            " and to_xid is not null",
-        )
-        while (
-            count(conn, "select pg_snapshot_xmax(pg_current_snapshot())::text::bigint") < first_end
-        ):
+        first_end = count(conn, first % "to_xid")
+        while count(conn, next_xid) < first_end:
             conn.execute("select pg_current_xact_id()")
         assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
         R.fill_collab(url, 1, "retention")  # the newest event, in the next range

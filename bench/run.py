@@ -376,10 +376,17 @@ select count(*) from event
 def build_collab(dsn: str) -> None:
     """Collab migrated, and reaped once, as a deployment is a minute after its migration: the
     event stream then has its first range partition (collab.ensure_event_partitions), and
-    events go there instead of to the default partition."""
+    events go there instead of to the default partition once the next xid reaches the range
+    (it starts a margin above the next xid: transactions that do nothing else move it there)."""
     migrate.up(dsn)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("select collab.reap()")
+        row = c.execute(
+            "select min(from_xid)::text::bigint - pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            " from collab.event_partitions()"
+        ).fetchone()
+        for _ in range(max(0, int(row[0]) if row and row[0] is not None else 0)):
+            c.execute("select pg_current_xact_id()")
 
 
 def fill_collab(dsn: str, n: int, queue: str = "bench") -> None:

@@ -1145,7 +1145,7 @@ comment on table collab.job_events is 'One row per job state change (written by 
 comment on column collab.job_events.xid is 'Writing transaction: lets readers hand out only events below the snapshot xmin (gap-free cursors).';
 create index job_events_job_idx on collab.job_events (job_id, id);
 alter table collab.job_events attach partition collab.job_events_default default;
-comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, every event until the first reap; then normally none: collab.ensure_event_partitions moves them into the partition it makes for their range).';
+comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, the events before the first reap; later, those written while no reap ran for half a day). collab.ensure_event_partitions starts each range above every xid already taken, so they stay here, and collab.purge_events deletes them with the range above them.';
 alter table collab.job_events
   alter column id set statistics 10, alter column workspace_id set statistics 10,
   alter column job_id set statistics 10, alter column type set statistics 10,

@@ -5,9 +5,12 @@
 -- horizon), never the one holding the newest event, so that api.events_since can still tell
 -- an expired cursor (its event is gone and it lies before the oldest event kept) from a live
 -- one. A partition holds whole transactions and the oldest go first, so what goes is always a
--- prefix of the stream. Dropping takes the parent's lock for a moment (catalog changes only:
--- the events are counted before it): tried with a 200 ms lock_timeout, and when busy (a long
--- read of the stream), 55P03 lock_not_available and nothing is removed; call again. Events are kept until their whole partition is old enough:
+-- prefix of the stream; the events the default partition took below the last range dropped
+-- (before the first range was made, or while upkeep was behind: collab.ensure_event_partitions)
+-- are deleted with them, so what goes stays a prefix. Dropping takes the parent's lock for a
+-- moment (catalog changes only: the events are counted and the default's deleted before it):
+-- tried with a 200 ms lock_timeout, and when busy (a long read of the stream), 55P03
+-- lock_not_available and nothing is removed; call again. Events are kept until their whole partition is old enough:
 -- up to the span of one partition (a day, collab.ensure_event_partitions) longer than asked.
 -- A database with no range partition yet (a new one, before the first reap) deletes at most
 -- batch_size of the oldest such events instead, as before revision 0029. Returns how many
@@ -24,6 +27,7 @@ declare
   p record;
   part regclass;
   doomed regclass[];
+  bound xid8;
   ranged boolean := false;
   n bigint;
   removed bigint := 0;
@@ -52,6 +56,7 @@ begin
     exit when p.full_at is null or p.full_at >= cutoff
            or p.to_xid > coalesce(horizon, '0'::xid8) or p.to_xid > newest.xid;
     doomed := doomed || p.partition;
+    bound := p.to_xid;
   end loop;
   if ranged then
     if doomed is null then
@@ -63,6 +68,9 @@ begin
       execute format('select count(*) from %s', part) into n;
       removed := removed + n;
     end loop;
+    -- Below the end of the last range dropped (below the horizon: no transaction writes there).
+    with gone as (delete from collab.job_events_default d where d.xid < bound returning 1)
+    select removed + count(*) into removed from gone;
     perform set_config('lock_timeout', '200ms', true);
     lock table only collab.job_events in access exclusive mode;
     perform set_config('lock_timeout', old_lock_timeout, true);

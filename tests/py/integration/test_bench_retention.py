@@ -30,8 +30,9 @@ def test_retention_removes_every_event_but_the_head_and_counts_its_wal(own_db: s
     assert rows["removed_per_second"] > 0
     assert rows["wal_bytes_per_event_removed"] > 0
     assert rows["vacuum_wal_bytes_per_event"] > 0
-    # By partitions: the head and 2,000 more in the first range, one newer event in the next;
-    # one call drops the range (2,001 events), a second finds nothing
+    # By partitions: the head in the default partition below the first range, 2,000 more in
+    # that range, one newer event in the next; one call drops the range and deletes the head
+    # (2,001 events), a second finds nothing
     assert (parts["events"], parts["removed"], parts["left"], parts["calls"]) == (2002, 2001, 1, 2)
     assert parts["wal_bytes"] < rows["wal_bytes_per_event_removed"] * rows["removed"] / 4, (
         "a drop writes a fraction of the deletes' WAL, whatever the number of events"

@@ -6,14 +6,22 @@
 -- finished transaction.
 --
 -- When less than half a range's width of xids is left above the next xid (or there is no range
--- yet), it makes one range: [the end of the last range (unbounded below for the first), the
--- later of that end and the next xid + the width), named job_events_<from> with row level
--- security on and the service role's grants, as the parent. The width is the number of xids
+-- yet), it makes one range, [from, from + the width), named job_events_<from> with row level
+-- security on and the service role's grants, as the parent. It starts where the last range
+-- ends, or, when that is less than a margin above the next xid (no range yet; upkeep fell
+-- behind), a margin above the next xid: the lesser of 2^14 xids and a quarter of the width.
+-- A range never covers an xid a transaction may already hold: that transaction's event, once
+-- routed to the default partition, waits for the default's lock while the range is made, and
+-- Postgres then checks the default's new bounds: had the range taken its xid, the insert, and
+-- the job change with it, would fail (check_violation). What the default took below the new
+-- range stays there (retention removes it with the ranges above it, collab.purge_events).
+-- The width is the number of xids
 -- the database took over `span` at the rate since the last range it made (at least 2^16, at
 -- most 2^31; the last range's width when that was under a minute ago, 2^20 the first time),
 -- so a range holds about `span` of transactions; or `width`, when given (1 - 2^31). Rows the
--- default partition holds for the new range move into it (the default takes what no range
--- covers when upkeep falls behind). Making a range locks the default partition for a moment
+-- default partition holds for the new range (none, but for a database taking more than the
+-- margin in xids while the range is made) move into it. Making a range locks the default
+-- partition for a moment
 -- (readers of the stream and inserts routed to it wait; other inserts go on: ATTACH
 -- PARTITION takes SHARE UPDATE EXCLUSIVE on the parent): tried with a 200 ms lock_timeout
 -- and, when busy, left to the next call (collab.reap runs it every minute). Returns how many
@@ -80,9 +88,10 @@ begin
   if top.to_xid is not null and top.to_xid::text::numeric - next_xid::text::numeric >= wide / 2 then
     return 0;
   end if;
-  lo := top.to_xid;
-  hi := (greatest(coalesce(top.to_xid, next_xid), next_xid)::text::numeric + wide)::text::xid8;
-  part_name := 'job_events_' || coalesce(lo::text, '0');
+  lo := greatest(top.to_xid::text::numeric,
+                 next_xid::text::numeric + least(16384, floor(wide / 4)))::text::xid8;
+  hi := (lo::text::numeric + wide)::text::xid8;
+  part_name := 'job_events_' || lo::text;
   select string_agg(quote_ident(a.attname), ', ' order by a.attnum) into cols
     from pg_catalog.pg_attribute a
    where a.attrelid = 'collab.job_events'::regclass and a.attnum > 0 and not a.attisdropped;
@@ -90,14 +99,13 @@ begin
     perform set_config('lock_timeout', '200ms', true);
     lock table collab.job_events_default in access exclusive mode;
     execute format('create table collab.%I (like collab.job_events including defaults including constraints)', part_name);
-    execute format('alter table collab.%I add constraint %I check (%s xid < %L)', part_name, part_name || '_range',
-                   case when lo is null then '' else format('xid >= %L and', lo) end, hi);
-    execute format('with moved as (delete from collab.job_events_default d where %s d.xid < %L returning %s)
+    execute format('alter table collab.%I add constraint %I check (xid >= %L and xid < %L)',
+                   part_name, part_name || '_range', lo, hi);
+    execute format('with moved as (delete from collab.job_events_default d where d.xid >= %L and d.xid < %L returning %s)
                     insert into collab.%I (%s) select %s from moved',
-                   case when lo is null then '' else format('d.xid >= %L and', lo) end, hi, cols,
-                   part_name, cols, cols);
-    execute format('alter table collab.job_events attach partition collab.%I for values from (%s) to (%L)',
-                   part_name, coalesce(quote_literal(lo::text), 'minvalue'), hi);
+                   lo, hi, cols, part_name, cols, cols);
+    execute format('alter table collab.job_events attach partition collab.%I for values from (%L) to (%L)',
+                   part_name, lo, hi);
     execute format('alter table collab.%I drop constraint %I', part_name, part_name || '_range');
     execute (select string_agg(format('alter table collab.%I alter column %I set statistics 10', part_name, a.attname), '; ')
                from pg_catalog.pg_attribute a
@@ -106,7 +114,7 @@ begin
     execute format('grant select, insert, update, delete on collab.%I to service_role', part_name);
     execute format('comment on table collab.%I is %L', part_name,
                    format('Events of the transactions with xid in [%s, %s); made at %s when the next xid was %s.',
-                          coalesce(lo::text, 'the first'), hi, now_, next_xid));
+                          lo, hi, now_, next_xid));
     perform set_config('lock_timeout', old_lock_timeout, true);
     return 1;
   exception when lock_not_available then
@@ -116,4 +124,4 @@ begin
 end
 $$;
 comment on function collab.ensure_event_partitions(interval, bigint) is
-  'Keeps a range partition of collab.job_events ahead of the next xid, sized for about span (1 minute - 366 days) of transactions at the recent rate (or width xids, 1 - 2^31), moving rows of its range out of the default partition, and marks the partitions the next xid has passed as full; a busy lock leaves it to the next call. Returns how many partitions it made (0 or 1).';
+  'Keeps a range partition of collab.job_events ahead of the next xid (never covering an xid already taken), sized for about span (1 minute - 366 days) of transactions at the recent rate (or width xids, 1 - 2^31), and marks the partitions the next xid has passed as full; a busy lock leaves it to the next call. Returns how many partitions it made (0 or 1).';
