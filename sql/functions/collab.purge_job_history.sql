@@ -3,7 +3,8 @@
 -- kept whole), and deletes the rows of the default partition finished before then. The
 -- idempotency keys of those jobs go first, so each key still names a stored job; events of
 -- those jobs that event retention (collab.purge_events) has not removed yet go too, so no
--- event is left without its job. Dropping a partition locks the parent for a moment
+-- event is left without its job (found through the events' job index in the span of ids a
+-- partition holds: the stream is never read whole). Dropping a partition locks the parent for a moment
 -- (lock_timeout 1 s: when busy, 55P03 lock_not_available and nothing is removed; call
 -- again). Returns how many jobs were removed. For operators (psql, pg_cron; see
 -- docs/runbook.md): not granted to any API role.
@@ -17,6 +18,8 @@ declare
   doomed regclass[];
   part regclass;
   n bigint;
+  lo_id bigint;
+  hi_id bigint;
   removed bigint := 0;
   old_lock_timeout text := current_setting('lock_timeout');
 begin
@@ -33,12 +36,14 @@ begin
     execute format('delete from collab.idempotency_keys k using %s h
                      where k.workspace_id = h.workspace_id and k.key = h.idempotency_key and k.job_id = h.id',
                    part);
-    if exists (select 1 from collab.job_events e
-                where e.created_at < (select x.to_at from collab.job_history_partitions() x where x.partition = part)
-                  and e.job_id is not null) then
-      execute format('delete from collab.job_events e using %s h where e.job_id = h.id', part);
-    end if;
-    execute format('select count(*) from %s', part) into n;
+    -- The events of its jobs, found through the events' job index in the span of ids the
+    -- partition holds (jobs enqueued long before: where event retention is shorter than the
+    -- history's, the usual case, their events are gone and this reads next to nothing), never
+    -- by reading every event.
+    execute format('select count(*), min(h.id), max(h.id) from %s h', part) into n, lo_id, hi_id;
+    execute format('delete from collab.job_events e using %s h
+                     where e.job_id between %s and %s and h.workspace_id = e.workspace_id and h.id = e.job_id',
+                   part, coalesce(lo_id, 0), coalesce(hi_id, -1));
     removed := removed + n;
   end loop;
   -- Then the drops, under the parent's lock for a moment.
@@ -57,7 +62,9 @@ begin
      where k.workspace_id = gone.workspace_id and k.key = gone.idempotency_key and k.job_id = gone.id
   ),
   events as (
-    delete from collab.job_events e using gone where e.job_id = gone.id
+    delete from collab.job_events e using gone
+     where e.job_id between (select min(g.id) from gone g) and (select max(g.id) from gone g)
+       and e.workspace_id = gone.workspace_id and e.job_id = gone.id
   )
   select removed + count(*) into removed from gone;
   return removed;
