@@ -10,8 +10,9 @@
 -- are deleted with them, so what goes stays a prefix. Dropping takes the parent's lock for a
 -- moment (catalog changes only: the events are counted and the default's deleted before it):
 -- tried with a 200 ms lock_timeout, and when busy (a long read of the stream), 55P03
--- lock_not_available and nothing is removed; call again. Events are kept until their whole partition is old enough:
--- up to the span of one partition (a day, collab.ensure_event_partitions) longer than asked.
+-- lock_not_available and nothing is removed; call again. Events are kept until their whole
+-- partition is old enough: up to the span of one partition (a day,
+-- collab.ensure_event_partitions) longer than asked.
 -- A database with no range partition yet (a new one, before the first reap) deletes at most
 -- batch_size of the oldest such events instead, as before revision 0029. Returns how many
 -- events it removed; call until 0.
@@ -28,7 +29,6 @@ declare
   part regclass;
   doomed regclass[];
   bound xid8;
-  ranged boolean := false;
   n bigint;
   removed bigint := 0;
   deleted bigint;
@@ -50,15 +50,15 @@ begin
   if newest is null then
     return 0;
   end if;
-  -- The ranges, oldest first (collab.event_partitions lists the default partition last).
+  -- The ranges, oldest first (collab.event_partitions lists the default partition last);
+  -- FOUND after the loop: there is one.
   for p in select * from collab.event_partitions() x where x.to_xid is not null loop
-    ranged := true;
     exit when p.full_at is null or p.full_at >= cutoff
            or p.to_xid > coalesce(horizon, '0'::xid8) or p.to_xid > newest.xid;
     doomed := doomed || p.partition;
     bound := p.to_xid;
   end loop;
-  if ranged then
+  if found then
     if doomed is null then
       return 0;
     end if;
