@@ -36,8 +36,10 @@ as $$
 declare
   now_ timestamptz := collab.clock();
   next_xid xid8 := pg_snapshot_xmax(pg_current_snapshot());
-  top record;
-  made record;
+  top_from xid8;
+  top_to xid8;
+  last_made_at timestamptz;
+  last_made_next xid8;
   p record;
   wide numeric;
   lo xid8;
@@ -52,11 +54,19 @@ begin
   if ensure_event_partitions.width is not null and ensure_event_partitions.width not between 1 and 2147483648 then
     perform collab.raise_error('PT400', 'invalid_input', 'width must be between 1 and 2147483648', 'width');
   end if;
-  -- Full: the partitions the next xid has passed, once each. The comment takes SHARE UPDATE
-  -- EXCLUSIVE on the partition (an autovacuum of it holds that too): busy, it is left to the
-  -- next call, which records a later time (retention then waits a little longer, never less).
-  for p in select * from collab.event_partitions() x
-            where x.to_xid is not null and x.to_xid <= next_xid and x.full_at is null loop
+  -- One pass over the ranges, oldest first: the last (top_*), the one made last (last_made_*),
+  -- and full: the ranges the next xid has passed, marked once each. The comment takes SHARE
+  -- UPDATE EXCLUSIVE on the partition (an autovacuum of it holds that too): busy, it is left
+  -- to the next call, which records a later time (retention then waits a little longer,
+  -- never less).
+  for p in select * from collab.event_partitions() x where x.to_xid is not null loop
+    top_from := p.from_xid;
+    top_to := p.to_xid;
+    if p.made_at > coalesce(last_made_at, '-infinity') then
+      last_made_at := p.made_at;
+      last_made_next := p.made_next_xid;
+    end if;
+    continue when p.to_xid > next_xid or p.full_at is not null;
     begin
       perform set_config('lock_timeout', '200ms', true);
       execute format('comment on table %s is %L', p.partition,
@@ -70,25 +80,21 @@ begin
       perform set_config('lock_timeout', old_lock_timeout, true);
     end;
   end loop;
-  select * into top from collab.event_partitions() x where x.to_xid is not null
-   order by x.to_xid desc limit 1;
-  select * into made from collab.event_partitions() x where x.made_at is not null
-   order by x.made_at desc limit 1;
   if ensure_event_partitions.width is not null then
     wide := ensure_event_partitions.width;
-  elsif made.made_at is not null and now_ - made.made_at >= interval '1 minute' then
-    wide := ceil((next_xid::text::numeric - made.made_next_xid::text::numeric)
-                  / extract(epoch from now_ - made.made_at) * extract(epoch from span));
+  elsif now_ - last_made_at >= interval '1 minute' then
+    wide := ceil((next_xid::text::numeric - last_made_next::text::numeric)
+                  / extract(epoch from now_ - last_made_at) * extract(epoch from span));
     wide := least(greatest(wide, 65536), 2147483648);
-  elsif top.from_xid is not null then
-    wide := top.to_xid::text::numeric - top.from_xid::text::numeric;
+  elsif top_from is not null then
+    wide := top_to::text::numeric - top_from::text::numeric;
   else
     wide := 1048576;
   end if;
-  if top.to_xid is not null and top.to_xid::text::numeric - next_xid::text::numeric >= wide / 2 then
+  if top_to::text::numeric - next_xid::text::numeric >= wide / 2 then
     return 0;
   end if;
-  lo := greatest(top.to_xid::text::numeric,
+  lo := greatest(top_to::text::numeric,
                  next_xid::text::numeric + least(16384, floor(wide / 4)))::text::xid8;
   hi := (lo::text::numeric + wide)::text::xid8;
   part_name := 'job_events_' || lo::text;

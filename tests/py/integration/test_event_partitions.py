@@ -320,3 +320,33 @@ def test_an_event_waiting_while_a_range_is_made_lands(own_db: str, case: str) ->
             "the event is in the default partition, whose bounds still take its xid"
         )
         assert conn.execute("select count(*) from collab.check_invariants()").fetchone() == (0,)
+
+
+def test_a_range_is_sized_by_the_rate_since_the_last_one_made(own_db: str) -> None:
+    """Without a width, a range holds `span` of transactions at the rate since the range made
+    last (at least 2^16 xids): here the xids taken over an hour (the clock moved on), scaled to
+    366 days."""
+    with psycopg.connect(own_db, autocommit=True) as conn:
+        assert ensure(conn, 100) == 1
+        row = conn.execute(
+            "select made_next_xid::text::bigint from collab.event_partitions()"
+            " where made_at is not null"
+        ).fetchone()
+        assert row is not None
+        made_next = int(row[0])
+        burn(conn, 40)
+        conn.execute("set collab.clock_offset = '1 hour'")
+        made = conn.execute(
+            "select collab.ensure_event_partitions(span => interval '366 days'),"
+            "       pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+        ).fetchone()
+        assert made is not None and made[0] == 1
+        taken = made[1] - made_next
+        new = parts(conn)[-2]
+        width = int(new[2]) - int(new[1])
+        expected = taken * 366 * 24
+        assert abs(width - expected) <= 0.01 * expected, (width, expected)
+        conn.execute("set collab.clock_offset = '2 hours'")
+        assert conn.execute("select collab.ensure_event_partitions()").fetchone() == (0,), (
+            "more than half of that range ahead: nothing made"
+        )
