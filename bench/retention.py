@@ -123,15 +123,10 @@ def by_partitions(url: str, events: int) -> dict[str, Any]:
         # A range wide enough for the fill's transactions (one per 10,000 jobs) and a few more.
         width = events // 10000 + 100
         assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
-        first = "select %s::text::bigint from collab.event_partitions() where to_xid is not null"
-        next_xid = "select pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-        first_start = count(conn, first % "from_xid")
-        while count(conn, next_xid) < first_start:
-            conn.execute("select pg_current_xact_id()")
+        first = "select {}::text::bigint from collab.event_partitions() where to_xid is not null"
+        R.advance_next_xid(conn, count(conn, first.format("from_xid")))
         R.fill_collab(url, events, "retention")
-        first_end = count(conn, first % "to_xid")
-        while count(conn, next_xid) < first_end:
-            conn.execute("select pg_current_xact_id()")
+        R.advance_next_xid(conn, count(conn, first.format("to_xid")))
         assert count(conn, f"select collab.ensure_event_partitions(width => {width})") == 1
         R.fill_collab(url, 1, "retention")  # the newest event, in the next range
         conn.execute("select collab.metrics_rollup()")

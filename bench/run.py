@@ -381,12 +381,27 @@ def build_collab(dsn: str) -> None:
     migrate.up(dsn)
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("select collab.reap()")
-        row = c.execute(
-            "select min(from_xid)::text::bigint - pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
-            " from collab.event_partitions()"
-        ).fetchone()
-        for _ in range(max(0, int(row[0]) if row and row[0] is not None else 0)):
-            c.execute("select pg_current_xact_id()")
+        row = c.execute("select min(from_xid)::text from collab.event_partitions()").fetchone()
+        if row and row[0] is not None:
+            advance_next_xid(c, int(row[0]))
+
+
+def advance_next_xid(conn: psycopg.Connection[Any], xid: int) -> None:
+    """Transactions that take an xid and do nothing else, until the next xid is at least xid."""
+    while True:
+        row = conn.execute("select pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
+        assert row is not None
+        if int(row[0]) >= xid:
+            return
+        for _ in range(min(1000, xid - int(row[0]))):
+            conn.execute("select pg_current_xact_id()")
+
+
+# The bytes of a partitioned table's partitions (the table itself stores nothing).
+PARTITIONS_SIZE = (
+    "(select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
+    " from pg_inherits i where i.inhparent = '{}'::regclass)"
+)
 
 
 def fill_collab(dsn: str, n: int, queue: str = "bench") -> None:
@@ -1441,10 +1456,8 @@ def soak_feed(
                         "select pg_total_relation_size('collab.jobs'),"
                         # Both partitioned (revisions 0009 and 0029): a partitioned table has no
                         # storage of its own, its partitions have it.
-                        " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
-                        "    from pg_inherits i where i.inhparent = 'collab.job_events'::regclass),"
-                        " (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)"
-                        "    from pg_inherits i where i.inhparent = 'collab.job_history'::regclass)"
+                        f" {PARTITIONS_SIZE.format('collab.job_events')},"
+                        f" {PARTITIONS_SIZE.format('collab.job_history')}"
                     ).fetchone()
                     assert row is not None
                     claim_file, claim_leaf = claim_index_usage(c)
