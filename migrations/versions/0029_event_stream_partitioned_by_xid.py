@@ -94,6 +94,11 @@ comment on column collab.job_events.xid is 'Writing transaction: lets readers ha
 create index job_events_job_idx on collab.job_events (job_id, id);
 """
 
+# The default partition's comment, either way the table is switched.
+DEFAULT_COMMENT = """
+comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, the events before the first reap; later, those written while no reap ran for half a day). collab.ensure_event_partitions starts each range above every xid already taken, so they stay here, and collab.purge_events deletes them with the range above them.';
+"""
+
 AFTER = """
 alter table collab.job_events
   alter column id set statistics 10, alter column workspace_id set statistics 10,
@@ -131,8 +136,8 @@ alter index collab.job_events_job_idx rename to job_events_default_job_idx;
     + PARENT
     + """
 alter table collab.job_events attach partition collab.job_events_default default;
-comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, the events before the first reap; later, those written while no reap ran for half a day). collab.ensure_event_partitions starts each range above every xid already taken, so they stay here, and collab.purge_events deletes them with the range above them.';
 """
+    + DEFAULT_COMMENT
     + AFTER
 )
 
@@ -153,8 +158,8 @@ comment on table collab.job_events_0 is 'Events of the transactions with xid in 
 create table collab.job_events_default partition of collab.job_events default;
 alter table collab.job_events_default enable row level security;
 grant select, insert, update, delete on collab.job_events_default to service_role;
-comment on table collab.job_events_default is 'Rows of collab.job_events that no xid range covers (on a new database, the events before the first reap; later, those written while no reap ran for half a day). collab.ensure_event_partitions starts each range above every xid already taken, so they stay here, and collab.purge_events deletes them with the range above them.';
 """
+    + DEFAULT_COMMENT
     + AFTER
 )
 
