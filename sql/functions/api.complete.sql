@@ -14,6 +14,7 @@
 -- whole table, dead rows and all, until an autovacuum made the session plan again: the burst
 -- row's four api threads fell from 800 to about 250 jobs/s (docs/bench.md;
 -- tests/py/integration/test_claim_plan_without_statistics.py).
+-- No JIT (jit), for the reason api.complete_batch gives.
 create or replace function api.complete(job_id bigint, lease_token uuid, result jsonb default null)
 returns api.job
 language plpgsql
@@ -22,6 +23,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -19,6 +19,16 @@
 -- which no index can serve: written plainly, a plan made for a "small" table read the
 -- workspace's jobs in jobs_list_status_idx to find a batch of them
 -- (tests/py/integration/test_claim_plan_without_statistics.py).
+-- No JIT (jit), as api.claim: under a snapshot held open, an autovacuum of collab.jobs (which
+-- can remove none of its dead rows) left statistics under which the completing statement's
+-- generic plan, costed for 100 items, came to 123,321, over jit_above_cost (100,000), so every
+-- call compiled it (46 functions) before running it: calls of a few jobs took up to 300 ms,
+-- the worker's finished jobs waited for their reports, its lease cap stopped its claims, and
+-- it completed half of the 300 jobs a second offered until the next autovacuum changed the
+-- statistics again (the held-snapshot row, docs/bench.md). Compiling pays only for long
+-- scans, which no call here makes. So do api.complete, api.fail, api.progress, api.heartbeat
+-- and api.enqueue, the other calls a worker makes for every job or every beat
+-- (tests/py/integration/test_hot_path_without_jit.py).
 create or replace function api.complete_batch(items jsonb)
 returns setof api.completion
 language plpgsql
@@ -28,6 +38,7 @@ set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
 set enable_bitmapscan = off
 set enable_seqscan = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -5,6 +5,7 @@
 -- idempotency rules; the direct path's condition below only admits what that path accepts
 -- (tests/sql/105 holds the two paths to the same answers). A workspace at its stored_jobs
 -- limit goes through api.enqueue_batch too, which refuses it.
+-- No JIT (jit), for the reason api.complete_batch gives.
 create or replace function api.enqueue(
   queue text,
   type text,
@@ -20,6 +21,7 @@ language plpgsql
 volatile
 security definer
 set search_path = pg_catalog, pg_temp
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -8,6 +8,7 @@
 -- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 -- A dead or cancelled job moves to collab.job_history (docs/architecture.md).
 -- No sequential or bitmap scans, for the reason api.complete gives.
+-- No JIT (jit), for the reason api.complete_batch gives.
 create or replace function api.fail(
   job_id bigint,
   lease_token uuid,
@@ -22,6 +23,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

@@ -7,6 +7,7 @@
 -- executor's finished jobs dead as it passes them; a bitmap scan, which the planner took for
 -- a small table, read every such entry at every heartbeat until the next vacuum (25,000 in a
 -- minute of a burst on a fresh database).
+-- No JIT (jit), for the reason api.complete_batch gives.
 create or replace function api.heartbeat(executor_id uuid, job_ids bigint[] default null)
 returns api.heartbeat_result
 language plpgsql
@@ -15,6 +16,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 set enable_bitmapscan = off
 set enable_seqscan = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

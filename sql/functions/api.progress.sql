@@ -4,6 +4,7 @@
 -- jobs_list_status_idx or a partial running index and walk every running job of the workspace
 -- to find this one (tests/sql/530); this way only the primary key can serve the lookup.
 -- No sequential or bitmap scans, for the reason api.complete gives.
+-- No JIT (jit), for the reason api.complete_batch gives.
 create or replace function api.progress(
   job_id bigint,
   lease_token uuid,
@@ -17,6 +18,7 @@ security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
+set jit = off
 as $$
 declare
   ws uuid := collab.require_role('member');

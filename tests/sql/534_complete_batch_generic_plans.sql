@@ -7,8 +7,8 @@ select plan(5);
 
 select is((select array_to_string(p.proconfig, ',') from pg_proc p
             where p.oid = 'api.complete_batch(jsonb)'::regprocedure),
-          'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan,enable_bitmapscan=off,enable_seqscan=off',
-          'api.complete_batch sets plan_cache_mode = force_generic_plan, enable_bitmapscan = off and enable_seqscan = off');
+          'search_path=pg_catalog, pg_temp,plan_cache_mode=force_generic_plan,enable_bitmapscan=off,enable_seqscan=off,jit=off',
+          'api.complete_batch sets plan_cache_mode = force_generic_plan, enable_bitmapscan = off, enable_seqscan = off and jit = off');
 
 select api.register_executor('batch-probe', array['cb']) as ex \gset
 select count(*) from api.enqueue_batch(

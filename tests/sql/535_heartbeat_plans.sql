@@ -7,8 +7,8 @@ select plan(4);
 
 select is((select array_to_string(p.proconfig, ',') from pg_proc p
             where p.oid = 'api.heartbeat(uuid, bigint[])'::regprocedure),
-          'search_path=pg_catalog, pg_temp,enable_bitmapscan=off,enable_seqscan=off',
-          'api.heartbeat sets enable_bitmapscan = off and enable_seqscan = off');
+          'search_path=pg_catalog, pg_temp,enable_bitmapscan=off,enable_seqscan=off,jit=off',
+          'api.heartbeat sets enable_bitmapscan = off, enable_seqscan = off and jit = off');
 
 select api.register_executor('beat-probe', array['hb']) as ex \gset
 select api.register_executor('beat-other', array['hb']) as other \gset
