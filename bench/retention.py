@@ -12,9 +12,10 @@ with its ``enqueued`` event:
    then ``collab.purge_events(interval '0', --batch)`` is called until it returns 0 (it keeps
    the newest event, the stream's head), timed, with the WAL written meanwhile
    (``pg_current_wal_lsn``, after a CHECKPOINT so full-page images count the same way each
-   run); then one ``VACUUM`` of the default partition, with its time and WAL. Autovacuum is
-   off on that partition while it runs, so the vacuum measured is the one the deletes need,
-   and is set back after.
+   run); then, once no snapshot older than the deletes is left in the database (an
+   autoanalyze of another table holds one), one ``VACUUM`` of the default partition, with its
+   time and WAL. Autovacuum is off on that partition while it runs, so the vacuum measured is
+   the one the deletes need, and is set back after.
 2. **Partitions.** ``collab.ensure_event_partitions`` makes the first range (a margin above
    the next xid: the head stays in the default partition, below it), transactions that do
    nothing else move the next xid to its start, the second round is enqueued into it, more
@@ -73,6 +74,22 @@ def purge_until_done(conn: psycopg.Connection[Any], batch: int) -> tuple[int, in
     return removed, calls, time.perf_counter() - started, wal_since(conn, before)
 
 
+def wait_for_horizon(conn: psycopg.Connection[Any], seconds: float = 60.0) -> None:
+    """Wait (up to ``seconds``) until Postgres can remove the rows this session deleted: until
+    every transaction and snapshot older than a transaction taken now has ended
+    (``collab.horizon_held_since``). A snapshot held meanwhile in the database, such as an
+    autoanalyze of another table, leaves the vacuum after the deletes nothing to remove and
+    nothing to write (a CI run on a slow machine measured 0 bytes)."""
+    row = conn.execute("select xid(pg_current_xact_id())::text").fetchone()
+    assert row
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        held = conn.execute("select collab.horizon_held_since(%s::xid)", [row[0]]).fetchone()
+        if not (held and held[0]):
+            return
+        time.sleep(0.05)
+
+
 def count(conn: psycopg.Connection[Any], sql: str) -> int:
     row = conn.execute(sql).fetchone()
     assert row
@@ -103,6 +120,7 @@ def by_rows(url: str, events: int, batch: int) -> dict[str, Any]:
         try:
             stored = count(conn, "select count(*) from collab.job_events")
             removed, calls, seconds, delete_wal = purge_until_done(conn, batch)
+            wait_for_horizon(conn)
             before = lsn(conn)
             started = time.perf_counter()
             conn.execute("vacuum collab.job_events_default")
