@@ -11,7 +11,7 @@ with its ``enqueued`` event:
    before revision 0029). The metrics are rolled up (only events the rollup has read go);
    then ``collab.purge_events(interval '0', --batch)`` is called until it returns 0 (it keeps
    the newest event, the stream's head), timed, with the WAL written meanwhile
-   (``pg_current_wal_lsn``, after a CHECKPOINT so full-page images count the same way each
+   (``pg_current_wal_insert_lsn``, after a CHECKPOINT so full-page images count the same way each
    run); then, once no snapshot older than the deletes is left in the database (an
    autoanalyze of another table holds one), one ``VACUUM`` of the default partition, with its
    time and WAL. Autovacuum is off on that partition while it runs, so the vacuum measured is
@@ -47,13 +47,17 @@ import run as R
 
 
 def wal_since(conn: psycopg.Connection[Any], lsn: str) -> float:
-    row = conn.execute("select pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [lsn]).fetchone()
+    # The insert position: a VACUUM commits without flushing, so the write position
+    # (pg_current_wal_lsn) may not have reached its records yet when it returns.
+    row = conn.execute(
+        "select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", [lsn]
+    ).fetchone()
     assert row
     return float(row[0])
 
 
 def lsn(conn: psycopg.Connection[Any]) -> str:
-    row = conn.execute("select pg_current_wal_lsn()::text").fetchone()
+    row = conn.execute("select pg_current_wal_insert_lsn()::text").fetchone()
     assert row
     return str(row[0])
 
