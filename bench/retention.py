@@ -84,14 +84,9 @@ def wait_for_horizon(conn: psycopg.Connection[Any], seconds: float = 60.0) -> No
     (``collab.horizon_held_since``). A snapshot held meanwhile in the database, such as an
     autoanalyze of another table, leaves the vacuum after the deletes nothing to remove and
     nothing to write (a CI run on a slow machine measured 0 bytes)."""
-    row = conn.execute("select xid(pg_current_xact_id())::text").fetchone()
-    assert row
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        held = conn.execute("select collab.horizon_held_since(%s::xid)", [row[0]]).fetchone()
-        if not (held and held[0]):
-            return
-        time.sleep(0.05)
+    xid = count(conn, "select xid(pg_current_xact_id())::text::bigint")
+    held = f"select collab.horizon_held_since('{xid}'::xid)::int"
+    R.wait_until(lambda: count(conn, held) == 0, seconds)
 
 
 def count(conn: psycopg.Connection[Any], sql: str) -> int:
