@@ -118,6 +118,7 @@ class Bench:
         self.cluster = EmbeddedPostgres(base=BENCH / ".cluster", port="auto")
         self.results: dict[str, Any] = {"workloads": {}, "skipped": {}, "errors": {}}
         self.templates: set[str] = set()
+        self.hot_kinds: set[str] | None = None  # --hot-systems: the fixed-rate rows' systems
 
     def start(self) -> None:
         st = self.cluster.start()
@@ -1893,6 +1894,9 @@ def fixed_rate(
     }
 
 
+HOT_KINDS = ("collab", "collab-sql", "plain", "pgmq", "graphile")
+
+
 def hot_systems(b: Bench, peers: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(label, kind, template) of the systems the fixed-rate workloads can drive."""
     out = [
@@ -1904,7 +1908,7 @@ def hot_systems(b: Bench, peers: dict[str, Any]) -> list[tuple[str, str, str]]:
         out.append(("pgmq read+archive, 4 consumers", "pgmq", b.template("tpl_pgmq", build_pgmq)))
     if "graphile-worker" in peers:
         out.append(("graphile-worker -j 4", "graphile", b.template("tpl_graphile", build_graphile)))
-    return out
+    return [s for s in out if b.hot_kinds is None or s[1] in b.hot_kinds]
 
 
 def add_ratios(b: Bench, workload: str, keys: tuple[str, ...]) -> None:
@@ -3080,6 +3084,17 @@ def main() -> None:
         type=float,
         help="soak rate in jobs/s (default: half the fed peak, SOAK_SHARE)",
     )
+    parser.add_argument(
+        "--held-seconds",
+        type=int,
+        help="how long the held row holds its snapshot (default 150; 30 with --quick)",
+    )
+    parser.add_argument(
+        "--hot-systems",
+        type=lambda v: set(v.split(",")),
+        help="the held and burst rows' systems only, comma-separated kinds: "
+        + ", ".join(HOT_KINDS),
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/bench.md")
     parser.add_argument(
         "--render", metavar="JSON", help="rewrite docs/bench.md from a results file"
@@ -3098,6 +3113,12 @@ def main() -> None:
     started = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
     b = Bench(Sizes(args.quick))
+    if args.held_seconds:
+        b.sizes.held_seconds = args.held_seconds
+    if args.hot_systems:
+        if unknown := args.hot_systems - set(HOT_KINDS):
+            parser.error(f"--hot-systems: unknown {', '.join(sorted(unknown))}")
+        b.hot_kinds = args.hot_systems
     b.pg_options = {}
     b.start()
     peers: dict[str, Any] = ensure_python_peers(b)

@@ -61,6 +61,9 @@ declare
   checked text;
   expire boolean;
   claim_index regclass;
+  lease_index regclass;
+  lease_reads bigint;
+  expired_n integer;
   fetched bigint := 0;
   locked integer := 0;
   read_ bigint := 0;
@@ -76,6 +79,7 @@ declare
   walk text;
   keep boolean;
   mark_key text;
+  mark_life integer;
   any_limited boolean;
 begin
   ex := collab.require_executor(claim.executor_id, ws);
@@ -94,15 +98,23 @@ begin
   -- marked dead, so a scan at every claim grew to 7 ms of a 13 ms claim after two minutes
   -- at 300 jobs/s (docs/bench.md). A lease is reclaimed within a second of any claim on its
   -- queues (and by the reaper); the clock moving backwards (a test) opens the gate again.
+  -- Once a second still grows with the snapshot's age (100 ms a scan after ten minutes), so a
+  -- scan that read many entries of finished jobs spaces the next one by
+  -- collab.claim_gate_seconds (up to 30 s): the setting holds the time, the queues and the
+  -- seconds.
   gate := ws::text || '/' || array_to_string(wanted, ',');
   checked := current_setting('collab.leases_checked', true);
-  expire := case when checked ~ '^[0-9]+(\.[0-9]+)?[|]' and split_part(checked, '|', 2) = gate
+  expire := case when checked ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|][0-9]{1,2}$' and split_part(checked, '|', 2) = gate
                  then split_part(checked, '|', 1)::numeric
-                      not between extract(epoch from now_) - 1 and extract(epoch from now_)
+                      not between extract(epoch from now_) - split_part(checked, '|', 3)::integer
+                              and extract(epoch from now_)
                  else true end;
   if expire then
-    perform collab.expire_leases(ws, wanted);
-    perform set_config('collab.leases_checked', extract(epoch from now_)::text || '|' || gate, false);
+    lease_index := pg_catalog.to_regclass('collab.jobs_running_lease_idx');
+    lease_reads := pg_stat_get_xact_tuples_returned(lease_index);
+    expired_n := collab.expire_leases(ws, wanted);
+    perform set_config('collab.leases_checked', concat_ws('|', extract(epoch from now_), gate,
+      collab.claim_gate_seconds(pg_stat_get_xact_tuples_returned(lease_index) - lease_reads - expired_n)), false);
   end if;
 
   -- The open queues without a limit, and whether any has one (the loop over those, below,
@@ -132,11 +144,11 @@ begin
     -- terms of one condition may all be evaluated when the first is null).
     mark_key := ws::text || '/' || open_queues[1];  -- the one queue of the mark and of the walk note
     mark := case when cardinality(open_queues) = 1 then nullif(current_setting('collab.claim_mark', true), '') end;
-    f := string_to_array(mark, '|');  -- set at (epoch), queue key, priority, run_at (µs), id, xid
+    f := string_to_array(mark, '|');  -- set at (epoch), queue key, priority, run_at (µs), id, xid, seconds
     keep := false;
-    if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}$'
+    if mark ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|]-?[0-9]{1,7}[|]-?[0-9]{1,18}[|][0-9]{1,18}[|][0-9]{1,10}[|][0-9]{1,2}$'
        and f[2] = mark_key
-       and f[1]::numeric between extract(epoch from now_) - 1 and extract(epoch from now_) then
+       and f[1]::numeric between extract(epoch from now_) - f[7]::integer and extract(epoch from now_) then
       keep := f[6] = '0' or collab.horizon_held_since(f[6]::xid);  -- 0: a mark over dead pages
     end if;
     if keep then
@@ -146,6 +158,7 @@ begin
                                 + f[4]::bigint % 1000000 * interval '1 microsecond';
       fid := f[5]::bigint;
       mark_xid := f[6];
+      mark_life := f[7]::integer;
       -- Higher priorities first (from the start), then this priority from the mark on, then
       -- lower priorities: the claim order, without the entries before the mark.
       picked := array(
@@ -224,11 +237,13 @@ begin
     -- transaction took its xid. The session notes its xid (collab.claim_walk); when its next
     -- long walk of the queue comes while the horizon has not passed that xid, the entries were
     -- not dead to every snapshot, and it marks the key of the first job it took and its own
-    -- xid. For the next second, while the horizon has not passed the mark's xid (a
-    -- transaction or snapshot held open keeps it there), its claims of this queue start at the
-    -- mark and move it to the last job they take at its priority. Higher and lower
-    -- priorities are read from their start. A job that becomes due below the mark at its
-    -- priority waits for the mark to end, at most a second: enqueue never sets a run_at before
+    -- xid. For the next second, or a second for every 10,000 entries the walk read beyond the
+    -- jobs it found (collab.claim_gate_seconds, at most 30: a walk from the head grows with the
+    -- held snapshot's age, 100 ms after ten minutes at 300 jobs/s), while the horizon has not
+    -- passed the mark's xid (a transaction or snapshot held open keeps it there), its claims
+    -- of this queue start at the mark and move it to the last job they take at its priority.
+    -- Higher and lower priorities are read from their start. A job that becomes due below the
+    -- mark at its priority waits for the mark to end, at most those seconds: enqueue never sets a run_at before
     -- its transaction's start, so only a job whose enqueue committed long after its start, or
     -- whose claim rolled back, can (tests/sql/541, docs/architecture.md). Once the horizon
     -- passes the xid, the entries behind the mark can be marked dead, and the next claim reads
@@ -272,13 +287,15 @@ begin
          where x.id = picked[1] and x.workspace_id = ws;
         fid := picked[1];
         mark_at := extract(epoch from now_)::text;
+        mark_life := collab.claim_gate_seconds(read_ - fetched);
         write_mark := true;
       end if;
     end if;
     -- A new mark, or a kept one that moved (its time and xid stay).
     if write_mark then
       perform set_config('collab.claim_mark',
-        concat_ws('|', mark_at, mark_key, fp, (extract(epoch from fr) * 1000000)::bigint, fid, mark_xid), false);
+        concat_ws('|', mark_at, mark_key, fp, (extract(epoch from fr) * 1000000)::bigint, fid, mark_xid,
+                  mark_life), false);
     end if;
   end if;
 
