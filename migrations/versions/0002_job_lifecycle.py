@@ -195,7 +195,8 @@ grant select, insert, update, delete on all tables in schema collab to service_r
 -- what). Plain Postgres has no such publication and is left alone.
 do $realtime$
 begin
-  if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
+  -- (A publication FOR ALL TABLES has the table already, and refuses an ADD.)
+  if exists (select 1 from pg_publication where pubname = 'supabase_realtime' and not puballtables) then
     alter publication supabase_realtime add table collab.job_events;
   end if;
 end

@@ -13,6 +13,12 @@ from below so that the partitions before it are skipped.
 Postgres 15 has no identity column on a partitioned table, so id comes from a sequence of the
 same name, set where the identity stood.
 
+On Supabase the stream leaves the supabase_realtime publication: Realtime's Postgres Changes
+decode with wal2json, which names each row of a partitioned table by its partition, so no
+subscription to collab.job_events could receive one (tests/py/migration/
+test_realtime_publication.py); Broadcast and api.events_since carry it. The publication's
+options are left as they are. Down puts the plain table back in it.
+
 Online (tests/py/migration/test_online_0029.py runs it on 2 * 10^6 events under a claimer
 whose lock_timeout is 1 s):
 
@@ -110,17 +116,26 @@ alter table collab.job_events
 alter table collab.job_events enable row level security;
 grant select, insert, update, delete on collab.job_events to service_role;
 grant usage on sequence collab.job_events_id_seq to service_role;
+-- Supabase Realtime's Postgres Changes cannot carry a partitioned table: it decodes with
+-- wal2json, which names each row by its partition and keeps only the tables that
+-- pg_publication_tables lists, the root alone when publish_via_partition_root is on, the
+-- partitions alone when it is off, while subscriptions name the root. So the stream leaves
+-- the publication (the old table, now a partition, included) and the publication's options
+-- stay the project's own; Broadcast (collab.enable_realtime_broadcast) and api.events_since
+-- carry the stream (docs/realtime.md, tests/py/migration/test_realtime_publication.py).
 do $realtime$
+declare
+  member regclass;
 begin
-  if exists (select 1 from pg_publication where pubname = 'supabase_realtime') then
-    if exists (select 1 from pg_publication_tables t
-                where t.pubname = 'supabase_realtime' and t.schemaname = 'collab'
-                  and t.tablename = 'job_events_default') then
-      alter publication supabase_realtime drop table collab.job_events_default;
-    end if;
-    alter publication supabase_realtime add table collab.job_events;
-    alter publication supabase_realtime set (publish_via_partition_root = true);
-  end if;
+  for member in
+    select r.prrelid::regclass
+      from pg_publication_rel r join pg_publication p on p.oid = r.prpubid
+     where p.pubname = 'supabase_realtime'
+       and (r.prrelid = 'collab.job_events'::regclass
+            or r.prrelid in (select i.inhrelid from pg_inherits i where i.inhparent = 'collab.job_events'::regclass))
+  loop
+    execute format('alter publication supabase_realtime drop table %s', member);
+  end loop;
 end
 $realtime$;
 """

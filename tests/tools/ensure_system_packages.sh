@@ -7,7 +7,8 @@ PACKAGES=(postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-pe
           postgresql-15-plpgsql-check postgresql-15-cron
           postgresql-doc-15 python3.11-doc  # the search evaluation sets (make search-eval)
           chromium fonts-dejavu-core  # the dashboard's browser tests (tests/py/dashboard)
-          nginx-light)  # `collab stack` runs its own nginx on :54321 (collab.stack_nginx)
+          nginx-light  # `collab stack` runs its own nginx on :54321 (collab.stack_nginx)
+          postgresql-15-wal2json)  # Supabase Realtime's decoding (tests/py/migration/test_realtime_publication.py)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
