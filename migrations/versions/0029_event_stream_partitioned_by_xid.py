@@ -131,8 +131,7 @@ begin
     select r.prrelid::regclass
       from pg_publication_rel r join pg_publication p on p.oid = r.prpubid
      where p.pubname = 'supabase_realtime'
-       and (r.prrelid = 'collab.job_events'::regclass
-            or r.prrelid in (select i.inhrelid from pg_inherits i where i.inhparent = 'collab.job_events'::regclass))
+       and r.prrelid in (select t.relid from pg_partition_tree('collab.job_events') t)
   loop
     execute format('alter publication supabase_realtime drop table %s', member);
   end loop;

@@ -80,9 +80,15 @@ def realtime_read(url: str, slot: str) -> list[dict[str, Any]]:
     return [json.loads(str(r[0])) for r in rows] if tables else []
 
 
-def enqueue(url: str, queue: str) -> None:
+def run(url: str, *statements: str) -> None:
+    """Each statement in its own transaction, as the superuser."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("select api.enqueue(%s, 't')", [queue])
+        for statement in statements:
+            conn.execute(statement.encode())
+
+
+def enqueue(url: str) -> None:
+    run(url, "select api.enqueue('rt', 't')")
 
 
 def event_types(changes: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -112,9 +118,11 @@ def publication(url: str) -> tuple[bool, list[str]]:
 def supabase_publication(url: str) -> None:
     """The publication as a Supabase project has it before Collab: its own options (none set)
     and a table of the project's."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("create table public.notes (id bigint primary key, body text)")
-        conn.execute("create publication supabase_realtime for table public.notes")
+    run(
+        url,
+        "create table public.notes (id bigint primary key, body text)",
+        "create publication supabase_realtime for table public.notes",
+    )
 
 
 def test_the_stream_leaves_the_publication_that_cannot_carry_it_and_comes_back_down(
@@ -124,7 +132,7 @@ def test_the_stream_leaves_the_publication_that_cannot_carry_it_and_comes_back_d
     migrate.up(fresh_db, "0028")
     assert publication(fresh_db) == (False, ["collab.job_events", "notes"])
     with wal2json_slot(fresh_db) as slot:
-        enqueue(fresh_db, "rt")
+        enqueue(fresh_db)
         assert event_types(realtime_read(fresh_db, slot)) == [("job_events", "I", "enqueued")], (
             "0028: the plain table's event reaches Realtime under its name"
         )
@@ -135,34 +143,30 @@ def test_the_stream_leaves_the_publication_that_cannot_carry_it_and_comes_back_d
             "0029: the stream and its old table (now a partition) leave the publication; its"
             " options and the project's table stay"
         )
-        enqueue(fresh_db, "rt")
+        enqueue(fresh_db)
         assert event_types(realtime_read(fresh_db, slot)) == []
 
         # Why: with the partitioned stream in the publication, no row comes named job_events.
-        with psycopg.connect(fresh_db, autocommit=True) as conn:
-            conn.execute("alter publication supabase_realtime add table collab.job_events")
-        enqueue(fresh_db, "rt")
+        run(fresh_db, "alter publication supabase_realtime add table collab.job_events")
+        enqueue(fresh_db)
         by_partition = event_types(realtime_read(fresh_db, slot))
         assert [(a, t) for _, a, t in by_partition] == [("I", "enqueued")]
         assert by_partition[0][0].startswith("job_events_"), by_partition
-        with psycopg.connect(fresh_db, autocommit=True) as conn:
-            conn.execute(
-                "alter publication supabase_realtime set (publish_via_partition_root = true)"
-            )
-        enqueue(fresh_db, "rt")
+        run(fresh_db, "alter publication supabase_realtime set (publish_via_partition_root = true)")
+        enqueue(fresh_db)
         assert event_types(realtime_read(fresh_db, slot)) == [], (
             "the root alone listed: wal2json names the row by its partition and drops it"
         )
-        with psycopg.connect(fresh_db, autocommit=True) as conn:
-            conn.execute(
-                "alter publication supabase_realtime set (publish_via_partition_root = false)"
-            )
-            conn.execute("alter publication supabase_realtime drop table collab.job_events")
+        run(
+            fresh_db,
+            "alter publication supabase_realtime set (publish_via_partition_root = false)",
+            "alter publication supabase_realtime drop table collab.job_events",
+        )
 
         migrate.down(fresh_db, "0028")
         realtime_read(fresh_db, slot)  # what the migration wrote
         assert publication(fresh_db) == (False, ["collab.job_events", "notes"])
-        enqueue(fresh_db, "rt")
+        enqueue(fresh_db)
         assert event_types(realtime_read(fresh_db, slot)) == [("job_events", "I", "enqueued")]
 
 
@@ -175,8 +179,7 @@ def test_a_new_database_never_publishes_the_partitioned_stream(fresh_db: str) ->
 def test_a_publication_for_all_tables_is_left_as_it_is(fresh_db: str) -> None:
     """Realtime's own development setup makes supabase_realtime FOR ALL TABLES, which refuses
     ADD and DROP TABLE: the migrations leave it alone, up and down."""
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        conn.execute("create publication supabase_realtime for all tables")
+    run(fresh_db, "create publication supabase_realtime for all tables")
     migrate.up(fresh_db)
     migrate.down(fresh_db, "0028")
     migrate.up(fresh_db)
