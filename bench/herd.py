@@ -133,17 +133,23 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
                 conn.execute(sql.SQL("listen {}").format(sql.Identifier(system.channel)))
                 ready.wait()
                 leader = False
+                owed = 0  # notifications heard and not yet claimed for: one claim each
                 while not done.is_set():
-                    if system.turn is not None and not leader:
-                        # The notifications held back while it waited come after the call;
-                        # a consumer without the turn claims for none of them.
+                    if not owed and system.turn is not None and not leader:
+                        # The notifications held back while it waited come after the call,
+                        # all at once: the consumer that got the turn claims once for each
+                        # (claiming once, it left a job for each other one unclaimed until
+                        # a later job's notification); one without the turn, for none.
                         leader = system.turn(conn, i)
-                        heard = list(conn.notifies(timeout=0.01))
-                        if not (leader and heard):
-                            continue
-                    # notifies() holds the connection while it iterates: claim after it
-                    elif not list(conn.notifies(timeout=0.2, stop_after=1)):
+                        heard = len(list(conn.notifies(timeout=0.01)))
+                        owed = heard if leader else 0
                         continue
+                    if not owed:
+                        # notifies() holds the connection while it iterates: claim after it
+                        owed = len(list(conn.notifies(timeout=0.2, stop_after=1)))
+                        if not owed:
+                            continue
+                    owed -= 1
                     rows = system.claim(conn, i)
                     at = time.time() * 1000
                     claims[i] += 1

@@ -4,6 +4,8 @@ still runs once. The counts must be exact, or the claims a job it prints would b
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +55,40 @@ def test_collab_consumers_taking_turns_claim_once_a_job(own_db: str) -> None:
             "select count(*), count(*) filter (where status = 'succeeded' and attempt = 1),"
             " count(distinct executor_id) from collab.job_history"
         ).fetchone() == (9, 9, 1), "each job once, all by the consumer holding the turn"
+
+
+def test_a_consumer_that_gets_the_turn_late_claims_for_every_notification_held_back(
+    own_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another session holds the lane's turn while the first three jobs are enqueued, so
+    their notifications reach the one consumer together, after its wait for the turn: it
+    claims once for each of them. Claiming once for the lot left two jobs unclaimed until
+    later jobs' notifications, and the last ones unclaimed at the end (the trial fails)."""
+    h = herd()
+    monkeypatch.setattr(h, "TURN_WAIT_MS", 10_000)  # one wait, all three held back in it
+    system = h.collab_system(own_db, 1, turns=True)
+    with psycopg.connect(own_db, autocommit=True) as holder:
+        other = holder.execute("select api.register_executor('holder', array['wake'])")
+        holder_id = other.fetchone()[0]  # type: ignore[index]
+        assert holder.execute(h.COLLAB_TURN, [holder_id, 0]).fetchone() == (True,)
+
+        def hand_over() -> None:
+            with psycopg.connect(own_db, autocommit=True) as c:
+                while c.execute("select count(*) >= 3 from collab.jobs").fetchone() != (True,):
+                    time.sleep(0.005)
+            holder.execute("select api.end_turn()")
+
+        handing = threading.Thread(target=hand_over, daemon=True)
+        handing.start()
+        figures = h.idle_workers(own_db, system, 1, 4)
+        handing.join(5)
+
+    assert figures["claims_per_job"] == 1.0
+    with psycopg.connect(own_db, autocommit=True) as c:
+        assert c.execute(
+            "select count(*), count(*) filter (where status = 'succeeded' and attempt = 1),"
+            " count(distinct executor_id) from collab.job_history"
+        ).fetchone() == (9, 9, 1)
 
 
 def test_the_contracts_bare_writes_pay_the_same_claims_a_job(fresh_db: str) -> None:
