@@ -421,3 +421,138 @@ def test_interleaved_runs_every_row_once_a_round_in_turned_order() -> None:
     assert log == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
     assert list(runs) == ["a", "b", "c"]
     assert runs == {"a": [101, 106, 108, 110], "b": [202, 204, 209, 211], "c": [303, 305, 307, 312]}
+
+
+def test_wait_kind_sorts_what_pg_stat_activity_shows() -> None:
+    """A commit waits for its WAL on disk: syncing it, writing it, or waiting for another
+    backend's flush to end are all the commit flush; a backend idle or reading from its client
+    waits for the client; a heavyweight lock is a lock; no wait while active is CPU."""
+    kind = bench_module().wait_kind
+    assert kind("active", None, None) == "cpu"
+    assert kind("idle", None, None) == "client"
+    assert kind("idle", "Client", "ClientRead") == "client"
+    assert kind("active", "Client", "ClientRead") == "client"
+    assert kind("active", "IO", "WALSync") == "commit flush"
+    assert kind("active", "IO", "WALWrite") == "commit flush"
+    assert kind("active", "LWLock", "WALWrite") == "commit flush"
+    assert kind("active", "Lock", "transactionid") == "locks"
+    assert kind("active", "Lock", "relation") == "locks"
+    assert kind("active", "LWLock", "WALInsert") == "other"
+    assert kind("active", "LWLock", "BufferContent") == "other"
+    assert kind("active", "IO", "DataFileRead") == "other"
+    assert kind("idle in transaction", "Client", "ClientRead") == "client"
+
+
+def run_pgbench(url: str, script: str, clients: int, transactions: int) -> subprocess.Popen[str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(script)
+    args = ["-n", "-c", str(clients), "-t", str(transactions), "-f", f.name, url]
+    return subprocess.Popen([pg_bin("pgbench"), *args], text=True, stdout=subprocess.PIPE)
+
+
+def test_backend_waits_tell_a_lock_wait_from_cpu(fresh_db: str, server_url: str) -> None:
+    """backend_waits samples the pgbench backends of one database only: two clients blocked
+    by another session's lock are counted as locks; one client computing, as CPU. The SQL rows
+    of bench/run.py record these shares (w_sql), and the cycle targets print them."""
+    run = bench_module()
+    db = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute("create table w (x int)")
+    with psycopg.connect(fresh_db) as holder:
+        holder.execute("lock table w in access exclusive mode")
+        with run.backend_waits(server_url, db) as blocked:
+            bench = run_pgbench(fresh_db, "select count(*) from w;\n", 2, 1)
+            time.sleep(1.0)
+            holder.rollback()
+            assert bench.wait(30) == 0
+    shares = run.wait_shares(blocked)
+    assert sum(blocked.values()) >= 100, blocked
+    assert shares["locks"] > 0.8, blocked
+
+    with run.backend_waits(server_url, db) as busy:
+        assert (
+            run_pgbench(fresh_db, "select count(*) from generate_series(1, 3000000);\n", 1, 3).wait(
+                60
+            )
+            == 0
+        )
+    assert run.wait_shares(busy)["cpu"] > 0.7, busy
+    assert busy["locks"] == 0
+
+    with run.backend_waits(server_url, "no_such_database") as none:
+        time.sleep(0.1)
+    assert sum(none.values()) == 0 and run.wait_shares(none)["cpu"] == 0.0
+
+
+def test_a_sampler_that_cannot_connect_fails_the_block(fresh_db: str) -> None:
+    run = bench_module()
+    missing = fresh_db.rsplit("/", 1)[0] + "/no_such_database"
+    with (
+        pytest.raises(RuntimeError, match="the wait sampler failed"),
+        run.backend_waits(missing, "x"),
+    ):
+        time.sleep(0.2)
+
+
+def test_the_cycle_targets_print_where_the_backends_spent_their_time() -> None:
+    run = bench_module()
+    b = run.Bench(run.Sizes(True))
+    rows = {
+        "collab api.claim+api.complete, 1 per tx": (900.0, 0.5, 0.3),
+        "baseline SKIP LOCKED claim tx + delete tx, 1 per tx": (1800.0, 0.6, 0.17),
+        run.CONTRACT_ROW.format(k=1): (1300.0, 0.58, 0.22),
+    }
+    b.results["workloads"]["sql"] = {
+        system: {
+            "median": rate,
+            "waits": {"cpu": cpu, "commit flush": flush, "client": 1 - cpu - flush},
+        }
+        for system, (rate, flush, cpu) in rows.items()
+    }
+    b.results["workloads"]["sql"]["collab api.claim+api.complete, 1 per tx"]["flush"] = {
+        "syncs_per_s": 1100.0,
+        "commits_per_sync": 1.63,
+        "sync_ms": 0.623,
+        "syncing": 0.69,
+    }
+    line = next(m for name, m, _ in run.targets(b) if name.endswith("SKIP LOCKED cycle"))
+    assert line == (
+        "900.0 vs 1,800.0 = 0.50x (contract's bare writes: 0.72x); backends' time:"
+        " Collab 50% on the commit flush, 30% cpu (the WAL syncing 69% of the time, 0.62 ms a"
+        " sync); the reference 60% on the commit flush, 17% cpu; the bare writes 58% on the"
+        " commit flush, 22% cpu"
+    )
+
+
+def test_flush_figures_count_the_syncs_a_databases_commits_waited_for(fresh_db: str) -> None:
+    """Each commit of a transaction that wrote waits for its WAL's sync (synchronous_commit
+    on, one client): 200 such commits count 200 commits and at least one sync; the figures
+    divide as they say."""
+    run = bench_module()
+    db = psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"]
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute("create table f (x int)")
+        before = run.flush_counters(c, db)
+        for i in range(200):
+            c.execute("insert into f values (%s)", [i])
+    # A backend sends its counters at most once a second, and when it exits: the writer's
+    # are in once its session has ended.
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        deadline = time.monotonic() + 10
+        after = run.flush_counters(c, db)
+        while after[3] - before[3] < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            after = run.flush_counters(c, db)
+    assert after[3] - before[3] >= 200 and after[1] - before[1] >= 1, (before, after)
+    figures = run.flush_figures(before, after)
+    assert figures["syncs_per_s"] == pytest.approx((after[1] - before[1]) / (after[0] - before[0]))
+    assert figures["commits_per_sync"] == pytest.approx(
+        (after[3] - before[3]) / (after[1] - before[1])
+    )
+    assert run.flush_figures((0.0, 10.0, 5.0, 7.0), (2.0, 30.0, 15.0, 47.0)) == {
+        "syncs_per_s": 10.0,
+        "commits_per_sync": 2.0,
+        "sync_ms": 0.5,
+        "syncing": 0.005,
+    }
+    assert run.flush_figures((0.0, 1.0, 0.0, 1.0), (0.0, 1.0, 0.0, 1.0))["commits_per_sync"] == 0.0
