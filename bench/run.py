@@ -991,8 +991,8 @@ FLUSH_SQL = (
 
 
 def flush_counters(c: psycopg.Connection[Any], db: str) -> tuple[float, float, float, float]:
-    """(monotonic seconds, WAL syncs, ms spent syncing, db's commits), for flush_figures."""
-    c.execute("select pg_stat_clear_snapshot()")
+    """(monotonic seconds, WAL syncs, ms spent syncing, db's commits), for flush_figures; c
+    in autocommit, so each call reads the statistics afresh."""
     row = c.execute(FLUSH_SQL, [db]).fetchone()
     assert row is not None, f"no database {db}"
     return (time.monotonic(), *(float(x) for x in row))
@@ -2452,8 +2452,8 @@ def waits_note(b: Bench, *rows: tuple[str, str]) -> str:
     waits), for a cycle target's line: rows are (name shown, system)."""
     parts = []
     for name, system in rows:
-        w = b.results["workloads"].get("sql", {}).get(system, {}).get("waits")
-        f = b.results["workloads"].get("sql", {}).get(system, {}).get("flush")
+        row = b.results["workloads"].get("sql", {}).get(system, {})
+        w, f = row.get("waits"), row.get("flush")
         if w:
             part = f"{name} {w['commit flush']:.0%} on the commit flush, {w['cpu']:.0%} cpu"
             if f:
