@@ -1,6 +1,6 @@
 """What a claim-and-complete cycle costs the server, in one backend: Collab's api, the bare writes.
 
-Usage: ``python bench/cycle_cost.py [--rounds 7] [--cycles 2000] [--profile]``
+Usage: ``python bench/cycle_cost.py [--rounds 7] [--cycles 2000] [--profile] [--ladder]``
 
 On the benchmark cluster (bench/run.py's, started if it is not running) it makes one fresh
 database per system, each holding enough queued jobs, and runs in each round, in alternating
@@ -26,6 +26,11 @@ FILE's SQL is applied to a copy of Collab's database, and its cycle runs beside 
 every round: a change measured against the shipped cycle in the same rounds, printed as the
 median of each round's ratio to it.
 
+With ``--ladder`` three more rows run in every round, the steps between the bare writes and
+Collab's cycle (LADDER): the bare writes' statements on Collab's tables with its events
+triggers off, the same with them on, the same in two SECURITY DEFINER functions; then each
+layer's price is printed, the median over the rounds of a step's time less the one below it.
+
 With ``--profile`` (Linux ``perf`` installed, run as root or with perf_event_paranoid <= 1),
 it then samples each system's backend for 4 s of the same loop (``perf record -g``) and
 prints the share of its CPU under each of a few executor functions (PROFILED, inclusive: a
@@ -45,6 +50,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +132,96 @@ def variant(b: R.Bench, path: Path, jobs: int) -> tuple[str, str]:
     db = variant_db(path)
     ex = R.collab_pgbench_db(b, db, jobs, change=lambda dsn: apply_variant(dsn, path))
     return db, CYCLE.format(ex=ex, lease=300)
+
+
+# The ladder (--ladder): from the contract's bare writes to Collab's cycle, one layer at a time,
+# each step in a copy of Collab's database of its own: the bare writes' two statements written
+# for Collab's tables (bench/run.py's LADDER_CLAIM and LADDER_COMPLETE) with the events
+# triggers of collab.jobs and collab.job_history off; the same with the triggers on, each
+# statement naming itself in collab.statement_events first, as the api's do, so the triggers
+# fire and return at once; the same statements in two SECURITY DEFINER functions
+# (run.ladder_functions); and the shipped cycle. A step over the one below it is the price of
+# its layer; the last step is the api's rules (run.py names them).
+LADDER = (
+    "contract's bare writes",
+    "ladder: its statements on Collab's tables, triggers off",
+    "ladder: the events triggers on",
+    "ladder: in two SECURITY DEFINER functions",
+    SHIPPED,
+)
+LADDER_LAYERS = (
+    "the contract's bare writes",
+    "Collab's tables (keys, indexes, CHECKs, partitions)",
+    "the events triggers firing",
+    "two SECURITY DEFINER PL/pgSQL functions",
+    "the api's rules",
+)
+
+
+def ladder_statements(ex: str, ws: str, named: bool) -> str:
+    """The loop body of the ladder's statements on Collab's tables (named: each statement names
+    itself in collab.statement_events first, so the events triggers return at once)."""
+    claim = R.LADDER_CLAIM.format(ex=f"'{ex}'::uuid", ws=f"'{ws}'::uuid", into="rec")
+    complete = R.LADDER_COMPLETE.format(
+        jid="rec.id", tok="rec.lease_token", ws=f"'{ws}'::uuid", into="n"
+    )
+    if not named:
+        return claim + complete
+    return (
+        R.NAMED.format(table="collab.jobs")
+        + claim
+        + R.NAMED.format(table="collab.job_history")
+        + complete
+    )
+
+
+def triggers_off(dsn: str) -> None:
+    """The events triggers of collab.jobs and collab.job_history disabled."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("alter table collab.jobs disable trigger user")
+        c.execute("alter table collab.job_history disable trigger user")
+
+
+def ladder_body(step: int, ex: str, ws: str) -> str:
+    """The loop body of the ladder's middle step (1-3: LADDER[step]) for executor ex of
+    workspace ws, in a database that LADDER_CHANGES[step] changed."""
+    if step == 3:
+        return (
+            f"select job_id as id, token as lease_token into rec"
+            f" from public.ladder_claim('{ex}'::uuid, '{ws}'::uuid);\n"
+            f"perform public.ladder_complete(rec.id, rec.lease_token, '{ws}'::uuid);"
+        )
+    return ladder_statements(ex, ws, named=step == 2)
+
+
+# What each middle step changes in its copy of Collab's database, before the fill.
+LADDER_CHANGES: dict[int, Callable[[str], None] | None] = {
+    1: triggers_off,
+    2: None,
+    3: R.ladder_functions,
+}
+
+
+def ladder(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
+    """(database, loop body) of the ladder's three middle steps, each database filled with
+    `jobs` queued jobs (the bottom step and the top one are systems() rows)."""
+    out = {}
+    for step, change in LADDER_CHANGES.items():
+        db = f"b_ladder_{step}"
+        ex = R.collab_pgbench_db(b, db, jobs, change=change)
+        out[LADDER[step]] = (db, ladder_body(step, ex, R.workspace_of(b, db, ex)))
+    return out
+
+
+def steps(took: dict[str, list[float]]) -> list[tuple[str, float, float]]:
+    """Each ladder step: its layer, its median µs a cycle, and the median over the rounds of
+    its time less the step below's in the same round (the bottom step: its own time)."""
+    out = []
+    for i, (name, layer) in enumerate(zip(LADDER, LADDER_LAYERS, strict=True)):
+        below = took[LADDER[i - 1]] if i else [0.0] * len(took[name])
+        step = statistics.median(x - y for x, y in zip(took[name], below, strict=True))
+        out.append((layer, statistics.median(took[name]), step))
+    return out
 
 
 def paired(took: dict[str, list[float]], name: str, base: str = SHIPPED) -> float:
@@ -230,6 +326,11 @@ def main() -> None:
         metavar="FILE",
         help="SQL applied to a copy of Collab's database, timed beside it (repeatable)",
     )
+    ap.add_argument(
+        "--ladder",
+        action="store_true",
+        help="also the steps from the bare writes to Collab's cycle, one layer at a time",
+    )
     args = ap.parse_args()
     for path in args.variant:
         if not path.is_file():
@@ -246,6 +347,8 @@ def main() -> None:
     runs = systems(b, jobs)
     for path in args.variant:
         runs[f"variant {path.stem}"] = variant(b, path, jobs)
+    if args.ladder:
+        runs.update(ladder(b, jobs))
     for db, body in runs.values():  # warm-up, not counted
         cycle_us(b, db, body, min(200, args.cycles))
     took: dict[str, list[float]] = {name: [] for name in runs}
@@ -264,6 +367,10 @@ def main() -> None:
     for path in args.variant:
         name = f"variant {path.stem}"
         R.say(f"  {name}: {paired(took, name):.3f}x the shipped cycle's time (paired medians)")
+    if args.ladder:
+        R.say("the ladder (µs a cycle, median; each layer: the median of its step in each round):")
+        for layer, median, step in steps(took):
+            R.say(f"  {layer:52} {median:6,.0f}  {step:+6,.0f}")
     for name in (SHIPPED, "contract's bare writes"):
         R.say(f"  {name}: {statements(b, *runs[name]):.1f} statements a cycle")
     if not args.profile:

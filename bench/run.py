@@ -800,6 +800,104 @@ select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_toke
   from c \\gset
 """
 
+# Collab's cycle without the api's rules (bench/cycle_cost.py's ladder, and the SQL row
+# RULES_FREE_ROW): the contract's bare writes written for Collab's tables (their keys, indexes,
+# CHECK constraints and partitions), each statement naming itself in collab.statement_events
+# first, as the api's statements do, so the events triggers fire and return at once; in
+# ladder_functions, in two SECURITY DEFINER PL/pgSQL functions with the SET options of
+# api.claim and api.complete. What it leaves out is the api's rules: the caller's role, the
+# executor, the rate limits, the queues' states, the lease-expiry gate, the claim mark, the
+# wake-ups, the conflict metric, the job's owner, the result's size.
+# Placeholders: {ex} and {ws} the executor and its workspace, {jid} and {tok} the claimed job
+# and its token (SQL expressions), {into} the variables the ids go into.
+LADDER_CLAIM = """
+with c as (update collab.jobs j set status = 'running', last_event = 'claimed',
+    attempt = j.attempt + 1, executor_id = {ex}, lease_token = gen_random_uuid(),
+    lease_seconds = 300, lease_expires_at = now() + interval '300 s', claimed_at = now()
+  where j.workspace_id = {ws} and j.id in (
+    select x.id from collab.jobs x
+     where x.workspace_id = {ws} and x.queue = 'bench' and x.status = 'queued'
+       and x.run_at <= now()
+     order by x.priority desc, x.run_at, x.id limit 1 for update skip locked)
+  returning j.*),
+e as (insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt,
+                                     executor_id, data, created_at)
+      select c.workspace_id, c.id, 'claimed', c.queue, c.type, c.attempt, c.executor_id,
+             jsonb_build_object('lease_expires_at', c.lease_expires_at), now()
+        from c order by c.id)
+select c.id, c.lease_token into {into} from c;"""
+LADDER_COMPLETE = """
+with m as (delete from collab.jobs x
+            where x.id = {jid} and x.workspace_id = {ws}
+              and x.lease_expires_at is not null and x.lease_token = {tok}
+           returning x.*),
+d as (insert into collab.job_history
+      select m.id, m.workspace_id, m.queue, m.type, m.payload, m.priority, 'succeeded',
+             'succeeded', m.run_at, m.attempt, m.max_attempts, m.idempotency_key, m.executor_id,
+             m.lease_token, m.lease_seconds, null, m.cancel_requested, m.progress,
+             m.progress_message, null, m.last_error, m.created_at, m.claimed_at, now()
+        from m
+      returning *),
+e as (insert into collab.job_events (workspace_id, job_id, type, queue, job_type, attempt,
+                                     executor_id, data, created_at)
+      select d.workspace_id, d.id, 'succeeded', d.queue, d.type, d.attempt, d.executor_id,
+             '{{}}'::jsonb, now()
+        from d)
+select count(*) into {into} from d;"""
+NAMED = "perform set_config('collab.statement_events', '{table}', true);"
+LADDER_FUNCTIONS = """
+create function public.ladder_claim(executor_id uuid, workspace_id uuid,
+                                    out job_id bigint, out token uuid)
+language plpgsql security definer {claim_set} as $f$
+begin
+  {named_jobs}
+  {claim}
+end $f$;
+create function public.ladder_complete(job_id bigint, token uuid, workspace_id uuid)
+returns bigint
+language plpgsql security definer {complete_set} as $f$
+declare n bigint;
+begin
+  {named_history}
+  {complete}
+  return n;
+end $f$;
+"""
+
+
+def set_options(c: psycopg.Connection[Any], function: str) -> str:
+    """The SET clauses of an api function, as written in its CREATE FUNCTION."""
+    row = c.execute("select proconfig from pg_proc where oid = %s::regprocedure", [function])
+    config = row.fetchone()
+    assert config is not None
+    return " ".join("set {} = {}".format(*o.split("=", 1)) for o in config[0] or [])
+
+
+def ladder_functions(dsn: str) -> None:
+    """public.ladder_claim and public.ladder_complete: the ladder's statements, each named in
+    collab.statement_events, in SECURITY DEFINER functions with the api functions' options."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute(  # type: ignore[call-overload]  # statements built here, not input
+            LADDER_FUNCTIONS.format(
+                claim_set=set_options(c, "api.claim(uuid, text[], integer, integer)"),
+                complete_set=set_options(c, "api.complete(bigint, uuid, jsonb)"),
+                named_jobs=NAMED.format(table="collab.jobs"),
+                named_history=NAMED.format(table="collab.job_history"),
+                claim=LADDER_CLAIM.format(
+                    ex="ladder_claim.executor_id",
+                    ws="ladder_claim.workspace_id",
+                    into="job_id, token",
+                ),
+                complete=LADDER_COMPLETE.format(
+                    jid="ladder_complete.job_id",
+                    tok="ladder_complete.token",
+                    ws="ladder_complete.workspace_id",
+                    into="n",
+                ),
+            )
+        )
+
+
 SCRIPTS = {
     "collab1": """
 select coalesce(max(id), 0) as id, coalesce(max(lease_token::text), '') as tok
@@ -813,6 +911,15 @@ select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_toke
   from api.claim(':exec'::uuid, '{bench}'::text[], 10, 300) \\gset
 select count(*) from api.complete_batch((select coalesce(jsonb_agg(jsonb_build_object(
   'job_id', i, 'lease_token', t)), '[]') from unnest(':ids'::bigint[], ':toks'::uuid[]) u(i, t)));
+""",
+    # Collab's cycle without the api's rules (ladder_functions): :exec and :ws, the executor
+    # and its workspace.
+    "ladder1": """
+select coalesce(max(job_id), 0) as id, coalesce(max(token::text), '') as tok
+  from public.ladder_claim(':exec'::uuid, ':ws'::uuid) \\gset
+\\if :id
+select public.ladder_complete(:id, ':tok'::uuid, ':ws'::uuid);
+\\endif
 """,
     "plain1": """
 with c as (update plain_jobs set locked_at = now() where id = (
@@ -879,6 +986,7 @@ select count(*) from m;
 
 DONE_SQL = {
     "collab": "select count(*) from collab.job_history where status = 'succeeded'",
+    "ladder": "select count(*) from collab.job_history where status = 'succeeded'",
     "plain": "select -count(*) from plain_jobs",
     "pgmq": "select count(*) from pgmq.a_bench",
     "contract": "select count(*) from contract_history",
@@ -887,6 +995,7 @@ DONE_SQL = {
 
 LEFT_SQL = {
     "collab": "select count(*) from collab.jobs where status = 'queued'",
+    "ladder": "select count(*) from collab.jobs where status = 'queued'",
     "plain": "select count(*) from plain_jobs where locked_at is null",
     "pgmq": "select count(*) from pgmq.q_bench where vt < now()",
     "contract": "select count(*) from contract_jobs where status = 'queued'",
@@ -1014,6 +1123,15 @@ def flush_figures(
     }
 
 
+def workspace_of(b: Bench, db: str, ex: str) -> str:
+    """The workspace of executor ex in database db."""
+    with b.connect(db) as c:
+        row = c.execute("select workspace_id from collab.executors where id = %s", [ex])
+        ws = row.fetchone()
+    assert ws is not None
+    return str(ws[0])
+
+
 def executor(dsn: str) -> str:
     with psycopg.connect(dsn, autocommit=True) as c:
         row = c.execute("select api.register_executor('bench', '{bench}')").fetchone()
@@ -1100,6 +1218,7 @@ def bare_db(b: Bench, db: str, kind: str, build: Callable[[str], None], jobs: in
 
 CONTRACT_PREFIX = "the contract's writes in plain SQL"
 CONTRACT_ROW = CONTRACT_PREFIX + " (build_contract), {k} per tx"
+RULES_FREE_ROW = "collab without the api's rules (ladder_functions), 1 per tx"
 CONTRACT_ENQUEUE_ROW = CONTRACT_PREFIX + " (build_contract), batch: a job and its event each"
 CONTRACT_DRAIN4_ROW = (
     CONTRACT_PREFIX + " (build_contract), concurrency 4: 2 clients, each completing its 2 jobs"
@@ -1121,6 +1240,11 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
         configs.append(
             (f"collab api.claim+api.complete, {k} per tx", db, f"collab{k}", {"exec": ex})
         )
+    # Its statements on its tables, with its triggers, in two functions, without the api's
+    # rules: where the 1/tx rows stand before the rules (docs/bench.md, "The ladder").
+    db = "b_sql_ladder1"
+    ex = collab_pgbench_db(b, db, supply(b, 3000), change=ladder_functions)
+    configs.append((RULES_FREE_ROW, db, "ladder1", {"exec": ex, "ws": workspace_of(b, db, ex)}))
     # The SKIP LOCKED floor and the contract's bare writes: a table of jobs filled by one insert.
     bare = [
         (
@@ -2447,6 +2571,15 @@ def cpu_note(b: Bench) -> str:
     return f"; CPU a job: {'; '.join(parts)}" if parts else ""
 
 
+def rules_free_note(b: Bench, k: int, reference: str) -> str:
+    """The 1/tx rows' figure for Collab without the api's rules (RULES_FREE_ROW) over the
+    reference's; nothing for other rows or when it was not measured."""
+    free, ref = fig(b, "sql", RULES_FREE_ROW), fig(b, "sql", reference)
+    if k != 1 or free is None or not ref:
+        return ""
+    return f"; without the api's rules: {free / ref:.2f}x"
+
+
 def waits_note(b: Bench, *rows: tuple[str, str]) -> str:
     """The SQL rows' share of their backends' time on the commit flush and on CPU (w_sql's
     waits), for a cycle target's line: rows are (name shown, system)."""
@@ -2529,7 +2662,8 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             fig(b, "sql", reference.format(k=k)),
             need,
             bare=fig(b, "sql", CONTRACT_ROW.format(k=k)),
-            note=waits_note(
+            note=rules_free_note(b, k, reference.format(k=k))
+            + waits_note(
                 b,
                 ("Collab", collab_row.format(k=k)),
                 ("the reference", reference.format(k=k)),

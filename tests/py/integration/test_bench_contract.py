@@ -100,6 +100,33 @@ def test_contract_scripts_write_what_the_contract_needs(fresh_db: str) -> None:
         assert c.execute(run.LEFT_SQL["contract"]).fetchone() == (8,)
 
 
+def test_the_rules_free_row_claims_and_completes_through_pgbench(own_db: str) -> None:
+    """The SQL row of Collab without the api's rules (RULES_FREE_ROW): its script claims one job
+    a transaction through public.ladder_claim and completes it under its token, with the
+    cycle's two events, and the bench's readings count it."""
+    run = bench_module()
+    run.ladder_functions(own_db)
+    run.fill_collab(own_db, 6)
+    ex = run.executor(own_db)
+    with psycopg.connect(own_db, autocommit=True) as c:
+        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
+    assert ws is not None
+
+    pgbench(own_db, run.SCRIPTS["ladder1"], 4, f"exec={ex}", f"ws={ws[0]}")
+
+    with psycopg.connect(own_db, autocommit=True) as c:
+        assert c.execute(
+            "select count(*), count(distinct lease_token), min(attempt), max(attempt)"
+            " from collab.job_history where status = 'succeeded'"
+        ).fetchone() == (4, 4, 1, 1)
+        assert c.execute(
+            "select type::text, count(*) from collab.job_events where job_id is not null"
+            " group by 1 order by 1"
+        ).fetchall() == [("claimed", 4), ("enqueued", 6), ("succeeded", 4)]
+        assert c.execute(run.DONE_SQL["ladder"]).fetchone() == (4,)
+        assert c.execute(run.LEFT_SQL["ladder"]).fetchone() == (2,)
+
+
 def test_contract_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
     fresh_db: str,
 ) -> None:
@@ -496,6 +523,7 @@ def test_the_cycle_targets_print_where_the_backends_spent_their_time() -> None:
         "collab api.claim+api.complete, 1 per tx": (900.0, 0.5, 0.3),
         "baseline SKIP LOCKED claim tx + delete tx, 1 per tx": (1800.0, 0.6, 0.17),
         run.CONTRACT_ROW.format(k=1): (1300.0, 0.58, 0.22),
+        run.RULES_FREE_ROW: (1206.0, 0.55, 0.25),
     }
     b.results["workloads"]["sql"] = {
         system: {
@@ -512,7 +540,8 @@ def test_the_cycle_targets_print_where_the_backends_spent_their_time() -> None:
     }
     line = next(m for name, m, _ in run.targets(b) if name.endswith("SKIP LOCKED cycle"))
     assert line == (
-        "900.0 vs 1,800.0 = 0.50x (contract's bare writes: 0.72x); backends' time:"
+        "900.0 vs 1,800.0 = 0.50x (contract's bare writes: 0.72x); without the api's rules:"
+        " 0.67x; backends' time:"
         " Collab 50% on the commit flush, 30% cpu (the WAL syncing 69% of the time, 0.62 ms a"
         " sync); the reference 60% on the commit flush, 17% cpu; the bare writes 58% on the"
         " commit flush, 22% cpu"

@@ -191,3 +191,104 @@ def test_variants_that_cannot_be_told_apart_or_read_are_refused_before_anything_
 
     assert done.returncode == 1 and error in done.stderr
     assert "benchmark cluster" not in done.stdout  # refused before the cluster starts
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_each_ladder_step_claims_completes_and_writes_the_cycles_events_once(
+    own_db: str, step: int
+) -> None:
+    """The ladder's middle steps (bench/cycle_cost.py --ladder) do the cycle's writes: each
+    claim leases a job and writes its claimed event, each completion moves it under its token
+    to the history with its succeeded event, and no event twice (with the triggers on, the
+    statements name themselves first, so the triggers write nothing of their own)."""
+    cc = cycle_cost()
+    change = cc.LADDER_CHANGES[step]
+    if change is not None:
+        change(own_db)
+    cc.R.fill_collab(own_db, 8)
+    ex = cc.R.executor(own_db)
+    with psycopg.connect(own_db, autocommit=True) as c:
+        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
+        assert ws is not None
+        cc.run_loop(c, cc.ladder_body(step, ex, str(ws[0])), 5)
+
+        assert c.execute(
+            "select status::text, count(*), count(distinct lease_token) from collab.job_history"
+            " group by 1"
+        ).fetchall() == [("succeeded", 5, 5)]
+        assert c.execute(
+            "select status::text, count(*) from collab.jobs group by 1"
+        ).fetchall() == [("queued", 3)]
+        assert c.execute(
+            "select type::text, count(*), count(distinct job_id) from collab.job_events"
+            " where job_id is not null group by 1 order by 1"
+        ).fetchall() == [("claimed", 5, 5)] + [("enqueued", 8, 8)] * (step != 1) + [
+            ("succeeded", 5, 5)
+        ]  # (with the triggers off from before the fill, the fill writes no enqueued events)
+        triggers = c.execute(
+            "select distinct tgenabled from pg_trigger where not tgisinternal and tgname in"
+            " ('jobs_events_update', 'job_history_events_insert')"
+        ).fetchall()
+    assert triggers == [("D" if step == 1 else "O",)]
+
+
+def test_the_ladders_functions_carry_the_api_functions_options_and_fence_by_token(
+    own_db: str,
+) -> None:
+    cc = cycle_cost()
+    cc.R.ladder_functions(own_db)
+    cc.R.fill_collab(own_db, 2)
+    ex = cc.R.executor(own_db)
+    with psycopg.connect(own_db, autocommit=True) as c:
+        options: dict[str, Any] = dict(
+            c.execute(
+                "select proname, proconfig from pg_proc where oid in"
+                " ('api.claim(uuid, text[], integer, integer)'::regprocedure,"
+                "  'api.complete(bigint, uuid, jsonb)'::regprocedure,"
+                "  'public.ladder_claim(uuid, uuid)'::regprocedure,"
+                "  'public.ladder_complete(bigint, uuid, uuid)'::regprocedure)"
+            ).fetchall()
+        )
+        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
+        assert ws is not None
+        job, token = c.execute("select * from public.ladder_claim(%s, %s)", [ex, ws[0]]).fetchone()  # type: ignore[misc]
+        moved_by_another_token = c.execute(
+            "select public.ladder_complete(%s, gen_random_uuid(), %s)", [job, ws[0]]
+        ).fetchone()
+        moved = c.execute(
+            "select public.ladder_complete(%s, %s, %s)", [job, token, ws[0]]
+        ).fetchone()
+
+    assert options["ladder_claim"] == options["claim"] and options["claim"]
+    assert options["ladder_complete"] == options["complete"] and options["complete"]
+    assert (moved_by_another_token, moved) == ((0,), (1,))
+
+
+def test_a_ladder_layer_is_the_median_of_its_step_over_the_one_below_in_each_round() -> None:
+    cc = cycle_cost()
+    took = dict(
+        zip(
+            cc.LADDER,
+            [
+                [100.0, 200.0, 100.0],
+                [150.0, 400.0, 160.0],
+                [160.0, 410.0, 200.0],
+                [200.0, 420.0, 210.0],
+                [400.0, 500.0, 500.0],
+            ],
+            strict=True,
+        )
+    )
+
+    got = cc.steps(took)
+
+    assert [layer for layer, _, _ in got] == list(cc.LADDER_LAYERS)
+    # medians: 100, 160, 200, 210, 500; steps per round: 50/200/60, 10/10/40, 40/10/10,
+    # 200/80/290
+    assert [(m, s) for _, m, s in got] == [
+        (100.0, 100.0),
+        (160.0, 60.0),
+        (200.0, 10.0),
+        (210.0, 10.0),
+        (500.0, 200.0),
+    ]
