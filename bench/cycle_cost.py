@@ -175,13 +175,6 @@ def ladder_statements(ex: str, ws: str, named: bool) -> str:
     )
 
 
-def triggers_off(dsn: str) -> None:
-    """The events triggers of collab.jobs and collab.job_history disabled."""
-    with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("alter table collab.jobs disable trigger user")
-        c.execute("alter table collab.job_history disable trigger user")
-
-
 def ladder_body(step: int, ex: str, ws: str) -> str:
     """The loop body of the ladder's middle step (1-3: LADDER[step]) for executor ex of
     workspace ws, in a database that LADDER_CHANGES[step] changed."""
@@ -196,7 +189,7 @@ def ladder_body(step: int, ex: str, ws: str) -> str:
 
 # What each middle step changes in its copy of Collab's database, before the fill.
 LADDER_CHANGES: dict[int, Callable[[str], None] | None] = {
-    1: triggers_off,
+    1: R.triggers_off,
     2: None,
     3: R.ladder_functions,
 }
@@ -209,7 +202,7 @@ def ladder(b: R.Bench, jobs: int) -> dict[str, tuple[str, str]]:
     for step, change in LADDER_CHANGES.items():
         db = f"b_ladder_{step}"
         ex = R.collab_pgbench_db(b, db, jobs, change=change)
-        out[LADDER[step]] = (db, ladder_body(step, ex, R.workspace_of(b, db, ex)))
+        out[LADDER[step]] = (db, ladder_body(step, ex, R.workspace_of(b.url(db), ex)))
     return out
 
 

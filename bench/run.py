@@ -1124,9 +1124,9 @@ def flush_figures(
     }
 
 
-def workspace_of(b: Bench, db: str, ex: str) -> str:
-    """The workspace of executor ex in database db."""
-    with b.connect(db) as c:
+def workspace_of(dsn: str, ex: str) -> str:
+    """The workspace of executor ex in the database at dsn."""
+    with psycopg.connect(dsn) as c:
         row = c.execute("select workspace_id from collab.executors where id = %s", [ex])
         ws = row.fetchone()
     assert ws is not None
@@ -1156,13 +1156,19 @@ WRITTEN_CTE = re.compile(r",\s*written as \((?:[^()]|\([^()]*\))*\)")
 STREAM_WAKE = "perform collab.notify_events(ws);"
 
 
+def triggers_off(dsn: str) -> None:
+    """The events triggers of collab.jobs and collab.job_history disabled."""
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("alter table collab.jobs disable trigger user")
+        c.execute("alter table collab.job_history disable trigger user")
+
+
 def events_off(dsn: str) -> None:
     """The same build without its events, for the overhead row: the triggers of collab.jobs
     and collab.job_history disabled, and the EVENT_WRITERS' own event inserts and wake-ups
     taken out. Fails if a function no longer holds exactly one of each."""
+    triggers_off(dsn)
     with psycopg.connect(dsn, autocommit=True) as c:
-        c.execute("alter table collab.jobs disable trigger user")
-        c.execute("alter table collab.job_history disable trigger user")
         for fn in EVENT_WRITERS:
             row = c.execute("select pg_get_functiondef(%s::regprocedure)", [fn]).fetchone()
             assert row is not None
@@ -1245,7 +1251,7 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
     # rules: where the 1/tx rows stand before the rules (docs/bench.md, "The ladder").
     db = "b_sql_ladder1"
     ex = collab_pgbench_db(b, db, supply(b, 3000), change=ladder_functions)
-    configs.append((RULES_FREE_ROW, db, "ladder1", {"exec": ex, "ws": workspace_of(b, db, ex)}))
+    configs.append((RULES_FREE_ROW, db, "ladder1", {"exec": ex, "ws": workspace_of(b.url(db), ex)}))
     # The SKIP LOCKED floor and the contract's bare writes: a table of jobs filled by one insert.
     bare = [
         (

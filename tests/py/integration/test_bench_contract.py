@@ -108,11 +108,9 @@ def test_the_rules_free_row_claims_and_completes_through_pgbench(own_db: str) ->
     run.ladder_functions(own_db)
     run.fill_collab(own_db, 6)
     ex = run.executor(own_db)
-    with psycopg.connect(own_db, autocommit=True) as c:
-        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
-    assert ws is not None
+    ws = run.workspace_of(own_db, ex)
 
-    pgbench(own_db, run.SCRIPTS["ladder1"], 4, f"exec={ex}", f"ws={ws[0]}")
+    pgbench(own_db, run.SCRIPTS["ladder1"], 4, f"exec={ex}", f"ws={ws}")
 
     with psycopg.connect(own_db, autocommit=True) as c:
         assert c.execute(

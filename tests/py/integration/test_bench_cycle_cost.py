@@ -207,10 +207,9 @@ def test_each_ladder_step_claims_completes_and_writes_the_cycles_events_once(
         change(own_db)
     cc.R.fill_collab(own_db, 8)
     ex = cc.R.executor(own_db)
+    ws = cc.R.workspace_of(own_db, ex)
     with psycopg.connect(own_db, autocommit=True) as c:
-        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
-        assert ws is not None
-        cc.run_loop(c, cc.ladder_body(step, ex, str(ws[0])), 5)
+        cc.run_loop(c, cc.ladder_body(step, ex, ws), 5)
 
         assert c.execute(
             "select status::text, count(*), count(distinct lease_token) from collab.job_history"
@@ -249,15 +248,12 @@ def test_the_ladders_functions_carry_the_api_functions_options_and_fence_by_toke
                 "  'public.ladder_complete(bigint, uuid, uuid)'::regprocedure)"
             ).fetchall()
         )
-        ws = c.execute("select workspace_id from collab.executors where id = %s", [ex]).fetchone()
-        assert ws is not None
-        job, token = c.execute("select * from public.ladder_claim(%s, %s)", [ex, ws[0]]).fetchone()  # type: ignore[misc]
+        ws = cc.R.workspace_of(own_db, ex)
+        job, token = c.execute("select * from public.ladder_claim(%s, %s)", [ex, ws]).fetchone()  # type: ignore[misc]
         moved_by_another_token = c.execute(
-            "select public.ladder_complete(%s, gen_random_uuid(), %s)", [job, ws[0]]
+            "select public.ladder_complete(%s, gen_random_uuid(), %s)", [job, ws]
         ).fetchone()
-        moved = c.execute(
-            "select public.ladder_complete(%s, %s, %s)", [job, token, ws[0]]
-        ).fetchone()
+        moved = c.execute("select public.ladder_complete(%s, %s, %s)", [job, token, ws]).fetchone()
 
     assert options["ladder_claim"] == options["claim"] and options["claim"]
     assert options["ladder_complete"] == options["complete"] and options["complete"]
