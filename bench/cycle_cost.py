@@ -158,33 +158,30 @@ LADDER_LAYERS = (
 )
 
 
-def ladder_statements(ex: str, ws: str, named: bool) -> str:
-    """The loop body of the ladder's statements on Collab's tables (named: each statement names
-    itself in collab.statement_events first, so the events triggers return at once)."""
-    claim = R.LADDER_CLAIM.format(ex=f"'{ex}'::uuid", ws=f"'{ws}'::uuid", into="rec")
-    complete = R.LADDER_COMPLETE.format(
-        jid="rec.id", tok="rec.lease_token", ws=f"'{ws}'::uuid", into="n"
-    )
-    if not named:
-        return claim + complete
-    return (
-        R.NAMED.format(table="collab.jobs")
-        + claim
-        + R.NAMED.format(table="collab.job_history")
-        + complete
-    )
-
-
 def ladder_body(step: int, ex: str, ws: str) -> str:
     """The loop body of the ladder's middle step (1-3: LADDER[step]) for executor ex of
-    workspace ws, in a database that LADDER_CHANGES[step] changed."""
+    workspace ws, in a database that LADDER_CHANGES[step] changed: the bare writes' statements
+    on Collab's tables (2: each naming itself in collab.statement_events first, so the events
+    triggers return at once), or (3) the two functions holding them."""
     if step == 3:
         return (
             f"select job_id as id, token as lease_token into rec"
             f" from public.ladder_claim('{ex}'::uuid, '{ws}'::uuid);\n"
             f"perform public.ladder_complete(rec.id, rec.lease_token, '{ws}'::uuid);"
         )
-    return ladder_statements(ex, ws, named=step == 2)
+    jobs, history = (
+        (R.NAMED.format(table=t) for t in ("collab.jobs", "collab.job_history"))
+        if step == 2
+        else ("", "")
+    )
+    return (
+        jobs
+        + R.LADDER_CLAIM.format(ex=f"'{ex}'::uuid", ws=f"'{ws}'::uuid", into="rec")
+        + history
+        + R.LADDER_COMPLETE.format(
+            jid="rec.id", tok="rec.lease_token", ws=f"'{ws}'::uuid", into="n"
+        )
+    )
 
 
 # What each middle step changes in its copy of Collab's database, before the fill.

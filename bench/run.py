@@ -850,7 +850,6 @@ create function public.ladder_claim(executor_id uuid, workspace_id uuid,
                                     out job_id bigint, out token uuid)
 language plpgsql security definer {claim_set} as $f$
 begin
-  {named_jobs}
   {claim}
 end $f$;
 create function public.ladder_complete(job_id bigint, token uuid, workspace_id uuid)
@@ -858,7 +857,6 @@ returns bigint
 language plpgsql security definer {complete_set} as $f$
 declare n bigint;
 begin
-  {named_history}
   {complete}
   return n;
 end $f$;
@@ -881,14 +879,14 @@ def ladder_functions(dsn: str) -> None:
             LADDER_FUNCTIONS.format(
                 claim_set=set_options(c, "api.claim(uuid, text[], integer, integer)"),
                 complete_set=set_options(c, "api.complete(bigint, uuid, jsonb)"),
-                named_jobs=NAMED.format(table="collab.jobs"),
-                named_history=NAMED.format(table="collab.job_history"),
-                claim=LADDER_CLAIM.format(
+                claim=NAMED.format(table="collab.jobs")
+                + LADDER_CLAIM.format(
                     ex="ladder_claim.executor_id",
                     ws="ladder_claim.workspace_id",
                     into="job_id, token",
                 ),
-                complete=LADDER_COMPLETE.format(
+                complete=NAMED.format(table="collab.job_history")
+                + LADDER_COMPLETE.format(
                     jid="ladder_complete.job_id",
                     tok="ladder_complete.token",
                     ws="ladder_complete.workspace_id",
@@ -913,8 +911,8 @@ select count(*) from api.complete_batch((select coalesce(jsonb_agg(jsonb_build_o
   'job_id', i, 'lease_token', t)), '[]') from unnest(':ids'::bigint[], ':toks'::uuid[]) u(i, t)));
 """,
     # Collab's cycle without the api's rules (ladder_functions): :exec and :ws, the executor
-    # and its workspace.
-    "ladder1": """
+    # and its workspace; read as a "collab" row (pgbench's kind), on Collab's tables.
+    "collab_ladder1": """
 select coalesce(max(job_id), 0) as id, coalesce(max(token::text), '') as tok
   from public.ladder_claim(':exec'::uuid, ':ws'::uuid) \\gset
 \\if :id
@@ -998,9 +996,6 @@ LEFT_SQL = {
     "pgmq": "select count(*) from pgmq.q_bench where vt < now()",
     "contract": "select count(*) from contract_jobs where status = 'queued'",
 }
-# The rules-free row (RULES_FREE_ROW) runs on Collab's tables.
-DONE_SQL["ladder"] = DONE_SQL["collab"]
-LEFT_SQL["ladder"] = LEFT_SQL["collab"]
 
 
 def pgbench(
@@ -1251,7 +1246,9 @@ def w_sql(b: Bench, peers: dict[str, Any]) -> None:
     # rules: where the 1/tx rows stand before the rules (docs/bench.md, "The ladder").
     db = "b_sql_ladder1"
     ex = collab_pgbench_db(b, db, supply(b, 3000), change=ladder_functions)
-    configs.append((RULES_FREE_ROW, db, "ladder1", {"exec": ex, "ws": workspace_of(b.url(db), ex)}))
+    configs.append(
+        (RULES_FREE_ROW, db, "collab_ladder1", {"exec": ex, "ws": workspace_of(b.url(db), ex)})
+    )
     # The SKIP LOCKED floor and the contract's bare writes: a table of jobs filled by one insert.
     bare = [
         (

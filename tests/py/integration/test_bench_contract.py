@@ -110,7 +110,7 @@ def test_the_rules_free_row_claims_and_completes_through_pgbench(own_db: str) ->
     ex = run.executor(own_db)
     ws = run.workspace_of(own_db, ex)
 
-    pgbench(own_db, run.SCRIPTS["ladder1"], 4, f"exec={ex}", f"ws={ws}")
+    pgbench(own_db, run.SCRIPTS["collab_ladder1"], 4, f"exec={ex}", f"ws={ws}")
 
     with psycopg.connect(own_db, autocommit=True) as c:
         assert c.execute(
@@ -121,8 +121,8 @@ def test_the_rules_free_row_claims_and_completes_through_pgbench(own_db: str) ->
             "select type::text, count(*) from collab.job_events where job_id is not null"
             " group by 1 order by 1"
         ).fetchall() == [("claimed", 4), ("enqueued", 6), ("succeeded", 4)]
-        assert c.execute(run.DONE_SQL["ladder"]).fetchone() == (4,)
-        assert c.execute(run.LEFT_SQL["ladder"]).fetchone() == (2,)
+        assert c.execute(run.DONE_SQL["collab"]).fetchone() == (4,)
+        assert c.execute(run.LEFT_SQL["collab"]).fetchone() == (2,)
 
 
 def test_contract_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
