@@ -8,12 +8,14 @@ bound a lie. Run through pgbench itself, as the bench does."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,31 +31,35 @@ def bench_module() -> Any:
     return load_module("collab_bench_run", ROOT / "bench" / "run.py")
 
 
-def pgbench(url: str, script: str, transactions: int, *defines: str) -> None:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+@contextlib.contextmanager
+def pgbench_started(
+    url: str, script: str, transactions: int, *defines: str, clients: int = 1
+) -> Iterator[subprocess.Popen[str]]:
+    """pgbench running script (clients clients, transactions each) while the block runs; its
+    script file lasts until pgbench has ended, which the block's end waits for."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as f:
         f.write(script)
-    options = [x for d in defines for x in ("-D", d)]
-    try:
-        subprocess.run(
-            [
-                pg_bin("pgbench"),
-                "-n",
-                "-c",
-                "1",
-                "-t",
-                str(transactions),
-                *options,
-                "-f",
-                f.name,
-                url,
-            ],
-            check=True,
-            capture_output=True,
+        f.flush()
+        options = [x for d in defines for x in ("-D", d)]
+        command = [pg_bin("pgbench"), "-n", "-c", str(clients), "-t", str(transactions)]
+        proc = subprocess.Popen(
+            [*command, *options, "-f", f.name, url],
             text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=dict(os.environ),
         )
-    finally:
-        os.unlink(f.name)
+        try:
+            yield proc
+        finally:
+            proc.wait(timeout=120)
+
+
+def pgbench(url: str, script: str, transactions: int, *defines: str) -> None:
+    with pgbench_started(url, script, transactions, *defines) as proc:
+        out, err = proc.communicate(timeout=120)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
 
 
 def contract_with_jobs(url: str, n: int) -> Any:
@@ -468,13 +474,6 @@ def test_wait_kind_sorts_what_pg_stat_activity_shows() -> None:
     assert kind("idle in transaction", "Client", "ClientRead") == "client"
 
 
-def run_pgbench(url: str, script: str, clients: int, transactions: int) -> subprocess.Popen[str]:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
-        f.write(script)
-    args = ["-n", "-c", str(clients), "-t", str(transactions), "-f", f.name, url]
-    return subprocess.Popen([pg_bin("pgbench"), *args], text=True, stdout=subprocess.PIPE)
-
-
 def test_backend_waits_tell_a_lock_wait_from_cpu(fresh_db: str, server_url: str) -> None:
     """backend_waits samples the pgbench backends of one database only: two clients blocked
     by another session's lock are counted as locks; one client computing, as CPU. The SQL rows
@@ -485,8 +484,10 @@ def test_backend_waits_tell_a_lock_wait_from_cpu(fresh_db: str, server_url: str)
         c.execute("create table w (x int)")
     with psycopg.connect(fresh_db) as holder:
         holder.execute("lock table w in access exclusive mode")
-        with run.backend_waits(server_url, db) as blocked:
-            bench = run_pgbench(fresh_db, "select count(*) from w;\n", 2, 1)
+        with (
+            run.backend_waits(server_url, db) as blocked,
+            pgbench_started(fresh_db, "select count(*) from w;\n", 1, clients=2) as bench,
+        ):
             time.sleep(1.0)
             holder.rollback()
             assert bench.wait(30) == 0
