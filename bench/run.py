@@ -686,22 +686,41 @@ def worker_runner(
     return worker, lambda idle: worker.run(stop_when_idle=idle)
 
 
-def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
-    """jobs/s of the contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), one
-    pgbench run in a fresh database filled for it; ``cpu``: gets the run's CPU a job (the
-    client is pgbench; its connection and the counts around it are in the figures)."""
-    bare_db(b, "b_drain_contract", "contract", build_contract, supply(b, 6000, runs=1))
-    defines = {"ids": "{}", "toks": "{}"}
+def drain4(
+    b: Bench,
+    db: str,
+    script: str,
+    defines: dict[str, str],
+    clients: int,
+    cpu: list[dict[str, float]] | None,
+) -> float:
+    """jobs/s of one pgbench run of a cycle script with 4 jobs in flight in db (filled for it);
+    ``cpu``: gets the run's CPU a job (the client is pgbench; its connection and the counts
+    around it are in the figures)."""
     (m0, s0), r0, t0 = machine_cpu(), os.times(), time.perf_counter()
-    jps = pgbench(
-        b, "b_drain_contract", "contract_cycle2", b.sizes.pgbench_seconds, defines, clients=2
-    )
+    jps = pgbench(b, db, script, b.sizes.pgbench_seconds, defines, clients=clients)
     seconds, r1 = time.perf_counter() - t0, os.times()
     if cpu is not None:
         pgbench_cpu = r1.children_user + r1.children_system - r0.children_user - r0.children_system
         m1, s1 = machine_cpu()
         cpu.append(cpu_share(round(jps * seconds), seconds, m1 - m0, pgbench_cpu, s1 - s0))
     return jps
+
+
+def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
+    """The contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), in a fresh
+    database: drain4."""
+    bare_db(b, "b_drain_contract", "contract", build_contract, supply(b, 6000, runs=1))
+    return drain4(b, "b_drain_contract", "contract_cycle2", {"ids": "{}", "toks": "{}"}, 2, cpu)
+
+
+def collab_api_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
+    """Collab's api calls with 4 jobs in flight and no worker (COLLAB_API_DRAIN4_ROW), in a
+    fresh copy of Collab's template: drain4."""
+    ex = collab_pgbench_db(b, "b_drain_api", supply(b, 4000, runs=1))
+    return drain4(
+        b, "b_drain_api", "collab_cycle4", {"ids": "{}", "toks": "{}", "exec": ex}, 1, cpu
+    )
 
 
 def w_drain(b: Bench, peers: dict[str, Any]) -> None:
@@ -730,6 +749,11 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
     # fresh database like the drains above.
     rows[CONTRACT_DRAIN4_ROW] = functools.partial(
         contract_drain4, b, accounted(CONTRACT_DRAIN4_ROW)
+    )
+    # What Collab's api calls reach with 4 jobs in flight and no worker (pgbench the client), in
+    # the arrangement of them that measured fastest: the most a worker on the api could show.
+    rows[COLLAB_API_DRAIN4_ROW] = functools.partial(
+        collab_api_drain4, b, accounted(COLLAB_API_DRAIN4_ROW)
     )
     if "graphile-worker" in peers:
         gw = b.template("tpl_graphile", build_graphile)
@@ -896,6 +920,17 @@ def ladder_functions(dsn: str) -> None:
         )
 
 
+# Collab's claim of :k jobs into the pgbench variables :ids and :toks, and the completion of
+# the jobs they name (none on a first transaction, when they start empty).
+COLLAB_CLAIM_IDS = """
+select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_token)::text, '{}') as toks
+  from api.claim(':exec'::uuid, '{bench}'::text[], :k, 300) \\gset
+"""
+COLLAB_COMPLETE_IDS = """
+select count(*) from api.complete_batch((select coalesce(jsonb_agg(jsonb_build_object(
+  'job_id', i, 'lease_token', t)), '[]') from unnest(':ids'::bigint[], ':toks'::uuid[]) u(i, t)));
+"""
+
 SCRIPTS = {
     "collab1": """
 select coalesce(max(id), 0) as id, coalesce(max(lease_token::text), '') as tok
@@ -904,12 +939,16 @@ select coalesce(max(id), 0) as id, coalesce(max(lease_token::text), '') as tok
 select id from api.complete(:id, ':tok'::uuid, null);
 \\endif
 """,
-    "collab10": """
-select coalesce(array_agg(id)::text, '{}') as ids, coalesce(array_agg(lease_token)::text, '{}') as toks
-  from api.claim(':exec'::uuid, '{bench}'::text[], 10, 300) \\gset
-select count(*) from api.complete_batch((select coalesce(jsonb_agg(jsonb_build_object(
-  'job_id', i, 'lease_token', t)), '[]') from unnest(':ids'::bigint[], ':toks'::uuid[]) u(i, t)));
-""",
+    "collab10": COLLAB_CLAIM_IDS.replace(":k", "10") + COLLAB_COMPLETE_IDS,
+    # Collab's api calls as a worker with 4 jobs in flight could make them, with no worker at
+    # all (pgbench is the client): one transaction completes (api.complete_batch, under their
+    # tokens) the 4 jobs this client claimed in its previous one and claims the next 4
+    # (api.claim). One client of 4: the arrangement of the api's calls that measured fastest
+    # (docs/bench.md, "Collab's api with no worker"). :ids and :toks start empty (pgbench -D).
+    "collab_cycle4": "begin;"
+    + COLLAB_COMPLETE_IDS
+    + COLLAB_CLAIM_IDS.replace(":k", "4")
+    + "commit;\n",
     # Collab's cycle without the api's rules (ladder_functions): :exec and :ws, the executor
     # and its workspace; read as a "collab" row (pgbench's kind), on Collab's tables.
     "collab_ladder1": """
@@ -1225,6 +1264,10 @@ CONTRACT_ENQUEUE_ROW = CONTRACT_PREFIX + " (build_contract), batch: a job and it
 CONTRACT_DRAIN4_ROW = (
     CONTRACT_PREFIX + " (build_contract), concurrency 4: 2 clients, each completing its 2 jobs"
     " and claiming 2 more in one transaction"
+)
+COLLAB_API_DRAIN4_ROW = (
+    "collab's api with no worker (pgbench), concurrency 4: 1 client completing its 4 jobs"
+    " (api.complete_batch) and claiming 4 more (api.claim) in one transaction"
 )
 
 
@@ -2556,6 +2599,13 @@ def best_worker(b: Bench, workload: str, row: str, lower: bool = False) -> tuple
     return best[0], f"; Collab's workers: {shown} (the {best[1]}'s shown)"
 
 
+def no_worker_note(b: Bench, best: float | None) -> str:
+    """The 4-way target's figure for Collab's api calls with no worker (COLLAB_API_DRAIN4_ROW)
+    over the best peer's: the most a worker on the api could show; nothing when not measured."""
+    api = fig(b, "drain", COLLAB_API_DRAIN4_ROW)
+    return f"; Collab's api with no worker: {api / best:.2f}x" if api is not None and best else ""
+
+
 def cpu_note(b: Bench) -> str:
     """The 4-way rows' CPU a job (median_cpu), for the target's line."""
     parts = []
@@ -2563,6 +2613,7 @@ def cpu_note(b: Bench) -> str:
         ("Collab AsyncWorker", "collab async worker concurrency 4"),
         ("Collab Worker", "collab worker concurrency 4"),
         ("graphile-worker", "graphile-worker -j 4"),
+        ("Collab's api with no worker", COLLAB_API_DRAIN4_ROW),
         ("bare writes", CONTRACT_DRAIN4_ROW),
     ):
         cpu = b.results["workloads"].get("drain", {}).get(system, {}).get("cpu") or []
@@ -2641,7 +2692,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             best,
             1.5,
             bare=fig(b, "drain", CONTRACT_DRAIN4_ROW) if c == 4 else None,
-            note=workers + (cpu_note(b) if c == 4 else ""),
+            note=workers + (no_worker_note(b, best) + cpu_note(b) if c == 4 else ""),
         )
     ratio(
         "high-throughput setting >= graphile-worker local queue",

@@ -1,10 +1,11 @@
 """The bench's "contract's bare writes" rows (bench/run.py, build_contract and the contract1,
-contract10 and contract_cycle2 scripts) do what they stand for: each claim leases a queued job
-with a fresh token and writes its event, each completion moves exactly the claimed job, under
-that token, to the history and writes its event. The rows bound what any implementation of the
-contract can reach against the SKIP LOCKED cycle, pgmq and the 4-way row's peers on this
-machine (docs/bench.md, sections 2 and 3), so a script that skipped a write would make that
-bound a lie. Run through pgbench itself, as the bench does."""
+contract10 and contract_cycle2 scripts) and the bounds beside them on Collab's own tables (the
+rules-free row, Collab's api with no worker) do what they stand for: each claim leases a queued
+job with a fresh token and writes its event, each completion moves exactly the claimed job,
+under that token, to the history and writes its event. The rows bound what any implementation
+of the contract (or any worker on Collab's api) can reach against the SKIP LOCKED cycle, pgmq
+and the 4-way row's peers on this machine (docs/bench.md, sections 2 and 3), so a script that
+skipped a write would make that bound a lie. Run through pgbench itself, as the bench does."""
 
 from __future__ import annotations
 
@@ -164,6 +165,66 @@ def test_contract_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
             "select count(*) from contract_jobs where queue = 'other'"
             " and status = 'queued' and attempt = 0"
         ).fetchone() == (1,)
+
+
+def test_collab_api_cycle_completes_what_it_claimed_and_claims_in_one_transaction(
+    own_db: str,
+) -> None:
+    """The 4-way row of Collab's api with no worker (section 2): each transaction completes,
+    through api.complete_batch under their tokens, the 4 jobs the client claimed through
+    api.claim in its previous one and claims 4 more, each change with its event. After n
+    transactions: 4(n-1) jobs finished, the last 4 still leased; the bench's readings count
+    them."""
+    run = bench_module()
+    run.fill_collab(own_db, 30)
+    ex = run.executor(own_db)
+
+    pgbench(own_db, run.SCRIPTS["collab_cycle4"], 6, "ids={}", "toks={}", f"exec={ex}")
+
+    with psycopg.connect(own_db, autocommit=True) as c:
+        finished = c.execute(
+            "select count(*), count(distinct lease_token), min(attempt), max(attempt)"
+            " from collab.job_history where status = 'succeeded'"
+        ).fetchone()
+        assert finished == (20, 20, 1, 1), "5 completions of 4, each under its own claim's token"
+        running = c.execute(
+            "select count(*), count(distinct lease_token) from collab.jobs"
+            " where status = 'running' and executor_id = %s",
+            [ex],
+        ).fetchone()
+        assert running == (4, 4), "the last claim, not yet completed"
+        events = c.execute(
+            "select type::text, count(*), count(distinct job_id) from collab.job_events"
+            " where job_id is not null group by 1 order by 1"
+        ).fetchall()
+        assert events == [("claimed", 24, 24), ("enqueued", 30, 30), ("succeeded", 20, 20)]
+        assert c.execute(run.DONE_SQL["collab"]).fetchone() == (20,)
+        assert c.execute(run.LEFT_SQL["collab"]).fetchone() == (6,)
+
+
+def test_the_4way_target_prints_collabs_api_with_no_worker() -> None:
+    """The 4-way target's line gives Collab's api calls with no worker (COLLAB_API_DRAIN4_ROW)
+    over the best peer, beside the workers and the contract's bare writes, and their CPU a
+    job; without that row measured, neither."""
+    run = bench_module()
+    b = run.Bench(run.Sizes(True))
+    cpu = {"machine_us_per_job": 600.0, "client_us_per_job": 90.0}
+    cpu |= {"cores_busy": 1.1, "cores_stolen": 0.0}
+    b.results["workloads"] = {
+        "drain": {
+            "collab async worker concurrency 4": {"median": 2000.0},
+            "graphile-worker -j 4": {"median": 1600.0},
+            run.COLLAB_API_DRAIN4_ROW: {"median": 2400.0, "cpu": [cpu]},
+            run.CONTRACT_DRAIN4_ROW: {"median": 3200.0},
+        }
+    }
+    line = next(t for t in run.targets(b) if t[0].startswith("end to end 4-way"))
+    assert line[1].startswith("2,000.0 vs 1,600.0 = 1.25x (contract's bare writes: 2.00x)")
+    assert "; Collab's api with no worker: 1.50x" in line[1]
+    assert "Collab's api with no worker 600 µs (90 in its client), 1.10 cores busy" in line[1]
+    del b.results["workloads"]["drain"][run.COLLAB_API_DRAIN4_ROW]
+    line = next(t for t in run.targets(b) if t[0].startswith("end to end 4-way"))
+    assert "no worker" not in line[1]
 
 
 def test_contract_batch_enqueue_writes_a_job_and_its_event_per_element(fresh_db: str) -> None:
