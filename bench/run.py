@@ -751,7 +751,8 @@ def w_drain(b: Bench, peers: dict[str, Any]) -> None:
         contract_drain4, b, accounted(CONTRACT_DRAIN4_ROW)
     )
     # What Collab's api calls reach with 4 jobs in flight and no worker (pgbench the client), in
-    # the arrangement of them that measured fastest: the most a worker on the api could show.
+    # their cheapest arrangement a job: whether a row below its target is the worker's or the
+    # api's (docs/bench.md, "Collab's api with no worker").
     rows[COLLAB_API_DRAIN4_ROW] = functools.partial(
         collab_api_drain4, b, accounted(COLLAB_API_DRAIN4_ROW)
     )
@@ -943,8 +944,8 @@ select id from api.complete(:id, ':tok'::uuid, null);
     # Collab's api calls as a worker with 4 jobs in flight could make them, with no worker at
     # all (pgbench is the client): one transaction completes (api.complete_batch, under their
     # tokens) the 4 jobs this client claimed in its previous one and claims the next 4
-    # (api.claim). One client of 4: the arrangement of the api's calls that measured fastest
-    # (docs/bench.md, "Collab's api with no worker"). :ids and :toks start empty (pgbench -D).
+    # (api.claim). One client of 4: the arrangement of the api's calls that cost the least a
+    # job (docs/bench.md, "Collab's api with no worker"). :ids and :toks start empty (pgbench -D).
     "collab_cycle4": "begin;"
     + COLLAB_COMPLETE_IDS
     + COLLAB_CLAIM_IDS.replace(":k", "4")
@@ -2601,7 +2602,7 @@ def best_worker(b: Bench, workload: str, row: str, lower: bool = False) -> tuple
 
 def no_worker_note(b: Bench, best: float | None) -> str:
     """The 4-way target's figure for Collab's api calls with no worker (COLLAB_API_DRAIN4_ROW)
-    over the best peer's: the most a worker on the api could show; nothing when not measured."""
+    over the best peer's, beside the workers'; nothing when not measured."""
     api = fig(b, "drain", COLLAB_API_DRAIN4_ROW)
     return f"; Collab's api with no worker: {api / best:.2f}x" if api is not None and best else ""
 
