@@ -2,10 +2,11 @@
 contract10 and contract_cycle2 scripts) and the bounds beside them on Collab's own tables (the
 rules-free row, Collab's api with no worker) do what they stand for: each claim leases a queued
 job with a fresh token and writes its event, each completion moves exactly the claimed job,
-under that token, to the history and writes its event. The rows bound what any implementation
-of the contract (or any worker on Collab's api) can reach against the SKIP LOCKED cycle, pgmq
-and the 4-way row's peers on this machine (docs/bench.md, sections 2 and 3), so a script that
-skipped a write would make that bound a lie. Run through pgbench itself, as the bench does."""
+under that token, to the history and writes its event. The bare rows bound what any
+implementation of the contract can reach against the SKIP LOCKED cycle, pgmq and the 4-way
+row's peers on this machine, and the rows on Collab's tables tell which layer a gap is in
+(docs/bench.md, sections 2 and 3), so a script that skipped a write would make those readings a
+lie. Run through pgbench itself, as the bench does."""
 
 from __future__ import annotations
 
