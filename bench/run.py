@@ -694,11 +694,13 @@ def drain4(
     clients: int,
     cpu: list[dict[str, float]] | None,
 ) -> float:
-    """jobs/s of one pgbench run of a cycle script with 4 jobs in flight in db (filled for it);
+    """jobs/s of one pgbench run of a cycle script with 4 jobs in flight in db (filled for it),
+    each client starting with nothing claimed (:ids and :toks empty) and ``defines`` besides;
     ``cpu``: gets the run's CPU a job (the client is pgbench; its connection and the counts
     around it are in the figures)."""
     (m0, s0), r0, t0 = machine_cpu(), os.times(), time.perf_counter()
-    jps = pgbench(b, db, script, b.sizes.pgbench_seconds, defines, clients=clients)
+    empty = {"ids": "{}", "toks": "{}"}
+    jps = pgbench(b, db, script, b.sizes.pgbench_seconds, empty | defines, clients=clients)
     seconds, r1 = time.perf_counter() - t0, os.times()
     if cpu is not None:
         pgbench_cpu = r1.children_user + r1.children_system - r0.children_user - r0.children_system
@@ -711,16 +713,14 @@ def contract_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> floa
     """The contract's bare writes with 4 jobs in flight (CONTRACT_DRAIN4_ROW), in a fresh
     database: drain4."""
     bare_db(b, "b_drain_contract", "contract", build_contract, supply(b, 6000, runs=1))
-    return drain4(b, "b_drain_contract", "contract_cycle2", {"ids": "{}", "toks": "{}"}, 2, cpu)
+    return drain4(b, "b_drain_contract", "contract_cycle2", {}, 2, cpu)
 
 
 def collab_api_drain4(b: Bench, cpu: list[dict[str, float]] | None = None) -> float:
     """Collab's api calls with 4 jobs in flight and no worker (COLLAB_API_DRAIN4_ROW), in a
     fresh copy of Collab's template: drain4."""
     ex = collab_pgbench_db(b, "b_drain_api", supply(b, 4000, runs=1))
-    return drain4(
-        b, "b_drain_api", "collab_cycle4", {"ids": "{}", "toks": "{}", "exec": ex}, 1, cpu
-    )
+    return drain4(b, "b_drain_api", "collab_cycle4", {"exec": ex}, 1, cpu)
 
 
 def w_drain(b: Bench, peers: dict[str, Any]) -> None:
@@ -2600,13 +2600,6 @@ def best_worker(b: Bench, workload: str, row: str, lower: bool = False) -> tuple
     return best[0], f"; Collab's workers: {shown} (the {best[1]}'s shown)"
 
 
-def no_worker_note(b: Bench, best: float | None) -> str:
-    """The 4-way target's figure for Collab's api calls with no worker (COLLAB_API_DRAIN4_ROW)
-    over the best peer's, beside the workers'; nothing when not measured."""
-    api = fig(b, "drain", COLLAB_API_DRAIN4_ROW)
-    return f"; Collab's api with no worker: {api / best:.2f}x" if api is not None and best else ""
-
-
 def cpu_note(b: Bench) -> str:
     """The 4-way rows' CPU a job (median_cpu), for the target's line."""
     parts = []
@@ -2625,15 +2618,6 @@ def cpu_note(b: Bench) -> str:
                 f"client), {m['cores_busy']:.2f} cores busy ({m['cores_stolen']:.2f} stolen)"
             )
     return f"; CPU a job: {'; '.join(parts)}" if parts else ""
-
-
-def rules_free_note(b: Bench, k: int, reference: str) -> str:
-    """The 1/tx rows' figure for Collab without the api's rules (RULES_FREE_ROW) over the
-    reference's; nothing for other rows or when it was not measured."""
-    free, ref = fig(b, "sql", RULES_FREE_ROW), fig(b, "sql", reference)
-    if k != 1 or free is None or not ref:
-        return ""
-    return f"; without the api's rules: {free / ref:.2f}x"
 
 
 def waits_note(b: Bench, *rows: tuple[str, str]) -> str:
@@ -2662,10 +2646,12 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         need: float,
         lower: bool = False,
         bare: float | None = None,
+        beside: tuple[tuple[str, float | None], ...] = (),
         note: str = "",
     ) -> None:
         """``bare``: what the contract's bare writes (build_contract) reach against the same
         reference c, the most any implementation of the contract could show on this row;
+        ``beside``: (label, figure) of other rows over the same reference c (those measured);
         ``note``: more figures for the row."""
         if a is None or c is None or c == 0:
             out.append((name, "not measured", "not measured"))
@@ -2675,6 +2661,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
         measured = f"{a:,.1f} vs {c:,.1f} = {r:.2f}x"
         if bare is not None:
             measured += f" (contract's bare writes: {bare / c:.2f}x)"
+        measured += "".join(f"; {label}: {v / c:.2f}x" for label, v in beside if v is not None)
         measured += note
         out.append((name, measured, "holds" if ok else "does not hold"))
 
@@ -2693,7 +2680,13 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             best,
             1.5,
             bare=fig(b, "drain", CONTRACT_DRAIN4_ROW) if c == 4 else None,
-            note=workers + (no_worker_note(b, best) + cpu_note(b) if c == 4 else ""),
+            beside=(
+                (
+                    "Collab's api with no worker",
+                    fig(b, "drain", COLLAB_API_DRAIN4_ROW) if c == 4 else None,
+                ),
+            ),
+            note=workers + (cpu_note(b) if c == 4 else ""),
         )
     ratio(
         "high-throughput setting >= graphile-worker local queue",
@@ -2718,8 +2711,11 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
             fig(b, "sql", reference.format(k=k)),
             need,
             bare=fig(b, "sql", CONTRACT_ROW.format(k=k)),
-            note=rules_free_note(b, k, reference.format(k=k))
-            + waits_note(
+            # RULES_FREE_ROW is a 1/tx row
+            beside=(
+                ("without the api's rules", fig(b, "sql", RULES_FREE_ROW) if k == 1 else None),
+            ),
+            note=waits_note(
                 b,
                 ("Collab", collab_row.format(k=k)),
                 ("the reference", reference.format(k=k)),
