@@ -1609,18 +1609,21 @@ def claim_index_usage(c: psycopg.Connection[Any]) -> tuple[int, int]:
 
 def soak_load(c: psycopg.Connection[Any]) -> dict[str, float]:
     """What a soak sample records besides sizes, to tell what bounds the run: the machine's
-    busy CPU seconds (every process, machine_cpu), this process's (the producer and the
-    worker's threads), the database's committed transactions, the cluster's WAL flushes
-    (pg_stat_wal.wal_sync), and the hot table's dead tuples now and vacuums so far (one read of
-    its statistics row). Differences between two samples are what soak_intervals reads."""
+    busy CPU seconds (every process, machine_cpu) and the seconds the host took from it
+    (stolen), this process's (the producer and the worker's threads), the database's committed
+    transactions, the cluster's WAL flushes (pg_stat_wal.wal_sync), and the hot table's dead
+    tuples now and vacuums so far (one read of its statistics row). Differences between two
+    samples are what soak_intervals reads."""
     row = c.execute(
         "select (select xact_commit from pg_stat_database where datname = current_database()),"
         " (select wal_sync from pg_stat_wal), t.vacuum_count + t.autovacuum_count, t.n_dead_tup"
         " from pg_stat_user_tables t where t.relid = 'collab.jobs'::regclass"
     ).fetchone()
     assert row is not None
+    busy, stolen = machine_cpu()
     return {
-        "machine_cpu_s": machine_cpu()[0],
+        "machine_cpu_s": busy,
+        "stolen_cpu_s": stolen,
         "client_cpu_s": time.process_time(),
         "commits": float(row[0]),
         "wal_syncs": float(row[1]),
@@ -1629,11 +1632,12 @@ def soak_load(c: psycopg.Connection[Any]) -> dict[str, float]:
     }
 
 
-def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
+def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, Any]]:
     """Each interval between two soak samples that both carry soak_load's counters: jobs done
     a second, the backlog at its end, committed transactions a job done, the machine's cores
     busy, its CPU time a job done (the same work takes more of it when the machine is slower),
-    this process's cores, WAL flushes a second, and the vacuums of the hot table in it."""
+    the cores the host took from it (None where not sampled: older results files), this
+    process's cores, WAL flushes a second, and the vacuums of the hot table in it."""
     out = []
     for a, z in itertools.pairwise(samples):
         if "commits" not in a or "commits" not in z:
@@ -1650,6 +1654,11 @@ def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, float]]:
                 "commits_per_job": (z["commits"] - a["commits"]) / max(done, 1),
                 "cores_busy": cpu / dt,
                 "cpu_us_per_job": cpu * 1e6 / max(done, 1),
+                "cores_stolen": (
+                    (z["stolen_cpu_s"] - a["stolen_cpu_s"]) / dt
+                    if "stolen_cpu_s" in a and "stolen_cpu_s" in z
+                    else None
+                ),
                 "client_cores": (z["client_cpu_s"] - a["client_cpu_s"]) / dt,
                 "wal_syncs_per_s": (z["wal_syncs"] - a["wal_syncs"]) / dt,
                 "hot_vacuums": z["hot_vacuums"] - a["hot_vacuums"],
@@ -1674,18 +1683,20 @@ def soak_section(r: dict[str, Any]) -> list[str]:
         "Per interval between samples: jobs done a second, the backlog at its end, committed"
         " transactions of the database a job done (claims, completions, heartbeats and the"
         " producer's enqueues), the machine's cores busy (2 is all), its CPU time a job done"
-        " (every process: the same work takes more of it on a slower machine), the bench"
-        " process's cores (the producer and the worker), WAL flushes a second (the cluster's),"
-        " and the vacuums of `collab.jobs` in it.",
+        " (every process: the same work takes more of it on a slower machine), the cores the"
+        " host took from this virtual machine (steal: it was ready to run and the host ran"
+        " something else), the bench process's cores (the producer and the worker), WAL flushes"
+        " a second (the cluster's), and the vacuums of `collab.jobs` in it.",
         "",
-        "| phase | s | jobs/s | backlog | commits/job | cores busy | CPU µs/job"
+        "| phase | s | jobs/s | backlog | commits/job | cores busy | CPU µs/job | cores stolen"
         " | bench process cores | WAL flushes/s | hot-table vacuums |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, rows in phases:
         lines += [
             f"| {name} | {x['from']:.0f}-{x['to']:.0f} | {x['jobs_per_s']:,.0f} | {x['backlog']:,.0f}"
             f" | {x['commits_per_job']:.2f} | {x['cores_busy']:.2f} | {x['cpu_us_per_job']:,.0f}"
+            f" | {'-' if x['cores_stolen'] is None else format(x['cores_stolen'], '.2f')}"
             f" | {x['client_cores']:.2f}"
             f" | {x['wal_syncs_per_s']:,.0f} | {x['hot_vacuums']:.0f} |"
             for x in rows
@@ -1771,6 +1782,27 @@ def soak_feed(
         thread.join(30)
         client.close()
     return samples
+
+
+def largest_backlog(samples: list[dict[str, float]]) -> str:
+    """The largest backlog among these soak samples, when one formed, with what the host took
+    from the machine in the interval that ended at it (where sampled): a backlog of live jobs
+    grows the hot table and the claim index whatever the tables do, and on this shared machine
+    it forms when the host takes cores from it (docs/bench.md, "The soak's backlogs"). Below
+    1,000 jobs (the held snapshot's bar) it is the jobs in flight at the sample: nothing."""
+    at = max(range(len(samples)), key=lambda i: samples[i]["backlog"])
+    worst = samples[at]
+    if worst["backlog"] < 1000:
+        return ""
+    out = f"; largest backlog {worst['backlog']:,} at t={worst['t']:.0f}s"
+    rows = soak_intervals(samples[at - 1 : at + 1]) if at > 0 else []
+    if rows and rows[0]["cores_stolen"] is not None:
+        x = rows[0]
+        out += (
+            f" ({x['jobs_per_s']:,.0f} jobs/s done from t={x['from']:.0f}s, the host"
+            f" taking {x['cores_stolen']:.2f} of 2 cores)"
+        )
+    return out
 
 
 def claim_in_use(*samples: dict[str, float]) -> str:
@@ -2107,6 +2139,7 @@ def fixed_rate(
             samples.append(
                 {
                     "t": round(time.perf_counter() - t0, 2),
+                    "stolen_s": machine_cpu()[1],
                     "done": driver.done() if driver else None,
                     "sent": state["sent"] if driver else None,
                     "dead": {k: v["dead"] for k, v in st.items()},
@@ -2170,8 +2203,40 @@ def fixed_rate(
             k: final[k]["autovacuums"] - samples[0]["autovacuums"].get(k, 0) for k in tables
         },
         "first_autovacuum_s": first_vacuum,
+        **stolen_cores(samples),
         "samples": samples,
     }
+
+
+def stolen_cores(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cores the host took from this virtual machine (steal, machine_cpu) between the
+    fixed-rate run's samples, one a second: over the run, and in each second. The systems run
+    one after another, so a host that takes cores during one system's run and not another's
+    changes their comparison; this says when it did."""
+    if len(samples) < 2 or any("stolen_s" not in x for x in samples):
+        return {}
+    per = [
+        (z["stolen_s"] - a["stolen_s"]) / max(z["t"] - a["t"], 1e-9)
+        for a, z in itertools.pairwise(samples)
+    ]
+    run = (samples[-1]["stolen_s"] - samples[0]["stolen_s"]) / max(
+        samples[-1]["t"] - samples[0]["t"], 1e-9
+    )
+    return {"cores_stolen": round(run, 3), "stolen_per_second": [round(x, 3) for x in per]}
+
+
+def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
+    """What the host took in the run's slowest second and over the run, where sampled."""
+    steal = r.get("stolen_per_second")
+    if not steal:
+        return ""
+    slowest = min(range(len(per)), key=per.__getitem__)
+    if slowest >= len(steal):
+        return f"; the host took {r['cores_stolen']:.2f} of 2 cores over the run"
+    return (
+        f"; the host took {steal[slowest]:.2f} of 2 cores in the slowest second,"
+        f" {r['cores_stolen']:.2f} over the run"
+    )
 
 
 HOT_KINDS = ("collab", "collab-sql", "plain", "pgmq", "graphile")
@@ -2783,6 +2848,7 @@ def targets(b: Bench) -> list[tuple[str, str, str]]:
                 f" {hot_mb[0]:.1f} -> {hot_mb[1]:.1f} MB; claim index {claim_mb[0]:.2f} ->"
                 f" {claim_mb[1]:.2f} MB{claim_in_use(third, last)}; history and events"
                 f" {per_job[0]:.0f} -> {per_job[1]:.0f} B/job; backlog {last['backlog']:,}"
+                f"{largest_backlog(s[len(s) // 3 :])}"
             )
         else:
             per_job = [x["jobs_bytes"] / max(x["jobs"], 1) for x in (third, last)]
@@ -2880,7 +2946,12 @@ def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"held snapshot ({h['seconds']:.0f} s idle in transaction, {h['offered_per_s']:.0f}"
                 " jobs/s offered to 4 workers): completions >= 0.95x offered, backlog < 1,000",
                 f"{h['completed_over_offered']:.2f}x offered, backlog {h['backlog']:,},"
-                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s",
+                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s"
+                + (
+                    f"; the host took {h['cores_stolen']:.2f} of 2 cores over the run"
+                    if "cores_stolen" in h
+                    else ""
+                ),
                 "holds" if ok else "does not hold",
             )
         )
@@ -2891,7 +2962,8 @@ def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f" {u['seconds']:.0f} s): every second >= 0.8x the steady (offered) rate",
                 f"first second {u['first_second']:,.0f}/s, slowest {u['min_second']:,.0f}/s ="
                 f" {u['min_over_offered']:.2f}x offered ({u['min_over_steady']:.2f}x the run's"
-                f" median {u['steady']:,.0f}/s)",
+                f" median {u['steady']:,.0f}/s)"
+                f"{stolen_in_slowest(u, u['per_second'][: int(u['seconds'])])}",
                 "holds" if u["min_over_offered"] >= 0.8 else "does not hold",
             )
         )
@@ -2954,18 +3026,20 @@ def held_text(rows: dict[str, Any], note: str) -> list[str]:
         "with `addJobs`. Wait is enqueue to claim (handler start); 'with backlog' also counts "
         "every job still queued at the end at its age then (a lower bound). Dead tuples: "
         "`pg_stat_user_tables.n_dead_tup` at the end, for every table of the system that took "
-        "writes. One run each.",
+        "writes. Cores stolen: what the host took from this virtual machine over the system's"
+        " run (as in section 10). One run each.",
         "",
         "| system | completed / offered | backlog at end | p50 / p99 wait | p99 wait with "
-        "backlog | dead tuples at end | Collab / peer (completed ratio) |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "backlog | dead tuples at end | cores stolen | Collab / peer (completed ratio) |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |",
     ]
     for s, e in rows.items():
         dead = ", ".join(f"{t} {n:,}" for t, n in e["dead_tuples_end"].items() if n) or "0"
+        stolen = f"{e['cores_stolen']:.2f}" if "cores_stolen" in e else "-"
         out.append(
             f"| {s} | {e['completed_over_offered']:.2f} ({e['done']:,} of {e['sent']:,}) |"
             f" {e['backlog']:,} | {e['p50_wait_ms']:,.0f} / {e['p99_wait_ms']:,.0f} ms |"
-            f" {e['p99_wait_incl_backlog_ms']:,.0f} ms | {dead} |"
+            f" {e['p99_wait_incl_backlog_ms']:,.0f} ms | {dead} | {stolen} |"
             f" {ratio_text(e, 'completed_over_offered')} |"
         )
     return out
@@ -2987,20 +3061,25 @@ def burst_text(rows: dict[str, Any], note: str) -> list[str]:
         "down steady). Dead tuples: "
         "the sum of `n_dead_tup` over the system's tables, sampled every second; the first "
         "autovacuum is the first sample in which `autovacuum_count` of one of them rose. The "
-        "per-second series are in the results file (`per_second`, `samples`). One run each.",
+        "per-second series are in the results file (`per_second`, `samples`). Cores stolen:"
+        " what the host took from this virtual machine over the system's run (steal; 2 cores"
+        " are all), sampled each second (`stolen_per_second`): the systems run one after"
+        " another, so a run the host took cores from is slower than its neighbours for a"
+        " reason outside it. One run each.",
         "",
         "| system | first s | slowest s | median s | slowest / median | slowest / offered | "
         "last quarter / offered | backlog at end | max dead tuples | first autovacuum | "
-        "Collab / peer (slowest second) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "cores stolen | Collab / peer (slowest second) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for s, e in rows.items():
         av = "none" if e["first_autovacuum_s"] is None else f"{e['first_autovacuum_s']:.0f} s"
+        stolen = f"{e['cores_stolen']:.2f}" if "cores_stolen" in e else "-"
         out.append(
             f"| {s} | {e['first_second']:,.0f} | {e['min_second']:,.0f} | {e['steady']:,.0f} |"
             f" {e['min_over_steady']:.2f} | {e['min_over_offered']:.2f} |"
             f" {e['last_quarter_over_offered']:.2f} | {e['backlog']:,} |"
-            f" {e['dead_tuples_max']:,} | {av} | {ratio_text(e, 'min_over_offered')} |"
+            f" {e['dead_tuples_max']:,} | {av} | {stolen} | {ratio_text(e, 'min_over_offered')} |"
         )
     out += ["", "Completions per second:", ""]
     for s, e in rows.items():

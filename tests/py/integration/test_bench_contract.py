@@ -389,6 +389,10 @@ def test_soak_load_counts_commits_flushes_vacuums_and_cpu(unvacuumed_db: str) ->
     client = after["client_cpu_s"] - before["client_cpu_s"]
     assert client >= 0.2, client
     assert after["machine_cpu_s"] - before["machine_cpu_s"] >= 0.9 * client
+    # The host's steal is a counter since boot: it never runs backwards, and it cannot take
+    # more than both cores over the time between the samples.
+    stolen = after["stolen_cpu_s"] - before["stolen_cpu_s"]
+    assert 0 <= stolen <= 2 * (after["machine_cpu_s"] - before["machine_cpu_s"] + 1), stolen
 
 
 def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> None:
@@ -399,6 +403,7 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
     a = {
         **plain,
         "machine_cpu_s": 100.0,
+        "stolen_cpu_s": 7.0,
         "client_cpu_s": 10.0,
         "commits": 1000.0,
         "wal_syncs": 50.0,
@@ -409,6 +414,7 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
         "done": 60000,
         "backlog": 1500,
         "machine_cpu_s": 154.0,
+        "stolen_cpu_s": 19.0,
         "client_cpu_s": 25.0,
         "commits": 16000.0,
         "wal_syncs": 30050.0,
@@ -423,6 +429,7 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
         "commits_per_job": 0.25,
         "cores_busy": 1.8,
         "cpu_us_per_job": 900.0,
+        "cores_stolen": 0.4,
         "client_cores": 0.5,
         "wal_syncs_per_s": 1000.0,
         "hot_vacuums": 3.0,
@@ -430,7 +437,63 @@ def test_soak_intervals_tell_each_intervals_load_and_skip_unsampled_ones() -> No
     assert run.soak_intervals([plain, {**plain, "t": 30.0}]) == []
     assert run.soak_section({"soak": {"samples": [plain, plain]}}) == []
     lines = run.soak_section({"soak": {"samples": [a, z]}})
-    assert lines[-1] == "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 900 | 0.50 | 1,000 | 3 |"
+    assert lines[-1] == (
+        "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 900 | 0.40 | 0.50 | 1,000 | 3 |"
+    )
+    # Results recorded before the steal was sampled: the interval has no stolen cores.
+    older = [{k: v for k, v in x.items() if k != "stolen_cpu_s"} for x in (a, z)]
+    (row,) = run.soak_intervals(older)
+    assert row["cores_stolen"] is None
+    assert run.soak_section({"soak": {"samples": older}})[-1] == (
+        "| soak | 0-30 | 2,000 | 1,500 | 0.25 | 1.80 | 900 | - | 0.50 | 1,000 | 3 |"
+    )
+
+
+def test_soak_verdict_names_the_largest_backlog_and_the_hosts_steal_under_it() -> None:
+    """A backlog of live jobs grows the hot table and the claim index whatever the tables do:
+    the soak's verdict names the largest one after its first third, and the cores the host
+    took from the machine in the interval that ended at it; nothing when none reached 1,000
+    jobs (the jobs in flight when a sample is taken are a backlog of a few)."""
+    run = bench_module()
+
+    def sample(t: float, done: int, backlog: int, stolen: float) -> dict[str, float]:
+        return {
+            "t": t,
+            "done": done,
+            "backlog": backlog,
+            "machine_cpu_s": t,
+            "stolen_cpu_s": stolen,
+            "client_cpu_s": 0.0,
+            "commits": float(done),
+            "wal_syncs": 0.0,
+            "hot_vacuums": 0.0,
+        }
+
+    calm = [sample(0, 0, 0, 0.0), sample(30, 30000, 999, 0.3)]
+    assert run.largest_backlog(calm) == ""
+    stalled = [*calm, sample(60, 45000, 15000, 27.3), sample(90, 90000, 0, 27.6)]
+    assert run.largest_backlog(stalled) == (
+        "; largest backlog 15,000 at t=60s (500 jobs/s done from t=30s, the host taking"
+        " 0.90 of 2 cores)"
+    )
+    # The first sample, or one recorded before the steal was sampled: the backlog alone.
+    assert run.largest_backlog([sample(0, 0, 4000, 0.0)]) == "; largest backlog 4,000 at t=0s"
+    older = [{k: v for k, v in x.items() if k != "stolen_cpu_s"} for x in stalled]
+    assert run.largest_backlog(older) == "; largest backlog 15,000 at t=60s"
+    # The verdict's line reads the samples from its first third on; the rule is unchanged.
+    sizes = {"jobs_bytes": 9e6, "events_bytes": 5e7, "history_bytes": 5e7}
+    sizes |= {"claim_index_bytes": 1e5, "jobs": 0}
+    b = run.Bench(run.Sizes(True))
+    b.results["workloads"] = {}
+    b.results["soak"] = {"target_jobs_per_s": 1000.0, "samples": [x | sizes for x in stalled]}
+    b.results["soak"]["samples"][2]["claim_index_bytes"] = 2.5e6
+    b.results["soak"]["samples"][3]["claim_index_bytes"] = 2.5e6
+    _, measured, verdict = next(t for t in run.targets(b) if "soak" in t[0])
+    assert measured.endswith(
+        "; backlog 0; largest backlog 15,000 at t=60s (500 jobs/s done from t=30s, the host"
+        " taking 0.90 of 2 cores)"
+    ), measured
+    assert verdict == "does not hold"
 
 
 def test_a_worker_target_shows_the_better_of_collabs_two_workers_and_names_both() -> None:
@@ -641,3 +704,52 @@ def test_flush_figures_count_the_syncs_a_databases_commits_waited_for(fresh_db: 
         "syncing": 0.005,
     }
     assert run.flush_figures((0.0, 1.0, 0.0, 1.0), (0.0, 1.0, 0.0, 1.0))["commits_per_sync"] == 0.0
+
+
+def test_fixed_rate_runs_record_what_the_host_took_each_second(own_db: str) -> None:
+    """The held and burst rows' runs (fixed_rate) sample the host's steal with their other
+    counters each second: the systems run one after another, so the report must say when the
+    host took cores from one of them (stolen_cores); the burst's verdict prints it for the
+    slowest second (stolen_in_slowest)."""
+    run = bench_module()
+    r = run.fixed_rate("collab-sql", own_db, 2, 50, hold=False)
+    assert r["done"] == r["sent"] > 0, r
+    samples = r["samples"]
+    assert len(r["stolen_per_second"]) == len(samples) - 1 >= 2
+    assert 0 <= r["cores_stolen"] <= 2
+    assert all(0 <= x <= 2.5 for x in r["stolen_per_second"]), r["stolen_per_second"]
+
+    timed = [{"t": float(t), "stolen_s": s} for t, s in ((0, 10.0), (1, 10.1), (2, 11.0))]
+    assert run.stolen_cores(timed) == {"cores_stolen": 0.5, "stolen_per_second": [0.1, 0.9]}
+    assert run.stolen_cores(timed[:1]) == {}
+    assert run.stolen_cores([{"t": 0.0}, {"t": 1.0}]) == {}  # a run recorded before
+    u = run.stolen_cores(timed)
+    assert run.stolen_in_slowest(u, [780.0, 410.0]) == (
+        "; the host took 0.90 of 2 cores in the slowest second, 0.50 over the run"
+    )
+    assert run.stolen_in_slowest(u, [780.0, 790.0, 300.0]) == (
+        "; the host took 0.50 of 2 cores over the run"
+    )
+    assert run.stolen_in_slowest({}, [780.0]) == ""
+    rows = {
+        run.COLLAB_WORKER: {
+            "offered_per_s": 800,
+            "seconds": 2.0,
+            "first_second": 780.0,
+            "min_second": 410.0,
+            "min_over_offered": 410 / 800,
+            "min_over_steady": 410 / 595,
+            "steady": 595.0,
+            "per_second": [780.0, 410.0],
+            "last_quarter_over_offered": 0.5,
+            "backlog": 0,
+            "dead_tuples_max": 10,
+            "first_autovacuum_s": None,
+            **u,
+        }
+    }
+    (line,) = run.hot_targets({"burst": rows})
+    assert line[1].endswith("in the slowest second, 0.50 over the run"), line
+    assert "| none | 0.50 |" in run.burst_text(rows, "")[6]
+    del rows[run.COLLAB_WORKER]["cores_stolen"]
+    assert "| none | - |" in run.burst_text(rows, "")[6]
