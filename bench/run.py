@@ -3276,6 +3276,26 @@ def rest_section() -> list[str]:
 HAND_MARK = "<!-- Written by hand from here on: bench/run.py keeps what follows. -->"
 
 
+def steal_by_section(r: dict[str, Any]) -> list[str]:
+    """What the host took from this virtual machine while each section ran (steal, of its 2
+    cores), and how long the section ran: a slow hour shows here as a cause outside the
+    database. Runs recorded before it was sampled: nothing."""
+    stolen = r.get("workload_cores_stolen")
+    if not stolen:
+        return []
+    took = r.get("workload_seconds", {})
+    return [
+        "Cores the host took from this machine while each section ran (steal, of 2): "
+        + ", ".join(
+            f"{w} {c:.2f} ({took[w]:,.0f} s)" if w in took else f"{w} {c:.2f}"
+            for w, c in stolen.items()
+        )
+        + ". Rows within a section run interleaved, except the held and burst rows, which"
+        " give each system's own.",
+        "",
+    ]
+
+
 def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> None:
     r = b.results
     lines = [
@@ -3303,6 +3323,7 @@ def write_doc(b: Bench, stamp: str, json_name: str, png_name: str | None) -> Non
         lines += ["Skipped: " + "; ".join(f"{k}: {v}" for k, v in r["skipped"].items()) + ".", ""]
     if r["errors"]:
         lines += ["Errors: " + "; ".join(f"{k}: {v}" for k, v in r["errors"].items()) + ".", ""]
+    lines += steal_by_section(r)
     if b.sizes.quick:
         lines += [
             "Quick mode uses smaller sizes (see `Sizes` in `bench/run.py`) and "
@@ -3548,14 +3569,17 @@ def main() -> None:
         "soak": lambda bb, pp: w_soak(bb, pp, args.soak_seconds, args.soak_rate),
     }
     for w in chosen:
-        t_w = time.perf_counter()
+        t_w, stolen_w = time.perf_counter(), machine_cpu()[1]
         try:
             table[w](b, peers)
         except Exception as exc:  # report and go on: one broken workload must not hide the rest
             b.results["errors"][w] = f"{type(exc).__name__}: {exc}"
             say(f"  error in {w}: {type(exc).__name__}: {exc}")
-        b.results.setdefault("workload_seconds", {})[w] = round(time.perf_counter() - t_w, 1)
-        say(f"  ({w}: {time.perf_counter() - t_w:.0f} s)")
+        took = time.perf_counter() - t_w
+        stolen = (machine_cpu()[1] - stolen_w) / max(took, 1e-9)
+        b.results.setdefault("workload_seconds", {})[w] = round(took, 1)
+        b.results.setdefault("workload_cores_stolen", {})[w] = round(stolen, 3)
+        say(f"  ({w}: {took:.0f} s, the host took {stolen:.2f} of 2 cores)")
     if not args.only or {"sql", "overhead"} & set(args.only):
         try:
             profile(b)

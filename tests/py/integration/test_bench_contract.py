@@ -753,3 +753,21 @@ def test_fixed_rate_runs_record_what_the_host_took_each_second(own_db: str) -> N
     assert "| none | 0.50 |" in run.burst_text(rows, "")[6]
     del rows[run.COLLAB_WORKER]["cores_stolen"]
     assert "| none | - |" in run.burst_text(rows, "")[6]
+
+
+def test_the_report_gives_the_hosts_steal_section_by_section() -> None:
+    """The report's head says what the host took from the machine while each section ran
+    (workload_cores_stolen, sampled around each section by main), with each section's
+    length; results files recorded before it have no such line."""
+    run = bench_module()
+    r = {
+        "workload_cores_stolen": {"drain": 0.05, "burst": 0.412},
+        "workload_seconds": {"drain": 900.4, "burst": 412.0},
+    }
+    line, blank = run.steal_by_section(r)
+    assert line.startswith(
+        "Cores the host took from this machine while each section ran (steal, of 2):"
+        " drain 0.05 (900 s), burst 0.41 (412 s)."
+    ), line
+    assert blank == ""
+    assert run.steal_by_section({"workload_seconds": {"drain": 900.4}}) == []
