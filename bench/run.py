@@ -1696,7 +1696,7 @@ def soak_section(r: dict[str, Any]) -> list[str]:
         lines += [
             f"| {name} | {x['from']:.0f}-{x['to']:.0f} | {x['jobs_per_s']:,.0f} | {x['backlog']:,.0f}"
             f" | {x['commits_per_job']:.2f} | {x['cores_busy']:.2f} | {x['cpu_us_per_job']:,.0f}"
-            f" | {'-' if x['cores_stolen'] is None else format(x['cores_stolen'], '.2f')}"
+            f" | {stolen_cell(x['cores_stolen'])}"
             f" | {x['client_cores']:.2f}"
             f" | {x['wal_syncs_per_s']:,.0f} | {x['hot_vacuums']:.0f} |"
             for x in rows
@@ -1800,7 +1800,7 @@ def largest_backlog(samples: list[dict[str, float]]) -> str:
         x = rows[0]
         out += (
             f" ({x['jobs_per_s']:,.0f} jobs/s done from t={x['from']:.0f}s, the host"
-            f" taking {x['cores_stolen']:.2f} of 2 cores)"
+            f" taking {x['cores_stolen']:.2f} cores)"
         )
     return out
 
@@ -2225,6 +2225,11 @@ def stolen_cores(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return {"cores_stolen": round(run, 3), "stolen_per_second": [round(x, 3) for x in per]}
 
 
+def stolen_cell(cores: float | None) -> str:
+    """A table cell of cores the host took; '-' for a run recorded before they were sampled."""
+    return "-" if cores is None else f"{cores:.2f}"
+
+
 def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
     """What the host took in the run's slowest second and over the run, where sampled."""
     steal = r.get("stolen_per_second")
@@ -2232,9 +2237,9 @@ def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
         return ""
     slowest = min(range(len(per)), key=per.__getitem__)
     if slowest >= len(steal):
-        return f"; the host took {r['cores_stolen']:.2f} of 2 cores over the run"
+        return f"; the host took {r['cores_stolen']:.2f} cores over the run"
     return (
-        f"; the host took {steal[slowest]:.2f} of 2 cores in the slowest second,"
+        f"; the host took {steal[slowest]:.2f} cores in the slowest second,"
         f" {r['cores_stolen']:.2f} over the run"
     )
 
@@ -2948,7 +2953,7 @@ def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"{h['completed_over_offered']:.2f}x offered, backlog {h['backlog']:,},"
                 f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s"
                 + (
-                    f"; the host took {h['cores_stolen']:.2f} of 2 cores over the run"
+                    f"; the host took {h['cores_stolen']:.2f} cores over the run"
                     if "cores_stolen" in h
                     else ""
                 ),
@@ -3035,7 +3040,7 @@ def held_text(rows: dict[str, Any], note: str) -> list[str]:
     ]
     for s, e in rows.items():
         dead = ", ".join(f"{t} {n:,}" for t, n in e["dead_tuples_end"].items() if n) or "0"
-        stolen = f"{e['cores_stolen']:.2f}" if "cores_stolen" in e else "-"
+        stolen = stolen_cell(e.get("cores_stolen"))
         out.append(
             f"| {s} | {e['completed_over_offered']:.2f} ({e['done']:,} of {e['sent']:,}) |"
             f" {e['backlog']:,} | {e['p50_wait_ms']:,.0f} / {e['p99_wait_ms']:,.0f} ms |"
@@ -3062,8 +3067,8 @@ def burst_text(rows: dict[str, Any], note: str) -> list[str]:
         "the sum of `n_dead_tup` over the system's tables, sampled every second; the first "
         "autovacuum is the first sample in which `autovacuum_count` of one of them rose. The "
         "per-second series are in the results file (`per_second`, `samples`). Cores stolen:"
-        " what the host took from this virtual machine over the system's run (steal; 2 cores"
-        " are all), sampled each second (`stolen_per_second`): the systems run one after"
+        " what the host took from this virtual machine over the system's run (steal, in"
+        " cores), sampled each second (`stolen_per_second`): the systems run one after"
         " another, so a run the host took cores from is slower than its neighbours for a"
         " reason outside it. One run each.",
         "",
@@ -3074,7 +3079,7 @@ def burst_text(rows: dict[str, Any], note: str) -> list[str]:
     ]
     for s, e in rows.items():
         av = "none" if e["first_autovacuum_s"] is None else f"{e['first_autovacuum_s']:.0f} s"
-        stolen = f"{e['cores_stolen']:.2f}" if "cores_stolen" in e else "-"
+        stolen = stolen_cell(e.get("cores_stolen"))
         out.append(
             f"| {s} | {e['first_second']:,.0f} | {e['min_second']:,.0f} | {e['steady']:,.0f} |"
             f" {e['min_over_steady']:.2f} | {e['min_over_offered']:.2f} |"
@@ -3285,7 +3290,8 @@ def steal_by_section(r: dict[str, Any]) -> list[str]:
         return []
     took = r.get("workload_seconds", {})
     return [
-        "Cores the host took from this machine while each section ran (steal, of 2): "
+        "Cores the host took from this machine while each section ran (steal, of its"
+        f" {r['machine']['cores']}): "
         + ", ".join(
             f"{w} {c:.2f} ({took[w]:,.0f} s)" if w in took else f"{w} {c:.2f}"
             for w, c in stolen.items()
@@ -3579,7 +3585,7 @@ def main() -> None:
         stolen = (machine_cpu()[1] - stolen_w) / max(took, 1e-9)
         b.results.setdefault("workload_seconds", {})[w] = round(took, 1)
         b.results.setdefault("workload_cores_stolen", {})[w] = round(stolen, 3)
-        say(f"  ({w}: {took:.0f} s, the host took {stolen:.2f} of 2 cores)")
+        say(f"  ({w}: {took:.0f} s, the host took {stolen:.2f} cores)")
     if not args.only or {"sql", "overhead"} & set(args.only):
         try:
             profile(b)

@@ -473,8 +473,7 @@ def test_soak_verdict_names_the_largest_backlog_and_the_hosts_steal_under_it() -
     assert run.largest_backlog(calm) == ""
     stalled = [*calm, sample(60, 45000, 15000, 27.3), sample(90, 90000, 0, 27.6)]
     assert run.largest_backlog(stalled) == (
-        "; largest backlog 15,000 at t=60s (500 jobs/s done from t=30s, the host taking"
-        " 0.90 of 2 cores)"
+        "; largest backlog 15,000 at t=60s (500 jobs/s done from t=30s, the host taking 0.90 cores)"
     )
     # The first sample, or one recorded before the steal was sampled: the backlog alone.
     assert run.largest_backlog([sample(0, 0, 4000, 0.0)]) == "; largest backlog 4,000 at t=0s"
@@ -491,7 +490,7 @@ def test_soak_verdict_names_the_largest_backlog_and_the_hosts_steal_under_it() -
     _, measured, verdict = next(t for t in run.targets(b) if "soak" in t[0])
     assert measured.endswith(
         "; backlog 0; largest backlog 15,000 at t=60s (500 jobs/s done from t=30s, the host"
-        " taking 0.90 of 2 cores)"
+        " taking 0.90 cores)"
     ), measured
     assert verdict == "does not hold"
 
@@ -725,10 +724,10 @@ def test_fixed_rate_runs_record_what_the_host_took_each_second(own_db: str) -> N
     assert run.stolen_cores([{"t": 0.0}, {"t": 1.0}]) == {}  # a run recorded before
     u = run.stolen_cores(timed)
     assert run.stolen_in_slowest(u, [780.0, 410.0]) == (
-        "; the host took 0.90 of 2 cores in the slowest second, 0.50 over the run"
+        "; the host took 0.90 cores in the slowest second, 0.50 over the run"
     )
     assert run.stolen_in_slowest(u, [780.0, 790.0, 300.0]) == (
-        "; the host took 0.50 of 2 cores over the run"
+        "; the host took 0.50 cores over the run"
     )
     assert run.stolen_in_slowest({}, [780.0]) == ""
     rows = {
@@ -761,12 +760,13 @@ def test_the_report_gives_the_hosts_steal_section_by_section() -> None:
     length; results files recorded before it have no such line."""
     run = bench_module()
     r = {
+        "machine": {"cores": 2},
         "workload_cores_stolen": {"drain": 0.05, "burst": 0.412},
         "workload_seconds": {"drain": 900.4, "burst": 412.0},
     }
     line, blank = run.steal_by_section(r)
     assert line.startswith(
-        "Cores the host took from this machine while each section ran (steal, of 2):"
+        "Cores the host took from this machine while each section ran (steal, of its 2):"
         " drain 0.05 (900 s), burst 0.41 (412 s)."
     ), line
     assert blank == ""
