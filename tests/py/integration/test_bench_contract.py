@@ -712,7 +712,8 @@ def test_fixed_rate_runs_record_what_the_host_took_each_second(own_db: str) -> N
     slowest second (stolen_in_slowest)."""
     run = bench_module()
     r = run.fixed_rate("collab-sql", own_db, 2, 50, hold=False)
-    assert r["done"] == r["sent"] > 0, r
+    # The run ends on the clock: a batch sent in its last moments may still be queued.
+    assert 0 < r["done"] <= r["sent"], r
     samples = r["samples"]
     assert len(r["stolen_per_second"]) == len(samples) - 1 >= 2
     assert 0 <= r["cores_stolen"] <= 2
