@@ -1655,7 +1655,7 @@ def soak_intervals(samples: list[dict[str, float]]) -> list[dict[str, Any]]:
                 "cores_busy": cpu / dt,
                 "cpu_us_per_job": cpu * 1e6 / max(done, 1),
                 "cores_stolen": (
-                    (z["stolen_cpu_s"] - a["stolen_cpu_s"]) / dt
+                    rate_between([a, z], 0, key="stolen_cpu_s")
                     if "stolen_cpu_s" in a and "stolen_cpu_s" in z
                     else None
                 ),
@@ -1814,9 +1814,12 @@ def claim_in_use(*samples: dict[str, float]) -> str:
     return f" ({mb} MB of leaf pages in use)"
 
 
-def rate_between(samples: list[dict[str, float]], first: int, last: int = -1) -> float:
+def rate_between(
+    samples: list[dict[str, float]], first: int, last: int = -1, key: str = "done"
+) -> float:
+    """A counter's rise a second (jobs done, unless key names another) between two samples."""
     a, z = samples[first], samples[last]
-    return (z["done"] - a["done"]) / max(z["t"] - a["t"], 1e-9)
+    return (z[key] - a[key]) / max(z["t"] - a["t"], 1e-9)
 
 
 # The soak's feed, as a share of the first minute's peak. The soak is about bloat, so it must
@@ -2215,13 +2218,8 @@ def stolen_cores(samples: list[dict[str, Any]]) -> dict[str, Any]:
     changes their comparison; this says when it did."""
     if len(samples) < 2 or any("stolen_s" not in x for x in samples):
         return {}
-    per = [
-        (z["stolen_s"] - a["stolen_s"]) / max(z["t"] - a["t"], 1e-9)
-        for a, z in itertools.pairwise(samples)
-    ]
-    run = (samples[-1]["stolen_s"] - samples[0]["stolen_s"]) / max(
-        samples[-1]["t"] - samples[0]["t"], 1e-9
-    )
+    per = [rate_between([a, z], 0, key="stolen_s") for a, z in itertools.pairwise(samples)]
+    run = rate_between(samples, 0, key="stolen_s")
     return {"cores_stolen": round(run, 3), "stolen_per_second": [round(x, 3) for x in per]}
 
 
@@ -2231,11 +2229,12 @@ def stolen_cell(cores: float | None) -> str:
 
 
 def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
-    """What the host took in the run's slowest second and over the run, where sampled."""
+    """What the host took over a fixed-rate run (stolen_cores), where sampled; and in its
+    slowest second of completions (per, a count a second; none: the run's figure alone)."""
     steal = r.get("stolen_per_second")
     if not steal:
         return ""
-    slowest = min(range(len(per)), key=per.__getitem__)
+    slowest = min(range(len(per)), key=per.__getitem__, default=len(steal))
     if slowest >= len(steal):
         return f"; the host took {r['cores_stolen']:.2f} cores over the run"
     return (
@@ -2951,12 +2950,7 @@ def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"held snapshot ({h['seconds']:.0f} s idle in transaction, {h['offered_per_s']:.0f}"
                 " jobs/s offered to 4 workers): completions >= 0.95x offered, backlog < 1,000",
                 f"{h['completed_over_offered']:.2f}x offered, backlog {h['backlog']:,},"
-                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s"
-                + (
-                    f"; the host took {h['cores_stolen']:.2f} cores over the run"
-                    if "cores_stolen" in h
-                    else ""
-                ),
+                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s{stolen_in_slowest(h, [])}",
                 "holds" if ok else "does not hold",
             )
         )

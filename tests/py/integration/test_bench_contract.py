@@ -772,3 +772,26 @@ def test_the_report_gives_the_hosts_steal_section_by_section() -> None:
     ), line
     assert blank == ""
     assert run.steal_by_section({"workload_seconds": {"drain": 900.4}}) == []
+
+
+def test_the_held_target_prints_the_hosts_steal_over_its_run() -> None:
+    """The held snapshot's line gives what the host took over Collab's worker's run (one text
+    with the burst's, stolen_in_slowest, with no slowest second to name); nothing for a run
+    recorded before the steal was sampled."""
+    run = bench_module()
+    h = {
+        "seconds": 150.0,
+        "offered_per_s": 300,
+        "completed_over_offered": 1.0,
+        "backlog": 14,
+        "p99_wait_ms": 5714.0,
+        **run.stolen_cores([{"t": float(t), "stolen_s": 0.34 * t} for t in range(151)]),
+    }
+    ((_, measured, verdict),) = run.hot_targets({"held": {run.COLLAB_WORKER: h}})
+    assert measured == (
+        "1.00x offered, backlog 14, p99 wait 5.7 s; the host took 0.34 cores over the run"
+    )
+    assert verdict == "holds"
+    del h["cores_stolen"], h["stolen_per_second"]
+    ((_, measured, _),) = run.hot_targets({"held": {run.COLLAB_WORKER: h}})
+    assert measured == "1.00x offered, backlog 14, p99 wait 5.7 s"
