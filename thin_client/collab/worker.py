@@ -61,6 +61,14 @@ log = logging.getLogger("collab.worker")
 # before revision 0020.
 MAX_DUE_TIMES = 1000
 
+# The longest one wait for the turn (api.wait_turn) lasts, whatever poll_seconds is. A waiting
+# call holds a snapshot, as any statement does, and while one is held Postgres can remove no row
+# version of its database that died after it was taken: an idle worker polling every 30 s held
+# the cleanup horizon back by up to 30 s, again at every wait, as an idle transaction does (the
+# held-snapshot row of docs/bench.md). A worker with a longer poll waits again when a wait runs
+# out, and polls only once its poll_seconds have passed (tests/py/integration/test_turns.py).
+TURN_WAIT_SECONDS = 1.0
+
 
 def keep_due(due: list[float], at: float) -> None:
     """Add the due time ``at`` to the heap ``due`` (heapq), keeping the earliest MAX_DUE_TIMES:
@@ -217,6 +225,8 @@ class WorkerSettings:
         # "leader" (it holds the turn). _turns_ok is cleared when the database has no turns.
         self._turn = "free"
         self._turns_ok = True
+        # While waiting for the turn: when the next poll is due (time.monotonic()).
+        self._turn_poll_at = 0.0
         self._init_state()
 
     def _init_state(self) -> None:
@@ -273,17 +283,21 @@ class WorkerSettings:
         return self._turn == "waiting" and self._drained
 
     def _turn_params(self) -> dict[str, Any]:
-        """api.wait_turn's arguments: the worker's lane, waiting up to its poll interval."""
-        wait_ms = min(60000, max(1, round(self.poll_seconds * 1000)))
+        """api.wait_turn's arguments: the worker's lane, waiting up to its poll interval and
+        at most TURN_WAIT_SECONDS (the snapshot a wait holds)."""
+        wait_ms = max(1, round(min(self.poll_seconds, TURN_WAIT_SECONDS) * 1000))
         return {"executor_id": self.executor_id, "queues": self.queues, "wait_ms": wait_ms}
 
     def _turn_action(self, room: bool, stopping: bool) -> str:
         """What the listen loop does about the turn now, the state noted: "wait" for it (the
-        worker wants it), "end" it (held while stopping: the next worker of the lane claims
-        from now on), or nothing ("")."""
+        worker wants it; starting to wait, its first poll is due ``poll_seconds`` later), "end"
+        it (held while stopping: the next worker of the lane claims from now on), or nothing
+        ("")."""
         if self._turn == "leader":
             return "end" if stopping else ""
         want = not stopping and self._wants_turn(room)
+        if want and self._turn != "waiting":
+            self._turn_poll_at = time.monotonic() + self.poll_seconds
         self._turn = "waiting" if want else "free"
         return "wait" if want else ""
 
@@ -295,10 +309,22 @@ class WorkerSettings:
 
     def _took_turn(self, got: bool) -> bool:
         """After a wait for the turn: the state noted; whether the call went through (then the
-        worker wakes to claim: its first claim with the turn, or its poll)."""
+        worker wakes to claim when :meth:`_turn_wakes` says so)."""
         if not self._turns_ok:
             return False
         self._turn = "leader" if got else "waiting"
+        return True
+
+    def _turn_wakes(self, got: bool) -> bool:
+        """After a wait for the turn that went through: whether the worker wakes to claim, for
+        its first claim with the turn, or for its poll once a wait runs out ``poll_seconds``
+        (give or take 10 ms) after the last (a wait lasts up to TURN_WAIT_SECONDS)."""
+        if got:
+            return True
+        now = time.monotonic()
+        if now < self._turn_poll_at - 0.01:
+            return False
+        self._turn_poll_at = now + self.poll_seconds
         return True
 
     @contextlib.contextmanager
@@ -769,8 +795,8 @@ class Worker(WorkerSettings):
 
     def _turn_step(self, conn: psycopg.Connection[Any]) -> bool:
         """On the listen thread: wait for the lane's turn when the worker wants it (up to its
-        poll interval), then wake the worker (:meth:`_took_turn`); give it up when stopping.
-        Whether it waited."""
+        poll interval, at most TURN_WAIT_SECONDS), then wake the worker when it got the turn or
+        its poll is due (:meth:`_turn_wakes`); give it up when stopping. Whether it waited."""
         with self._lock:
             action = self._turn_action(self._room() > 0, self._stopping.is_set())
         if action == "end":
@@ -784,7 +810,8 @@ class Worker(WorkerSettings):
             got = bool(row and row[0])
         with self._lock:
             went = self._took_turn(got)
-        if went:
+            wakes = went and self._turn_wakes(got)
+        if wakes:
             self._wake.set()
         return went
 

@@ -262,6 +262,44 @@ def test_a_full_holder_hands_the_turn_on(db_url: str, workspace: str, kind: str)
 
 
 @pytest.mark.parametrize("kind", ["thread", "asyncio"])
+def test_a_waiting_worker_holds_no_snapshot_for_its_whole_poll(
+    db_url: str, workspace: str, kind: str
+) -> None:
+    """Two idle workers polling every 6 s. The one waiting for the turn waits a second at a time
+    (TURN_WAIT_SECONDS): a waiting call holds a snapshot, which held for the whole poll kept
+    Postgres from removing any row that died meanwhile (its listen connection's wait was 6 s
+    old at the end). It still polls once per 6 s, not once per wait."""
+    queue = f"tq-snap-{kind}-{time.monotonic_ns()}"
+    with fleet(db_url, workspace, queue, kind, 2, 1, lambda ctx: None, poll=6) as (_, claims):
+        wait_for(
+            lambda: len(turn_holders(db_url, queue, granted=False)) == 1,
+            15,
+            "one worker waiting for the turn",
+        )
+        waiter = turn_holders(db_url, queue, granted=False)[0]
+        made = claims[int(waiter.rsplit("-", 1)[1])]
+        before = len(made)
+        ages: list[float] = []
+        with psycopg.connect(db_url, autocommit=True) as c:
+            end = time.monotonic() + 7.0
+            while time.monotonic() < end:
+                row = c.execute(
+                    "select extract(epoch from clock_timestamp() - query_start)::float8"
+                    " from pg_stat_activity where application_name = %s and state = 'active'"
+                    " and backend_xmin is not null",
+                    [f"collab-listen {waiter}"],
+                ).fetchone()
+                if row is not None:
+                    ages.append(float(row[0]))
+                time.sleep(0.05)
+        assert ages, "the waiting worker's calls were seen"
+        assert max(ages) < 1.5, f"a wait held its snapshot {max(ages):.1f} s"
+        polls = len(made) - before
+        assert 1 <= polls <= 2, f"{polls} polls in 7 s at a 6 s poll"
+        assert turn_holders(db_url, queue, granted=False) == [waiter]
+
+
+@pytest.mark.parametrize("kind", ["thread", "asyncio"])
 def test_the_turn_passes_when_its_holder_stops(db_url: str, workspace: str, kind: str) -> None:
     queue = f"tq-stop-{kind}-{time.monotonic_ns()}"
     started: dict[int, float] = {}
