@@ -63,9 +63,9 @@ MAX_DUE_TIMES = 1000
 
 # The longest one wait for the turn (api.wait_turn) lasts, whatever poll_seconds is. A waiting
 # call holds a snapshot, as any statement does, and while one is held Postgres can remove no row
-# version of its database that died after it was taken: an idle worker polling every 30 s held
-# the cleanup horizon back by up to 30 s, again at every wait, as an idle transaction does (the
-# held-snapshot row of docs/bench.md). A worker with a longer poll waits again when a wait runs
+# version of its database that died after it was taken: an idle worker polling every 6 s held
+# the cleanup horizon back for the whole 6 s, again at every wait, as an idle transaction does
+# (the held-snapshot row of docs/bench.md). A worker with a longer poll waits again when a wait runs
 # out, and polls only once its poll_seconds have passed (tests/py/integration/test_turns.py).
 TURN_WAIT_SECONDS = 1.0
 
