@@ -2228,15 +2228,20 @@ def stolen_cell(cores: float | None) -> str:
     return "-" if cores is None else f"{cores:.2f}"
 
 
-def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
-    """What the host took over a fixed-rate run (stolen_cores), where sampled; and in its
-    slowest second of completions (per, a count a second; none: the run's figure alone)."""
-    steal = r.get("stolen_per_second")
-    if not steal:
+def stolen_over_run(r: dict[str, Any]) -> str:
+    """What the host took over a fixed-rate run (stolen_cores), where sampled."""
+    if not r.get("stolen_per_second"):
         return ""
-    slowest = min(range(len(per)), key=per.__getitem__, default=len(steal))
-    if slowest >= len(steal):
-        return f"; the host took {r['cores_stolen']:.2f} cores over the run"
+    return f"; the host took {r['cores_stolen']:.2f} cores over the run"
+
+
+def stolen_in_slowest(r: dict[str, Any], per: list[float]) -> str:
+    """What the host took in a fixed-rate run's slowest second of completions (per, a count a
+    second) and over the run; the run's figure alone when that second was not sampled."""
+    steal = r.get("stolen_per_second") or []
+    slowest = min(range(len(per)), key=per.__getitem__, default=None)
+    if slowest is None or slowest >= len(steal):
+        return stolen_over_run(r)
     return (
         f"; the host took {steal[slowest]:.2f} cores in the slowest second,"
         f" {r['cores_stolen']:.2f} over the run"
@@ -2950,7 +2955,7 @@ def hot_targets(w: dict[str, Any]) -> list[tuple[str, str, str]]:
                 f"held snapshot ({h['seconds']:.0f} s idle in transaction, {h['offered_per_s']:.0f}"
                 " jobs/s offered to 4 workers): completions >= 0.95x offered, backlog < 1,000",
                 f"{h['completed_over_offered']:.2f}x offered, backlog {h['backlog']:,},"
-                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s{stolen_in_slowest(h, [])}",
+                f" p99 wait {h['p99_wait_ms'] / 1000:.1f} s{stolen_over_run(h)}",
                 "holds" if ok else "does not hold",
             )
         )
@@ -3276,8 +3281,8 @@ HAND_MARK = "<!-- Written by hand from here on: bench/run.py keeps what follows.
 
 
 def steal_by_section(r: dict[str, Any]) -> list[str]:
-    """What the host took from this virtual machine while each section ran (steal, of its 2
-    cores), and how long the section ran: a slow hour shows here as a cause outside the
+    """What the host took from this virtual machine while each section ran (steal, in cores
+    of the machine's), and how long the section ran: a slow hour shows here as a cause outside the
     database. Runs recorded before it was sampled: nothing."""
     stolen = r.get("workload_cores_stolen")
     if not stolen:

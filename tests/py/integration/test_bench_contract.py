@@ -775,9 +775,9 @@ def test_the_report_gives_the_hosts_steal_section_by_section() -> None:
 
 
 def test_the_held_target_prints_the_hosts_steal_over_its_run() -> None:
-    """The held snapshot's line gives what the host took over Collab's worker's run (one text
-    with the burst's, stolen_in_slowest, with no slowest second to name); nothing for a run
-    recorded before the steal was sampled."""
+    """The held snapshot's line gives what the host took over Collab's worker's run (the text
+    the burst's line falls back to, stolen_over_run); nothing for a run recorded before the
+    steal was sampled."""
     run = bench_module()
     h = {
         "seconds": 150.0,
