@@ -478,7 +478,7 @@ class AsyncWorker(WorkerSettings):
     async def _turn_step(self, conn: psycopg.AsyncConnection[Any]) -> bool:
         """On the listen task: wait for the lane's turn when the worker wants it (up to its
         poll interval, at most TURN_WAIT_SECONDS), then wake the claim task when it got the turn
-        or its poll is due (:meth:`_turn_wakes`); give it up when stopping. Whether it
+        or its poll is due (:meth:`_took_turn`); give it up when stopping. Whether it
         waited."""
         action = self._turn_action(self._free_slots() > 0, self._stopping.is_set())
         if action == "end":
@@ -493,8 +493,8 @@ class AsyncWorker(WorkerSettings):
                 )
                 row = await cur.fetchone()
                 got = bool(row and row[0])
-        went = self._took_turn(got)
-        if went and self._turn_wakes(got):
+        went, wakes = self._took_turn(got)
+        if wakes:
             self._wake.set()
         return went
 

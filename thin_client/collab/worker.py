@@ -307,25 +307,21 @@ class WorkerSettings:
         turn and claims it (it reads the notification when its wait returns)."""
         return asked_now and self._turn == "leader" and not room
 
-    def _took_turn(self, got: bool) -> bool:
-        """After a wait for the turn: the state noted; whether the call went through (then the
-        worker wakes to claim when :meth:`_turn_wakes` says so)."""
+    def _took_turn(self, got: bool) -> tuple[bool, bool]:
+        """After a wait for the turn: the state noted; whether the call went through, and
+        whether the worker wakes to claim: for its first claim with the turn, or for its poll
+        once a wait runs out ``poll_seconds`` (give or take 10 ms) after the last (a wait lasts
+        up to TURN_WAIT_SECONDS)."""
         if not self._turns_ok:
-            return False
+            return False, False
         self._turn = "leader" if got else "waiting"
-        return True
-
-    def _turn_wakes(self, got: bool) -> bool:
-        """After a wait for the turn that went through: whether the worker wakes to claim, for
-        its first claim with the turn, or for its poll once a wait runs out ``poll_seconds``
-        (give or take 10 ms) after the last (a wait lasts up to TURN_WAIT_SECONDS)."""
         if got:
-            return True
+            return True, True
         now = time.monotonic()
         if now < self._turn_poll_at - 0.01:
-            return False
+            return True, False
         self._turn_poll_at = now + self.poll_seconds
-        return True
+        return True, True
 
     @contextlib.contextmanager
     def _turn_call(self) -> Iterator[None]:
@@ -796,7 +792,7 @@ class Worker(WorkerSettings):
     def _turn_step(self, conn: psycopg.Connection[Any]) -> bool:
         """On the listen thread: wait for the lane's turn when the worker wants it (up to its
         poll interval, at most TURN_WAIT_SECONDS), then wake the worker when it got the turn or
-        its poll is due (:meth:`_turn_wakes`); give it up when stopping. Whether it waited."""
+        its poll is due (:meth:`_took_turn`); give it up when stopping. Whether it waited."""
         with self._lock:
             action = self._turn_action(self._room() > 0, self._stopping.is_set())
         if action == "end":
@@ -809,8 +805,7 @@ class Worker(WorkerSettings):
             row = cur.fetchone()
             got = bool(row and row[0])
         with self._lock:
-            went = self._took_turn(got)
-            wakes = went and self._turn_wakes(got)
+            went, wakes = self._took_turn(got)
         if wakes:
             self._wake.set()
         return went
