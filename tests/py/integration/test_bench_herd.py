@@ -111,8 +111,31 @@ def test_a_channel_that_no_enqueue_notifies_fails_the_trial(fresh_db: str) -> No
     h.R.build_contract(fresh_db)
     elsewhere = h.contract_system()._replace(channel="another_channel")
 
-    with pytest.raises(RuntimeError, match="0 jobs claimed of 5 enqueued on another_channel"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"0 jobs claimed of 5 enqueued on another_channel"
+        r" \(claims by consumer \[0\], of which found nothing \[0\]\)",
+    ):
         h.idle_workers(fresh_db, elsewhere, 1, 1)
+
+
+def test_a_claim_that_finds_nothing_is_told_from_a_notification_missed(fresh_db: str) -> None:
+    """A job left unclaimed says which: here every notification was heard and claimed for,
+    and each claim found nothing (the channel above: no claim at all)."""
+    h = herd()
+    h.R.build_contract(fresh_db)
+
+    def claim(conn: psycopg.Connection[Any], i: int) -> list[Any]:
+        return conn.execute("select 1 where false").fetchall()
+
+    finding_nothing = h.contract_system()._replace(claim=claim)
+
+    with pytest.raises(
+        RuntimeError,
+        match=r"0 jobs claimed of 5 enqueued on contract_jobs"
+        r" \(claims by consumer \[5\], of which found nothing \[5\]\)",
+    ):
+        h.idle_workers(fresh_db, finding_nothing, 1, 1)
 
 
 def test_a_consumer_that_fails_fails_the_trial(fresh_db: str) -> None:
