@@ -128,6 +128,15 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
     woke: list[float] = []
     failed: list[BaseException] = []
 
+    def lost(enqueued: int) -> RuntimeError:
+        """A trial that lost a job, with its consumers' claims: a consumer that claimed once per
+        notification and found nothing once (a claim that missed a committed job) reads apart
+        from one that claimed once less (a notification missed)."""
+        return RuntimeError(
+            f"{len(woke)} jobs claimed of {enqueued} enqueued on {system.channel}"
+            f" (claims by consumer {claims}, of which found nothing {empty})"
+        )
+
     def consume(i: int) -> None:
         try:
             with psycopg.connect(dsn, autocommit=True) as conn:
@@ -180,9 +189,7 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
             R.enqueue_paced(producer, system.enqueue, 5, PER_SECOND)
             R.wait_until(lambda: len(woke) >= 5 or bool(failed), 2)
             if len(woke) < 5 and not failed:
-                raise RuntimeError(
-                    f"{len(woke)} jobs claimed of 5 enqueued on {system.channel}{told(claims, empty)}"
-                )
+                raise lost(5)
             settled()
             with lock:
                 woke.clear()
@@ -210,9 +217,7 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
     if failed:
         raise RuntimeError(f"a consumer failed: {failed[0]!r}")
     if len(woke) != n:
-        raise RuntimeError(
-            f"{len(woke)} jobs claimed of {n} enqueued on {system.channel}{told(claims, empty)}"
-        )
+        raise lost(n)
     return {
         "p50": R.pct(woke, 50),  # as section 4 of bench/run.py reads its wake-ups
         "p99": R.pct(woke, 99),
@@ -220,13 +225,6 @@ def idle_workers(dsn: str, system: System, k: int, n: int) -> dict[str, float]:
         "database_us_per_job": 1e6 * db / n,
         "client_us_per_job": 1e6 * client / n,
     }
-
-
-def told(claims: list[int], empty: list[int]) -> str:
-    """What a trial that lost a job says of its consumers' claims: a consumer that claimed
-    once per notification and found nothing once (a claim that missed a committed job) reads
-    apart from one that claimed once less (a notification missed)."""
-    return f" (claims by consumer {claims}, of which found nothing {empty})"
 
 
 FIGURES = ("p50", "p99", "claims_per_job", "database_us_per_job", "client_us_per_job")
