@@ -1179,3 +1179,23 @@ begin
   end loop;
 end
 $realtime$;
+
+-- The history is analyzed from a sample of 3,000 rows, not 30,000 (revision 0030, issue 18),
+-- as the event stream is (revision 0013): ANALYZE holds a snapshot while it reads its sample,
+-- and while it does no claimed job's entry in the claim index can be marked dead. At 4,500
+-- jobs a second autovacuum analyzed the day's partition every 30 to 40 s and held its
+-- snapshot up to 1.9 s. Set on the parent, the targets reach its partitions; a new day
+-- partition gets them from collab.ensure_job_history_partitions. Its readers go by index.
+alter table collab.job_history
+  alter column id set statistics 10, alter column workspace_id set statistics 10,
+  alter column queue set statistics 10, alter column type set statistics 10,
+  alter column payload set statistics 10, alter column priority set statistics 10,
+  alter column status set statistics 10, alter column last_event set statistics 10,
+  alter column run_at set statistics 10, alter column attempt set statistics 10,
+  alter column max_attempts set statistics 10, alter column idempotency_key set statistics 10,
+  alter column executor_id set statistics 10, alter column lease_token set statistics 10,
+  alter column lease_seconds set statistics 10, alter column lease_expires_at set statistics 10,
+  alter column cancel_requested set statistics 10, alter column progress set statistics 10,
+  alter column progress_message set statistics 10, alter column result set statistics 10,
+  alter column last_error set statistics 10, alter column created_at set statistics 10,
+  alter column claimed_at set statistics 10, alter column finished_at set statistics 10;
