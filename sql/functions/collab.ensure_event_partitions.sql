@@ -7,9 +7,10 @@
 --
 -- When less than half a range's width of xids is left above the next xid (or there is no range
 -- yet), it makes one range, [from, from + the width), named job_events_<from> with row level
--- security on and the service role's grants, as the parent. It starts where the last range
--- ends, or, when that is less than a margin above the next xid (no range yet; upkeep fell
--- behind), a margin above the next xid: the lesser of 2^14 xids and a quarter of the width.
+-- security on, the service role's grants and the statistics targets, as the parent
+-- (collab.copy_statistics_targets). It starts where the last range ends, or, when that is
+-- less than a margin above the next xid (no range yet; upkeep fell behind), a margin above
+-- the next xid: the lesser of 2^14 xids and a quarter of the width.
 -- A range never covers an xid a transaction may already hold: that transaction's event, once
 -- routed to the default partition, waits for the default's lock while the range is made, and
 -- Postgres then checks the default's new bounds: had the range taken its xid, the insert, and
@@ -113,9 +114,7 @@ begin
     execute format('alter table collab.job_events attach partition collab.%I for values from (%L) to (%L)',
                    part_name, lo, hi);
     execute format('alter table collab.%I drop constraint %I', part_name, part_name || '_range');
-    execute (select string_agg(format('alter table collab.%I alter column %I set statistics 10', part_name, a.attname), '; ')
-               from pg_catalog.pg_attribute a
-              where a.attrelid = 'collab.job_events'::regclass and a.attnum > 0 and not a.attisdropped);
+    perform collab.copy_statistics_targets('collab.job_events', format('collab.%I', part_name)::regclass);
     execute format('alter table collab.%I enable row level security', part_name);
     execute format('grant select, insert, update, delete on collab.%I to service_role', part_name);
     execute format('comment on table collab.%I is %L', part_name,

@@ -1,14 +1,13 @@
 -- Partition upkeep of collab.job_history: one partition per UTC day of finished_at, from
 -- today (collab.clock()) to days_ahead days ahead, each named job_history_YYYYMMDD, with row
--- level security on and the service role's grants, as the parent, and the statistics targets
--- set on the parent's columns (10 since revision 0030, so that ANALYZE reads 3,000 rows, not
--- 30,000: Postgres gives a new partition the default). A day already covered by a partition
--- is left alone. Rows the default partition holds for a new day move into it (written straight
--- into the partition: no event, they are no new change). Creating a partition locks the
--- parent for a moment (moves into the history wait): each is tried with a 200 ms lock_timeout
--- and, when busy (an autovacuum of the default partition, a long read of the history), left
--- to the next call (collab.reap runs it every minute; until then the default partition takes
--- the rows). Returns how many it created.
+-- level security on, the service role's grants and the statistics targets, as the parent
+-- (collab.copy_statistics_targets; 10 since revision 0030). A day already covered by a
+-- partition is left alone. Rows the default partition holds for a new day move into it
+-- (written straight into the partition: no event, they are no new change). Creating a
+-- partition locks the parent for a moment (moves into the history wait): each is tried with
+-- a 200 ms lock_timeout and, when busy (an autovacuum of the default partition, a long read
+-- of the history), left to the next call (collab.reap runs it every minute; until then the
+-- default partition takes the rows). Returns how many it created.
 create or replace function collab.ensure_job_history_partitions(days_ahead integer default 7)
 returns integer
 language plpgsql
@@ -22,7 +21,6 @@ declare
   part_name text;
   held collab.job_history_default[];
   made integer := 0;
-  targets text;
   old_lock_timeout text := current_setting('lock_timeout');
 begin
   if days_ahead is null or days_ahead not between 0 and 366 then
@@ -50,14 +48,7 @@ begin
       select array_agg(moved) into held from moved;
       execute format('create table collab.%I partition of collab.job_history for values from (%L) to (%L)',
                      part_name, day_from, day_to);
-      select string_agg(format('alter column %I set statistics %s', a.attname, a.attstattarget), ', ')
-        into targets
-        from pg_catalog.pg_attribute a
-       where a.attrelid = 'collab.job_history'::regclass and a.attnum > 0
-         and not a.attisdropped and a.attstattarget >= 0;
-      if targets is not null then
-        execute format('alter table collab.%I %s', part_name, targets);
-      end if;
+      perform collab.copy_statistics_targets('collab.job_history', format('collab.%I', part_name)::regclass);
       execute format('alter table collab.%I enable row level security', part_name);
       execute format('grant select, insert, update, delete on collab.%I to service_role', part_name);
       if held is not null then
