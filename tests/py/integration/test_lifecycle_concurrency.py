@@ -59,13 +59,18 @@ def _together(n: int, fn: Callable[[int, threading.Barrier], T]) -> list[T | Bas
 
 
 # -- 1. eight concurrent claimers over 5,000 jobs ------------------------------------------
-def test_concurrent_claimers_claim_each_job_exactly_once(db_url: str, client: Client) -> None:
-    queue, total, claimers = "concurrent-claim", 5000, 8
+@pytest.mark.parametrize("n_queues", [1, 3])
+def test_concurrent_claimers_claim_each_job_exactly_once(
+    db_url: str, client: Client, n_queues: int
+) -> None:
+    """8 claimers drain 5,000 jobs from one queue, or from three (a claim from several queues
+    reads its candidates without a lock and locks the best it can get: revision 0031)."""
+    queues, total, claimers = [f"concurrent-claim-{n_queues}-{q}" for q in range(n_queues)], 5000, 8
     all_ids: list[int] = []
     for start in range(0, total, 1000):
         batch = client.enqueue_batch(
             [
-                {"queue": queue, "type": "work", "payload": {"n": n}}
+                {"queue": queues[n % n_queues], "type": "work", "payload": {"n": n}}
                 for n in range(start, start + 1000)
             ]
         )
@@ -77,10 +82,10 @@ def test_concurrent_claimers_claim_each_job_exactly_once(db_url: str, client: Cl
         rng = random.Random(i)
         claimed: list[int] = []
         with Client(db_url, min_size=1, max_size=1) as own:
-            executor = own.register_executor(f"claimer-{i}", [queue])
+            executor = own.register_executor(f"claimer-{i}", queues)
             barrier.wait()
             while True:
-                jobs = own.claim(executor, [queue], rng.randint(1, 20), lease_seconds=600)
+                jobs = own.claim(executor, queues, rng.randint(1, 20), lease_seconds=600)
                 if not jobs:
                     return executor, claimed
                 assert all(j.attempt == 1 for j in jobs)
