@@ -4,11 +4,12 @@
 -- of these queues are reclaimed first (at most once a second per session and set of queues),
 -- so correctness never depends on the reaper.
 -- The ids of queues without a limit are picked in one statement (several queues: read, then
--- the best of them locked, below); queues with a limit one by one, serialized per queue by a row lock on its collab.queues row (only they pay for it);
--- then one UPDATE claims them all. queues holds at most 100 valid names: a row lock takes no
--- entry in the shared lock table, and the cap bounds what one call can hold (an advisory lock
--- per named queue let one tenant fill that table and fail everyone's calls with 53200;
--- finding 1 of the security review, tests/sql/540).
+-- the best of them locked, below); queues with a limit one by one, serialized per queue by a
+-- row lock on its collab.queues row (only they pay for it); then one UPDATE claims them all.
+-- queues holds at most 100 valid names: a row lock takes no entry in the shared lock table,
+-- and the cap bounds what one call can hold (an advisory lock per named queue let one tenant
+-- fill that table and fail everyone's calls with 53200; finding 1 of the security review,
+-- tests/sql/540).
 -- Generic plans only (plan_cache_mode): with the default, the claim statement was planned
 -- again at every call (its generic plan, estimated for an unknown LIMIT, looked dearer than a
 -- custom one), a third of its cost. The claimed ids are collected first and the rows then
