@@ -58,11 +58,9 @@ declare
   budget integer;
   picked bigint[] := '{}';
   candidates bigint[];
-  contended text;
   refill boolean;
   got integer := 0;
   gate text;
-  checked text;
   expire boolean;
   claim_index regclass;
   lease_index regclass;
@@ -107,12 +105,7 @@ begin
   -- collab.claim_gate_seconds (up to 30 s): the setting holds the time, the queues and the
   -- seconds.
   gate := ws::text || '/' || array_to_string(wanted, ',');
-  checked := current_setting('collab.leases_checked', true);
-  expire := case when checked ~ '^[0-9]+(\.[0-9]+)?[|][^|]*[|][0-9]{1,2}$' and split_part(checked, '|', 2) = gate
-                 then split_part(checked, '|', 1)::numeric
-                      not between extract(epoch from now_) - split_part(checked, '|', 3)::integer
-                              and extract(epoch from now_)
-                 else true end;
+  expire := not collab.session_note_fresh(current_setting('collab.leases_checked', true), gate, now_);
   if expire then
     lease_index := pg_catalog.to_regclass('collab.jobs_running_lease_idx');
     lease_reads := pg_stat_get_xact_tuples_returned(lease_index);
@@ -230,15 +223,10 @@ begin
         -- as before 0031, and the best max_jobs of both are taken (the rest stay locked until
         -- commit), so the claim order holds. That costs the claim a third statement, so for
         -- a second after one, the session's claims of these queues make only that pick
-        -- (collab.claim_contended: the time and the queues): claimers that keep meeting each
-        -- other at the head of the same queues ran at 0.93x of the old pick when each made
-        -- all three (docs/bench.md).
-        contended := current_setting('collab.claim_contended', true);
-        refill := false;
-        if contended ~ '^[0-9]+(\.[0-9]+)?[|]' and substr(contended, strpos(contended, '|') + 1) = gate then
-          refill := split_part(contended, '|', 1)::numeric
-                    between extract(epoch from now_) - 1 and extract(epoch from now_);
-        end if;
+        -- (collab.claim_contended, a note as collab.leases_checked is: the time, the queues and
+        -- the second): claimers that keep meeting each other at the head of the same queues ran
+        -- at 0.93x of the old pick when each made all three (docs/bench.md).
+        refill := collab.session_note_fresh(current_setting('collab.claim_contended', true), gate, now_);
         if not refill then
           candidates := array(
             select c.id
@@ -266,7 +254,7 @@ begin
                     and (cardinality(picked) < claim.max_jobs
                          or array_position(candidates, picked[cardinality(picked)]) > cardinality(picked));
           if refill then
-            perform set_config('collab.claim_contended', extract(epoch from now_)::text || '|' || gate, false);
+            perform set_config('collab.claim_contended', concat_ws('|', extract(epoch from now_), gate, 1), false);
           end if;
         end if;
         if refill then
