@@ -8,7 +8,11 @@
 -- or Retry-After up to retry_after_cap_seconds; more than failure_threshold of at least
 -- failure_min_requests calls in failure_window_seconds failing cools it too; other 4xx
 -- (400, 413, 422, ...) neither cool nor fall back, except 409 which falls back and counts
--- towards the failure ratio; a connection error falls back without cooling. Returns {outcome_id, ok, fallback, cooled, cooldown_until, reason}.
+-- towards the failure ratio; a connection error falls back without cooling. Returns {outcome_id,
+-- ok, fallback, cooled, cooldown_until, reason, cooling}: on a failure, cooling names the
+-- service's routes cooling down now, this call's cooldown and other callers' included, so that a
+-- caller falling back down a snapshot's ranking skips a route another caller cooled after the
+-- snapshot was taken (a fleet of agents shares its cooldowns; docs/routing.md).
 create or replace function api.record_route_outcome(
   snapshot_id bigint, route text, status integer, latency_ms double precision default null,
   input_tokens integer default 0, output_tokens integer default 0, cost double precision default null,
@@ -32,6 +36,7 @@ declare
   total bigint;
   until_ timestamptz;
   new_id bigint;
+  cooling jsonb;
 begin
   if record_route_outcome.status is null or record_route_outcome.status not between 0 and 599 then
     perform collab.raise_error('PT400', 'invalid_input', 'status must be an HTTP status (0: no response)', 'status');
@@ -111,11 +116,21 @@ begin
           coalesce(record_route_outcome.input_tokens, 0) + coalesce(record_route_outcome.output_tokens, 0))
   on conflict on constraint route_counters_pkey do update
     set calls = c.calls + 1, failures = c.failures + excluded.failures, tokens = c.tokens + excluded.tokens;
+  -- on a failure, the routes of the service cooling now, read after this outcome's row: one
+  -- probe of the partial cooldown index a route
+  if not ok then
+    select coalesce(jsonb_agg(r.name order by r.name), '[]'::jsonb) into cooling
+      from collab.routes r
+     where r.workspace_id = ws and r.service = snap.service
+       and exists (select 1 from collab.route_outcomes o
+                    where o.workspace_id = ws and o.service = r.service and o.route = r.name
+                      and o.cooldown_until is not null and o.cooldown_until > now_);
+  end if;
   return jsonb_build_object('outcome_id', new_id, 'ok', ok, 'fallback', not ok and not client_error,
-                            'cooled', cools, 'cooldown_until', until_, 'reason', why);
+                            'cooled', cools, 'cooldown_until', until_, 'reason', why, 'cooling', cooling);
 end
 $$;
 comment on function api.record_route_outcome(bigint, text, integer, double precision, integer, integer, double precision, text, double precision) is
-  'Member. Record one call of a route of a snapshot (status, 0 = no response; latency_ms, tokens, cost, error, retry_after seconds): one append-only row; cools the route by LiteLLM''s rules by default (docs/routing.md). Returns {outcome_id, ok, fallback, cooled, cooldown_until, reason}.';
+  'Member. Record one call of a route of a snapshot (status, 0 = no response; latency_ms, tokens, cost, error, retry_after seconds): one append-only row; cools the route by LiteLLM''s rules by default (docs/routing.md). Returns {outcome_id, ok, fallback, cooled, cooldown_until, reason, cooling}: on a failure (null on a success), cooling names the service''s routes cooling down now (this call''s cooldown and other callers'' included), which a caller falling back down its snapshot skips.';
 revoke all on function api.record_route_outcome(bigint, text, integer, double precision, integer, integer, double precision, text, double precision) from public;
 grant execute on function api.record_route_outcome(bigint, text, integer, double precision, integer, integer, double precision, text, double precision) to authenticated, service_role;

@@ -4,7 +4,7 @@
 -- append-only rows (no hot row).
 BEGIN;
 select tests.tenancy_fixture();
-select plan(28);
+select plan(34);
 
 select tests.authenticate_as(tests.id('admin'));
 select api.put_route('chat', 'a', 'p', 'm');
@@ -66,6 +66,31 @@ select is((api.record_route_outcome((select id from snap), 'b', 409)) ->> 'coole
 select is((api.record_route_outcome((select id from snap), 'b', 409)) ->> 'cooled', 'false', '2 failures of 4: no');
 select is((api.record_route_outcome((select id from snap), 'b', 409)) ->> 'reason', 'failure_ratio',
   '3 failures of 5 (> 50 %): cooled (failure_ratio)');
+
+-- on a failure, the service's routes cooling now, another caller's cooldown included: what
+-- a caller falling back down its snapshot skips (a service of its own, so that these failures
+-- stay out of chat's failure ratio)
+select tests.authenticate_as(tests.id('admin'));
+select api.put_route('fleet', 'x', 'p', 'm');
+select api.put_route('fleet', 'y', 'p', 'm');
+select tests.authenticate_as(tests.id('member'));
+create temp table fleet as select (api.rank_routes('fleet') ->> 'snapshot_id')::bigint as id;
+create temp table other_fleet as select (api.rank_routes('fleet') ->> 'snapshot_id')::bigint as id;
+select set_config('collab.clock_offset', '25000000 seconds', true);
+select is((api.record_route_outcome((select id from fleet), 'x', 200)) -> 'cooling', 'null'::jsonb,
+  'a success names no cooling routes');
+select is((api.record_route_outcome((select id from fleet), 'x', 0)) -> 'cooling', '[]'::jsonb,
+  'a failure while nothing cools: none');
+select api.record_route_outcome((select id from other_fleet), 'y', 503);  -- another caller cools y
+select is((api.record_route_outcome((select id from fleet), 'x', 0)) -> 'cooling', '["y"]'::jsonb,
+  'a connection error on x names y, cooled by another call after this snapshot');
+select is((api.record_route_outcome((select id from fleet), 'x', 500)) -> 'cooling', '["x", "y"]'::jsonb,
+  'a 500 on x names x itself and y');
+select is((api.record_route_outcome((select id from solo), 'only', 0)) -> 'cooling', '[]'::jsonb,
+  'another service''s cooldowns are not named');
+select set_config('collab.clock_offset', '25000006 seconds', true);
+select is((api.record_route_outcome((select id from fleet), 'x', 0)) -> 'cooling', '[]'::jsonb,
+  'cooldowns that ended are not named');
 
 -- configurable
 select tests.authenticate_as(tests.id('admin'));

@@ -785,7 +785,8 @@ class Client:
         error: str | None = None,
         retry_after: float | None = None,
     ) -> dict[str, Any]:
-        """Record one call of ``route`` (status 0: no response); ``fallback``/``cooled`` back."""
+        """Record one call of ``route`` (status 0: no response); ``fallback``/``cooled`` back,
+        and on a failure ``cooling``: the service's routes cooling down now."""
         row = self._one(
             queries.RECORD_ROUTE_OUTCOME,
             {

@@ -115,7 +115,9 @@ class RouterSelectClient:
 
     def query_routed(self, service: str, request: Mapping[str, Any], send: Send) -> Routed:
         """Rank, call, record, fall back; raises ``RoutingFailed`` when nothing answered, or at
-        once on a client error (400, 413, 422: the request itself is wrong)."""
+        once on a client error (400, 413, 422: the request itself is wrong). A fallback skips
+        the routes the last failure's outcome names as cooling: another caller may have cooled
+        one of them since the snapshot was ranked."""
         routing_request = {k: v for k, v in request.items() if k != "messages"}
         attempts: list[Attempt] = []
         waits: list[float] = []
@@ -128,7 +130,10 @@ class RouterSelectClient:
             if not candidates:
                 waits.append(min(2.0**round_ * 0.5, RETRY_AFTER_CAP_SECONDS))
                 continue
+            cooling: set[str] = set()
             for candidate in candidates:
+                if candidate["route"] in cooling:
+                    continue
                 started = time.perf_counter()
                 try:
                     result = send(candidate, request)
@@ -158,6 +163,7 @@ class RouterSelectClient:
                             attempts,
                         ) from exc
                     waits.append(exc.retry_after if exc.retry_after else 2.0**round_ * 0.5)
+                    cooling = set(outcome.get("cooling") or ())
                     continue
                 ms = (time.perf_counter() - started) * 1000
                 self.client.record_route_outcome(
