@@ -15,7 +15,7 @@ TEST_ENV := COLLAB_PG_DIR=$(CURDIR)/.collab/test-pg COLLAB_PG_PORT=auto
 PGTAP_DB ?= collab_pgtap
 LINT_PATHS := thin_client tests
 
-.PHONY: screenshots help setup system-packages stack-binaries js-test-binaries dashboard db migrate demo test pgtap pytest lint bench bench-quick search-eval clean chaos fuzz
+.PHONY: screenshots help setup system-packages stack-binaries js-test-binaries dashboard db migrate demo test pgtap pytest pytest-all lint bench bench-quick search-eval clean chaos fuzz
 
 help:
 	@echo "make setup    venv, dev dependencies and system packages (idempotent)"
@@ -70,8 +70,22 @@ test: setup
 	@status=0; \
 	$(MAKE) --no-print-directory lint || status=1; \
 	$(MAKE) --no-print-directory pgtap || status=1; \
-	$(MAKE) --no-print-directory pytest || status=1; \
+	$(MAKE) --no-print-directory pytest-all || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)"; else echo "make test: all passed"; fi; \
+	exit $$status
+
+# make test's pytest: the routing simulation (two minutes spent waiting on its fake providers'
+# latencies, not computing) runs in a pytest of its own beside the rest, on the same test
+# cluster (each pytest's databases carry its pid); its output follows the rest's.
+SIDE_TESTS := tests/py/routing/test_simulation.py
+pytest-all: setup
+	@$(TEST_ENV) $(COLLAB) db start >/dev/null
+	@status=0; side_log=.collab/pytest-side.log; \
+	$(TEST_ENV) $(PY) -m pytest $(SIDE_TESTS) > $$side_log 2>&1 & side=$$!; \
+	trap 'kill $$side 2>/dev/null || true' INT TERM; \
+	$(TEST_ENV) $(PY) -m pytest $(addprefix --ignore=,$(SIDE_TESTS)) || status=1; \
+	wait $$side || status=1; \
+	echo "-- pytest beside it ($(SIDE_TESTS)):"; cat $$side_log; \
 	exit $$status
 
 lint: setup
