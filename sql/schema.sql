@@ -766,6 +766,8 @@ create table collab.routing_snapshots (
 );
 comment on table collab.routing_snapshots is 'One row per api.rank_routes call: every candidate with rank, score, cost and latency estimates, error rate, cooldown_until and the reason an excluded one was excluded.';
 create index routing_snapshots_service_idx on collab.routing_snapshots (workspace_id, service, id desc);
+-- Retention (collab.purge_routing) deletes the oldest rows first, through this index.
+create index routing_snapshots_created_idx on collab.routing_snapshots (created_at);
 
 create table collab.route_outcomes (
   workspace_id uuid not null,
@@ -788,6 +790,8 @@ comment on table collab.route_outcomes is 'Append-only: one row per call of a ro
 create index route_outcomes_route_idx on collab.route_outcomes (workspace_id, service, route, created_at desc);
 create index route_outcomes_cooldown_idx on collab.route_outcomes (workspace_id, service, route, cooldown_until)
   where cooldown_until is not null;
+-- Retention (collab.purge_routing) deletes the oldest rows first, through this index.
+create index route_outcomes_created_idx on collab.route_outcomes (created_at);
 
 -- Per-route call counters in 10-second buckets, one row per bucket, route and writing backend
 -- (pg_backend_pid): api.record_route_outcome adds to its own backend's row, so no two callers
