@@ -76,14 +76,15 @@ test: setup
 
 # make test's pytest: the routing simulation (two minutes spent waiting on its fake providers'
 # latencies, not computing) runs in a pytest of its own beside the rest, on the same test
-# cluster (each pytest's databases carry its pid); its output follows the rest's.
+# cluster (each pytest's databases carry its pid); its output follows the rest's. PYTEST_ARGS go to
+# the rest.
 SIDE_TESTS := tests/py/routing/test_simulation.py
 pytest-all: setup
 	@$(TEST_ENV) $(COLLAB) db start >/dev/null
 	@status=0; side_log=.collab/pytest-side.log; \
 	$(TEST_ENV) $(PY) -m pytest $(SIDE_TESTS) > $$side_log 2>&1 & side=$$!; \
 	trap 'kill $$side 2>/dev/null || true' INT TERM; \
-	$(TEST_ENV) $(PY) -m pytest $(addprefix --ignore=,$(SIDE_TESTS)) || status=1; \
+	$(TEST_ENV) $(PY) -m pytest $(addprefix --ignore=,$(SIDE_TESTS)) $(PYTEST_ARGS) || status=1; \
 	wait $$side || status=1; \
 	echo "-- pytest beside it ($(SIDE_TESTS)):"; cat $$side_log; \
 	exit $$status
