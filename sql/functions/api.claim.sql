@@ -110,7 +110,7 @@ begin
     lease_index := pg_catalog.to_regclass('collab.jobs_running_lease_idx');
     lease_reads := pg_stat_get_xact_tuples_returned(lease_index);
     expired_n := collab.expire_leases(ws, wanted);
-    perform set_config('collab.leases_checked', concat_ws('|', extract(epoch from now_), gate,
+    perform set_config('collab.leases_checked', collab.session_note(gate, now_,
       collab.claim_gate_seconds(pg_stat_get_xact_tuples_returned(lease_index) - lease_reads - expired_n)), false);
   end if;
 
@@ -254,7 +254,7 @@ begin
                     and (cardinality(picked) < claim.max_jobs
                          or array_position(candidates, picked[cardinality(picked)]) > cardinality(picked));
           if refill then
-            perform set_config('collab.claim_contended', concat_ws('|', extract(epoch from now_), gate, 1), false);
+            perform set_config('collab.claim_contended', collab.session_note(gate, now_, 1), false);
           end if;
         end if;
         if refill then

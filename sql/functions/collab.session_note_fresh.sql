@@ -1,5 +1,5 @@
--- Whether a claim session's note, '<epoch>|<key>|<seconds>' (a session setting api.claim
--- writes: collab.leases_checked, collab.claim_contended), is for this key and was written
+-- Whether a claim session's note, '<epoch>|<key>|<seconds>' (collab.session_note, written by
+-- api.claim into collab.leases_checked and collab.claim_contended), is for this key and was written
 -- within its seconds before at. Anything else (no note, another key, a malformed note, a clock
 -- moved backwards past it) is not fresh. A CASE, so that the note's parts are cast only once
 -- it has the form (the terms of an AND may be evaluated in any order). SQL with no FROM, so it
