@@ -10,8 +10,11 @@ Its readers go by index (tests/sql/520 plans every filter of api.list_jobs with 
 
 Online: ALTER TABLE ... SET STATISTICS takes SHARE UPDATE EXCLUSIVE on collab.jobs, which no
 call's lock conflicts with (a claim, an enqueue, a completion take ROW EXCLUSIVE), only a
-VACUUM or ANALYZE of the table; it is taken in tries of 150 ms (migration_ops.under_short_lock)
-and held for a catalog update. No code changes (the code of 0034).
+VACUUM or ANALYZE of the table. So the revision waits for its lock in one wait of up to 5
+minutes, not in short tries: a queued request for it stops no call, and a wait longer than
+deadlock_timeout makes Postgres cancel an autovacuum of the table that holds it (short tries
+would never wait that long, and a long autovacuum would fail the revision). It holds the lock
+for a catalog update. No code changes (the code of 0034).
 Down: the default statistics target.
 
 Revision ID: 0035
@@ -21,7 +24,7 @@ Create Date: 2026-12-07 21:00:00.000000
 
 from __future__ import annotations
 
-from collab.migration_ops import execute_script, under_short_lock
+from collab.migration_ops import execute_script
 
 revision = "0035"
 down_revision = "0034"
@@ -30,14 +33,20 @@ depends_on = None
 
 
 def statistics(target: int) -> str:
-    """Every column of collab.jobs at ``target``, in one ALTER TABLE, in tries of a short lock."""
-    statement = f"""execute (
-        select 'alter table collab.jobs '
-               || string_agg(format('alter column %I set statistics {target}', a.attname), ', '
-                             order by a.attnum)
-          from pg_catalog.pg_attribute a
-         where a.attrelid = 'collab.jobs'::regclass and a.attnum > 0 and not a.attisdropped);"""
-    return under_short_lock(revision, statement, "collab.jobs stayed busy")
+    """Every column of collab.jobs at ``target``, in one ALTER TABLE that waits up to 5 minutes
+    for its lock (a VACUUM or ANALYZE of the table)."""
+    return f"""
+set local lock_timeout = '5min';
+do $statistics$
+begin
+  execute (select 'alter table collab.jobs '
+                  || string_agg(format('alter column %I set statistics {target}', a.attname), ', '
+                                order by a.attnum)
+             from pg_catalog.pg_attribute a
+            where a.attrelid = 'collab.jobs'::regclass and a.attnum > 0 and not a.attisdropped);
+end
+$statistics$;
+"""
 
 
 def upgrade() -> None:

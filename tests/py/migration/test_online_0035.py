@@ -5,9 +5,15 @@ with. While a claim's transaction stays open (its job locked, ROW EXCLUSIVE held
 and a claimer enqueues, claims and completes one job per transaction with ``lock_timeout = 1s``,
 ``collab migrate up`` ends without waiting for either, and the claimer never waits a second for
 a lock. Down again puts the default target back.
+
+A VACUUM or ANALYZE of collab.jobs holds the lock the revision needs: the revision waits for it
+in one wait (an autovacuum is cancelled after deadlock_timeout of it), while claims go on.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 import psycopg
 from online_load import WS, run_under_claimer
@@ -59,3 +65,30 @@ def test_revision_0035_sets_the_hot_tables_targets_beside_an_open_claim(fresh_db
 
     migrate.down(fresh_db, "0034")
     assert targets(fresh_db) == [-1]
+
+
+def test_revision_0035_waits_for_a_vacuum_of_the_hot_table_while_claims_go_on(
+    fresh_db: str,
+) -> None:
+    migrate.up(fresh_db, "0034")
+    holding = threading.Event()
+
+    def vacuum_like() -> None:
+        # SHARE UPDATE EXCLUSIVE, as a VACUUM or ANALYZE of collab.jobs holds it, for 3 s
+        with psycopg.connect(fresh_db) as conn:
+            conn.execute("lock table collab.jobs in share update exclusive mode")
+            holding.set()
+            time.sleep(3)
+
+    def migration() -> None:
+        blocker = threading.Thread(target=vacuum_like)
+        blocker.start()
+        assert holding.wait(10)
+        started = time.monotonic()
+        migrate.up(fresh_db)
+        waited = time.monotonic() - started
+        blocker.join()
+        assert waited >= 2.5, f"the revision waited for the lock ({waited:.2f} s)"
+
+    run_under_claimer(fresh_db, migration)
+    assert targets(fresh_db) == [10]
