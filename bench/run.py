@@ -3597,9 +3597,13 @@ def main() -> None:
             b.results["errors"]["profile"] = f"{type(exc).__name__}: {exc}"
     b.results["seconds"] = round(time.perf_counter() - started, 1)
     b.results["machine"]["load_average_at_end"] = os.getloadavg()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS / f"{stamp}.json"
-    png_path = RESULTS / f"{stamp}.png"
+    # A run that leaves the document alone is a measurement of the moment: its figures go to
+    # bench/results/scratch/ (git-ignored), where neither a later document (latest_full_run,
+    # latest_with) nor a commit picks them up.
+    out = RESULTS / "scratch" if args.no_doc else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / f"{stamp}.json"
+    png_path = out / f"{stamp}.png"
     has_png = plot(b, png_path)
     b.results["targets"] = [{"target": t, "measured": m, "verdict": v} for t, m, v in targets(b)]
     json_path.write_text(json.dumps(b.results, indent=2, default=str) + "\n")
