@@ -82,6 +82,16 @@ def table_reads(url: str, table: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def statement_evictions(conn: psycopg.Connection[Any]) -> int:
+    """How many times pg_stat_statements has evicted entries (pg_stat_statements_info). Its
+    5,000 entries serve the whole test cluster, which every test's database fills: a test that
+    reads entries takes its reading again when this count moved meanwhile, since an evicted
+    entry hides what it held."""
+    row = conn.execute("select dealloc from pg_stat_statements_info").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def load_module(name: str, path: Path) -> Any:
     """The Python file at path, executed as a module named name (a bench tool, a revision
     rendered by a test): files that are not on sys.path."""

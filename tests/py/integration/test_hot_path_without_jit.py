@@ -26,6 +26,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
+from helpers import statement_evictions
 
 QUEUE = "jit"
 
@@ -41,24 +42,17 @@ def nested_jit(c: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
     return {str(q): int(str(n)) for q, n in rows}
 
 
-def evictions(c: psycopg.Connection[tuple[object, ...]]) -> int:
-    """How many times pg_stat_statements has evicted entries since its last reset."""
-    row = c.execute("select dealloc from pg_stat_statements_info").fetchone()
-    assert row is not None
-    return int(str(row[0]))
-
-
 def compiled_by(
     c: psycopg.Connection[tuple[object, ...]], action: Callable[[], object]
 ) -> dict[str, int]:
     """The statements run inside functions or blocks that JIT compiled while ``action`` ran, with
     the functions each compiled: taken again when an eviction fell within it (up to 20 times)."""
     for _ in range(20):
-        evicted = evictions(c)
+        evicted = statement_evictions(c)
         before = nested_jit(c)
         action()
         after = nested_jit(c)
-        if evictions(c) == evicted:
+        if statement_evictions(c) == evicted:
             return {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
     pytest.fail("pg_stat_statements evicted entries during each of 20 measurements")
 
