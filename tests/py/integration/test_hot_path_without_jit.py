@@ -14,9 +14,8 @@ way in the same session, compiles, so the count is read where JIT would show.
 
 pg_stat_statements keeps 5,000 entries for the whole test cluster, which every test's database
 fills, and evicts the least used when it needs room: an entry evicted between two readings
-hides what it counted (once, the control's entry went before it was read, and the control
-failed). So each measurement is taken again when pg_stat_statements_info counts an eviction
-during it.
+hides what it counted (a CI run's control once found no compilation, most likely so). So each
+measurement is taken again when pg_stat_statements_info counts an eviction during it.
 """
 
 from __future__ import annotations
