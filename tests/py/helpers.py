@@ -83,13 +83,23 @@ def table_reads(url: str, table: str) -> tuple[int, int]:
 
 
 def statement_evictions(conn: psycopg.Connection[Any]) -> int:
-    """How many times pg_stat_statements has evicted entries (pg_stat_statements_info). Its
-    5,000 entries serve the whole test cluster, which every test's database fills: a test that
-    reads entries takes its reading again when this count moved meanwhile, since an evicted
-    entry hides what it held."""
+    """How many times pg_stat_statements has evicted entries (pg_stat_statements_info)."""
     row = conn.execute("select dealloc from pg_stat_statements_info").fetchone()
     assert row is not None
     return int(row[0])
+
+
+def without_evictions(conn: psycopg.Connection[Any], reading: Callable[[], W]) -> W:
+    """``reading()`` (work and the pg_stat_statements entries it left), taken again, up to 20
+    times, while pg_stat_statements evicted entries during it. Its 5,000 entries serve the whole
+    test cluster, which every test's database fills, and an evicted entry hides what it held.
+    ``conn`` counts the evictions."""
+    for _ in range(20):
+        evicted = statement_evictions(conn)
+        result = reading()
+        if statement_evictions(conn) == evicted:
+            return result
+    raise AssertionError("pg_stat_statements evicted entries during each of 20 readings")
 
 
 def load_module(name: str, path: Path) -> Any:

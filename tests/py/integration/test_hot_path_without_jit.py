@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import psycopg
 import pytest
-from helpers import statement_evictions
+from helpers import without_evictions
 
 QUEUE = "jit"
 
@@ -45,15 +45,15 @@ def compiled_by(
     c: psycopg.Connection[tuple[object, ...]], action: Callable[[], object]
 ) -> dict[str, int]:
     """The statements run inside functions or blocks that JIT compiled while ``action`` ran, with
-    the functions each compiled: taken again when an eviction fell within it (up to 20 times)."""
-    for _ in range(20):
-        evicted = statement_evictions(c)
+    the functions each compiled (helpers.without_evictions)."""
+
+    def reading() -> dict[str, int]:
         before = nested_jit(c)
         action()
         after = nested_jit(c)
-        if statement_evictions(c) == evicted:
-            return {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
-    pytest.fail("pg_stat_statements evicted entries during each of 20 measurements")
+        return {q: n - before.get(q, 0) for q, n in after.items() if n > before.get(q, 0)}
+
+    return without_evictions(c, reading)
 
 
 def round_(c: psycopg.Connection[tuple[object, ...]], executor: object, finish: str) -> None:
