@@ -77,16 +77,23 @@ test: setup
 # make test's pytest: the routing simulation (two minutes spent waiting on its fake providers'
 # latencies, not computing) runs in a pytest of its own beside the rest, on the same test
 # cluster (each pytest's databases carry its pid); its output follows the rest's. PYTEST_ARGS go to
-# the rest.
+# the rest and narrow the run to it: with them the simulation is left out (it says so), as a
+# narrowed run is there to be quick; `make pytest PYTEST_ARGS=<its file>` runs it alone.
 SIDE_TESTS := tests/py/routing/test_simulation.py
 pytest-all: setup
 	@$(TEST_ENV) $(COLLAB) db start >/dev/null
-	@status=0; side_log=.collab/pytest-side.log; \
-	$(TEST_ENV) $(PY) -m pytest $(SIDE_TESTS) > $$side_log 2>&1 & side=$$!; \
-	trap 'kill $$side 2>/dev/null || true' INT TERM; \
+	@status=0; side_log=.collab/pytest-side.log; side=; \
+	if [ -z "$(strip $(PYTEST_ARGS))" ]; then \
+	  $(TEST_ENV) $(PY) -m pytest $(SIDE_TESTS) > $$side_log 2>&1 & side=$$!; \
+	  trap 'kill $$side 2>/dev/null || true' INT TERM; \
+	fi; \
 	$(TEST_ENV) $(PY) -m pytest $(addprefix --ignore=,$(SIDE_TESTS)) $(PYTEST_ARGS) || status=1; \
-	wait $$side || status=1; \
-	echo "-- pytest beside it ($(SIDE_TESTS)):"; cat $$side_log; \
+	if [ -n "$$side" ]; then \
+	  wait $$side || status=1; \
+	  echo "-- pytest beside it ($(SIDE_TESTS)):"; cat $$side_log; \
+	else \
+	  echo "-- pytest beside it ($(SIDE_TESTS)): not run, PYTEST_ARGS narrowed the run"; \
+	fi; \
 	exit $$status
 
 lint: setup
