@@ -1,10 +1,11 @@
--- The fenced calls (complete, complete_batch, fail, progress) and the lease release find their
+-- The fenced calls (complete, complete_batch, fail, progress), a heartbeat naming its jobs and
+-- the lease release find their
 -- job by primary key, however many jobs are running: with 400 jobs running and statistics
 -- taken while none ran (so "running" looks rare to the planner), under generic plans, no
 -- other index of collab.jobs is walked and the table is never scanned sequentially. Written as status = 'running', the lookup took
 -- jobs_list_status_idx or a partial running index and read every running job for each call.
 BEGIN;
-select plan(7);
+select plan(8);
 
 create function pg_temp.pkey_scans() returns bigint language sql as $$
   select pg_stat_get_xact_numscans('collab.jobs_pkey'::regclass)
@@ -45,10 +46,15 @@ select pg_temp.measure('warm-up', format('select api.fail(%s, %L, %L)', h.id, h.
   from (select * from held order by id offset 30 limit 6) h;
 select pg_temp.measure('fail', format('select api.fail(%s, %L, %L)', h.id, h.lease_token, '{"reason": "probe"}'))
   from (select * from held order by id offset 2 limit 1) h;
--- heartbeat walks the executor's running jobs by design (it extends all their leases): here
--- only the no-sequential-scan rule applies to it.
+-- A heartbeat naming its jobs finds them by primary key (revision 0036); one without job_ids
+-- walks the executor's running jobs by design (it extends all their leases): there only the
+-- no-sequential-scan rule applies.
+select pg_temp.measure('warm-up', format('select api.heartbeat(%L, %L)', :'ex',
+         (select array_agg(h.id) from (select * from held order by id offset 40 limit 5) h)))
+  from generate_series(1, 6);
 select pg_temp.measure('heartbeat', format('select api.heartbeat(%L, %L)', :'ex',
          (select array_agg(h.id) from (select * from held order by id offset 200 limit 50) h)));
+select pg_temp.measure('heartbeat, all', format('select api.heartbeat(%L)', :'ex'));
 select pg_temp.measure('complete_batch', format('select count(*) from api.complete_batch(%L)',
          (select jsonb_agg(jsonb_build_object('job_id', h.id, 'lease_token', h.lease_token))
             from (select * from held order by id offset 100 limit 50) h)));
@@ -61,6 +67,8 @@ select is((select side from reads where call = 'fail'), 0::bigint,
           'fail reads no index but the primary key (' || (select side from reads where call = 'fail') || ' entries read)');
 select cmp_ok((select side from reads where call = 'complete_batch'), '<', 50::bigint,
           'complete_batch of 50 reads fewer than 50 entries of other indexes (' || (select side from reads where call = 'complete_batch') || ')');
+select is((select side from reads where call = 'heartbeat'), 0::bigint,
+          'a heartbeat naming 50 jobs reads no index but the primary key (' || (select side from reads where call = 'heartbeat') || ' entries read)');
 select cmp_ok((select pkey from reads where call = 'complete'), '>', 0::bigint, 'and complete did use the primary key');
 select is((select sum(seq) from reads)::bigint, 0::bigint,
           'no call scanned collab.jobs sequentially (' ||

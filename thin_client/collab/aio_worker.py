@@ -13,7 +13,9 @@ claim, on a reported job, and on a freed slot while its last claim came back ful
 that found the queue drained, the report claims for the slot), with a poll fallback; while
 idle it takes turns with the other workers of its lane as :class:`collab.Worker` does (the
 listen task waits for the turn, ``api.wait_turn``). A heartbeat task
-extends leases every lease/3 (at most every ``heartbeat_seconds``) and tells running handlers
+extends the leases of the jobs it holds, named, every lease/3 (at most every
+``heartbeat_seconds``; a job claimed for it whose answer it never got is left to expire) and
+tells running handlers
 when their job was cancelled or their lease lost; their results are then discarded.
 
 Async handlers run on the loop and get an :class:`AsyncJobContext`; a sync handler runs in a

@@ -348,8 +348,12 @@ class Client:
         )
         return [_row(ClaimedJob, r) for r in rows]
 
-    def heartbeat(self, executor_id: UUID, job_ids: Sequence[int] = ()) -> HeartbeatResult:
-        row = self._one(queries.HEARTBEAT, {"executor_id": executor_id, "job_ids": list(job_ids)})
+    def heartbeat(self, executor_id: UUID, job_ids: Sequence[int] | None = None) -> HeartbeatResult:
+        """Presence, and the leases of ``job_ids`` extended (the jobs the executor runs; empty:
+        none). A job it holds but does not name is left to expire and be retried. Without
+        ``job_ids`` (None), every lease the executor holds is extended."""
+        ids = None if job_ids is None else list(job_ids)
+        row = self._one(queries.HEARTBEAT, {"executor_id": executor_id, "job_ids": ids})
         return _row(HeartbeatResult, row)
 
     def complete(self, job_id: int, lease_token: UUID, result: Any = None) -> Job:

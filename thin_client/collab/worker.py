@@ -16,7 +16,8 @@ and only the worker of a workspace and set of queues holding it claims on wake-u
 workers make one claim a job, not k); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
 connection, so reporting one batch overlaps claiming the next (a slot is free when its handler
 returns; at most twice ``concurrency`` leases are held, counting finished jobs not reported
-yet). A heartbeat thread extends leases every lease/3 (at most every ``heartbeat_seconds``) and
+yet). A heartbeat thread extends the leases of the jobs it holds, named, every lease/3 (at most every
+``heartbeat_seconds``; a job claimed for it whose answer it never got is left to expire) and
 tells running handlers when their job was cancelled or their lease lost; their results are then
 discarded (the database would refuse them anyway).
 
