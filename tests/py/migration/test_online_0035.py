@@ -3,7 +3,7 @@
 Its ALTER TABLE takes SHARE UPDATE EXCLUSIVE on collab.jobs, which no api call's lock conflicts
 with. While a claim's transaction stays open (its job locked, ROW EXCLUSIVE held on the table)
 and a claimer enqueues, claims and completes one job per transaction with ``lock_timeout = 1s``,
-``collab migrate up`` ends without waiting for either, and the claimer never waits a second for
+migrating up to 0035 ends without waiting for either, and the claimer never waits a second for
 a lock. Down again puts the default target back.
 
 A VACUUM or ANALYZE of collab.jobs holds the lock the revision needs: the revision waits for it
@@ -51,7 +51,7 @@ def test_revision_0035_sets_the_hot_tables_targets_beside_an_open_claim(fresh_db
         ).fetchone()
         assert claimed is not None  # and its transaction stays open through the migration
 
-        run_under_claimer(fresh_db, lambda: migrate.up(fresh_db))
+        run_under_claimer(fresh_db, lambda: migrate.up(fresh_db, "0035"))
         assert targets(fresh_db) == [10]
 
         held.execute("select api.complete(%s, %s)", list(claimed))
@@ -85,7 +85,7 @@ def test_revision_0035_waits_for_a_vacuum_of_the_hot_table_while_claims_go_on(
         blocker.start()
         assert holding.wait(10)
         started = time.monotonic()
-        migrate.up(fresh_db)
+        migrate.up(fresh_db, "0035")
         waited = time.monotonic() - started
         blocker.join()
         assert waited >= 2.5, f"the revision waited for the lock ({waited:.2f} s)"
