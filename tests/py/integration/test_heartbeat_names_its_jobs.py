@@ -7,23 +7,23 @@ job its executor held, and such a job stayed running, run by nobody, until the w
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import psycopg
 import pytest
-from helpers import ALL_JOBS, running, wait_for
+from helpers import event_types, finished, make_worker, running, wait_for
 
 from collab import AsyncWorker, Client, Worker
 from collab.worker import HandlerContext
 
 
 def _orphan_then_retry(
-    db_url: str, worker: Worker | AsyncWorker, queue: str, attempts: dict[int, list[int]]
+    db_url: str, worker: Worker | AsyncWorker, attempts: dict[int, list[int]]
 ) -> tuple[int, list[str]]:
     """While the worker runs: its executor claims a job on another connection (a claim whose
     answer the worker never gets); wait for the worker to run it and the job to succeed. The
     job's id and its events."""
     wait_for(lambda: worker.executor_id is not None, 10, "the worker registered")
+    (queue,) = worker.queues
     # Enqueued and claimed in one transaction, so the worker's wake-up finds the job taken.
     with psycopg.connect(db_url) as side:
         row = side.execute("select (api.enqueue(%s, 't')).id", [queue]).fetchone()
@@ -37,22 +37,9 @@ def _orphan_then_retry(
     # The worker heartbeats meanwhile (about every second); the lease it does not know of
     # ends 3 s after the claim, the job is retried and the worker runs it.
     wait_for(lambda: job_id in attempts, 20, "the job, retried after its lease ended")
-    with psycopg.connect(db_url, autocommit=True) as check:
-
-        def status() -> Any:
-            return check.execute(
-                f"select status::text from {ALL_JOBS} where id = %s", [job_id]
-            ).fetchone()
-
-        wait_for(lambda: status() == ("succeeded",), 10, "the job succeeded")
-        events = [
-            r[0]
-            for r in check.execute(
-                "select type::text from collab.job_events where job_id = %s order by id",
-                [job_id],
-            ).fetchall()
-        ]
-    return job_id, events
+    job = finished(worker.client, job_id, 10)
+    assert job["status"] == "succeeded"
+    return job_id, event_types(job)
 
 
 @pytest.mark.parametrize("kind", ["thread", "asyncio"])
@@ -69,18 +56,17 @@ def test_a_claim_whose_answer_the_worker_never_got_expires_and_the_job_runs(
         record(ctx)
 
     with Client(db_url, max_size=6) as client:
-        client.configure_queue(queue, backoff_base_seconds=0.1, backoff_max_seconds=0.2)
-        # A 3 s lease: a heartbeat every second (lease / 3).
+        # A 3 s lease: a heartbeat every second (lease / 3); retries 50 ms apart.
         if kind == "thread":
-            worker = Worker(client, [queue], 2, poll_seconds=0.5, lease_seconds=3)
+            worker = make_worker(Worker, client, queue, concurrency=2, poll_seconds=0.5)
             worker.task("t")(record)
             with running(worker):
-                job_id, events = _orphan_then_retry(db_url, worker, queue, attempts)
+                job_id, events = _orphan_then_retry(db_url, worker, attempts)
         else:
-            aworker = AsyncWorker(client, [queue], 2, poll_seconds=0.5, lease_seconds=3)
+            aworker = make_worker(AsyncWorker, client, queue, concurrency=2, poll_seconds=0.5)
             aworker.task("t")(arecord)
             with running(aworker):
-                job_id, events = _orphan_then_retry(db_url, aworker, queue, attempts)
+                job_id, events = _orphan_then_retry(db_url, aworker, attempts)
     assert attempts[job_id] == [2], "the worker ran only the retry"
     assert events == ["enqueued", "claimed", "lease_expired", "claimed", "succeeded"]
 
