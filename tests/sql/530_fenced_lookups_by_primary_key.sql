@@ -1,11 +1,12 @@
--- The fenced calls (complete, complete_batch, fail, progress), a heartbeat naming its jobs and
+-- The fenced calls (complete, complete_batch, fail, progress), a heartbeat naming its jobs (with
+-- their lease tokens or without) and
 -- the lease release find their
 -- job by primary key, however many jobs are running: with 400 jobs running and statistics
 -- taken while none ran (so "running" looks rare to the planner), under generic plans, no
 -- other index of collab.jobs is walked and the table is never scanned sequentially. Written as status = 'running', the lookup took
 -- jobs_list_status_idx or a partial running index and read every running job for each call.
 BEGIN;
-select plan(8);
+select plan(9);
 
 create function pg_temp.pkey_scans() returns bigint language sql as $$
   select pg_stat_get_xact_numscans('collab.jobs_pkey'::regclass)
@@ -54,6 +55,13 @@ select pg_temp.measure('warm-up', format('select api.heartbeat(%L, %L)', :'ex',
   from generate_series(1, 6);
 select pg_temp.measure('heartbeat', format('select api.heartbeat(%L, %L)', :'ex',
          (select array_agg(h.id) from (select * from held order by id offset 200 limit 50) h)));
+select pg_temp.measure('warm-up', format('select api.heartbeat(%L, %L, %L)', :'ex',
+         (select array_agg(h.id order by h.id) from (select * from held order by id offset 40 limit 5) h),
+         (select array_agg(h.lease_token order by h.id) from (select * from held order by id offset 40 limit 5) h)))
+  from generate_series(1, 6);
+select pg_temp.measure('heartbeat, tokens', format('select api.heartbeat(%L, %L, %L)', :'ex',
+         (select array_agg(h.id order by h.id) from (select * from held order by id offset 250 limit 50) h),
+         (select array_agg(h.lease_token order by h.id) from (select * from held order by id offset 250 limit 50) h)));
 select pg_temp.measure('heartbeat, all', format('select api.heartbeat(%L)', :'ex'));
 select pg_temp.measure('complete_batch', format('select count(*) from api.complete_batch(%L)',
          (select jsonb_agg(jsonb_build_object('job_id', h.id, 'lease_token', h.lease_token))
@@ -69,6 +77,8 @@ select cmp_ok((select side from reads where call = 'complete_batch'), '<', 50::b
           'complete_batch of 50 reads fewer than 50 entries of other indexes (' || (select side from reads where call = 'complete_batch') || ')');
 select is((select side from reads where call = 'heartbeat'), 0::bigint,
           'a heartbeat naming 50 jobs reads no index but the primary key (' || (select side from reads where call = 'heartbeat') || ' entries read)');
+select is((select side from reads where call = 'heartbeat, tokens'), 0::bigint,
+          'a heartbeat naming 50 jobs with their lease tokens reads no index but the primary key (' || (select side from reads where call = 'heartbeat, tokens') || ' entries read)');
 select cmp_ok((select pkey from reads where call = 'complete'), '>', 0::bigint, 'and complete did use the primary key');
 select is((select sum(seq) from reads)::bigint, 0::bigint,
           'no call scanned collab.jobs sequentially (' ||

@@ -6,7 +6,7 @@ BEGIN;
 select plan(4);
 
 select is((select array_to_string(p.proconfig, ',') from pg_proc p
-            where p.oid = 'api.heartbeat(uuid, bigint[])'::regprocedure),
+            where p.oid = 'api.heartbeat(uuid, bigint[], uuid[])'::regprocedure),
           'search_path=pg_catalog, pg_temp,enable_bitmapscan=off,enable_seqscan=off,jit=off',
           'api.heartbeat sets enable_bitmapscan = off, enable_seqscan = off and jit = off');
 

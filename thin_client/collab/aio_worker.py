@@ -13,7 +13,7 @@ claim, on a reported job, and on a freed slot while its last claim came back ful
 that found the queue drained, the report claims for the slot), with a poll fallback; while
 idle it takes turns with the other workers of its lane as :class:`collab.Worker` does (the
 listen task waits for the turn, ``api.wait_turn``). A heartbeat task
-extends the leases of the jobs it holds, named, every lease/3 (at most every
+extends the leases of the jobs it holds, each named with its lease token, every lease/3 (at most every
 ``heartbeat_seconds``; a job claimed for it whose answer it never got is left to expire) and
 tells running handlers
 when their job was cancelled or their lease lost; their results are then discarded.
@@ -65,7 +65,9 @@ from collab.worker import (
     HandlerContext,
     JobContext,
     WorkerSettings,
+    _forget_attempt,
     _Outcome,
+    _supersede,
     keep_due,
     take_due,
 )
@@ -121,7 +123,8 @@ class AsyncWorker(WorkerSettings):
         # Leases held: jobs running or finished and not reported yet (the lease cap counts
         # both); handlers running; finished jobs waiting for the reporter.
         self._running: dict[int, HandlerContext] = {}
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        # The handlers' tasks, an earlier attempt's of a job claimed again included.
+        self._tasks: set[asyncio.Task[None]] = set()
         self._executing = 0
         self._done: list[_Outcome] = []
         self._conns: dict[str, psycopg.AsyncConnection[Any]] = {}
@@ -307,9 +310,10 @@ class AsyncWorker(WorkerSettings):
             ctx = AsyncJobContext(job, self)
         else:
             ctx = JobContext(job, self.client)
+        _supersede(self._running, job)
         self._running[job.id] = ctx
         self._executing += 1
-        self._tasks[job.id] = asyncio.create_task(self._execute(ctx), name=f"collab-job-{job.id}")
+        self._tasks.add(asyncio.create_task(self._execute(ctx), name=f"collab-job-{job.id}"))
 
     async def _execute(self, ctx: HandlerContext) -> None:
         started = time.monotonic()
@@ -330,7 +334,9 @@ class AsyncWorker(WorkerSettings):
             self._done_ready.set()
         finally:  # cancelled at shutdown: the job is failed back there
             self._executing -= 1
-            self._tasks.pop(ctx.job.id, None)
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.discard(task)
             if self._freed_slot_wakes(self._stopping.is_set()):
                 self._wake.set()
 
@@ -405,7 +411,7 @@ class AsyncWorker(WorkerSettings):
 
     def _forget(self, done: list[_Outcome]) -> None:
         for o in done:
-            self._running.pop(o.ctx.job.id, None)
+            _forget_attempt(self._running, o.ctx)
             self.processed += 1
             if o.ctx.aborted:
                 self._log_outcome(o, "discarded")
@@ -418,7 +424,11 @@ class AsyncWorker(WorkerSettings):
 
     async def _beat(self) -> None:
         held = dict(self._running)
-        params = {"executor_id": self.executor_id, "job_ids": list(held)}
+        params = {
+            "executor_id": self.executor_id,
+            "job_ids": list(held),
+            "lease_tokens": [c.job.lease_token for c in held.values()],
+        }
         try:
             beat = _row(
                 HeartbeatResult, (await self._call("heartbeats", queries.HEARTBEAT, params))[0]
@@ -517,7 +527,7 @@ class AsyncWorker(WorkerSettings):
             await self._sleep(0.05, self._wake)
         await self._flush()
         left = list(self._running.values())
-        tasks = [t for t in self._tasks.values() if not t.done()]
+        tasks = [t for t in self._tasks if not t.done()]
         for ctx in left:
             ctx.cancelled.set()
         for t in tasks:

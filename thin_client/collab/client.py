@@ -348,12 +348,23 @@ class Client:
         )
         return [_row(ClaimedJob, r) for r in rows]
 
-    def heartbeat(self, executor_id: UUID, job_ids: Sequence[int] | None = None) -> HeartbeatResult:
+    def heartbeat(
+        self,
+        executor_id: UUID,
+        job_ids: Sequence[int] | None = None,
+        lease_tokens: Sequence[UUID] | None = None,
+    ) -> HeartbeatResult:
         """Presence, and the leases of ``job_ids`` extended (the jobs the executor runs; empty:
         none). A job it holds but does not name is left to expire and be retried. Without
-        ``job_ids`` (None), every lease the executor holds is extended."""
+        ``job_ids`` (None), every lease the executor holds is extended. ``lease_tokens``, one
+        per job id in the same order, fences them: a job named with a token that is not its
+        current one is in ``lost`` and its lease is not extended."""
         ids = None if job_ids is None else list(job_ids)
-        row = self._one(queries.HEARTBEAT, {"executor_id": executor_id, "job_ids": ids})
+        tokens = None if lease_tokens is None else list(lease_tokens)
+        row = self._one(
+            queries.HEARTBEAT,
+            {"executor_id": executor_id, "job_ids": ids, "lease_tokens": tokens},
+        )
         return _row(HeartbeatResult, row)
 
     def complete(self, job_id: int, lease_token: UUID, result: Any = None) -> Job:

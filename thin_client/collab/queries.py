@@ -23,7 +23,10 @@ select * from api.claim(executor_id => %(executor_id)s, queues => %(queues)s,
   max_jobs => %(max_jobs)s, lease_seconds => %(lease_seconds)s)
 """
 
-HEARTBEAT = "select * from api.heartbeat(executor_id => %(executor_id)s, job_ids => %(job_ids)s)"
+HEARTBEAT = (
+    "select * from api.heartbeat(executor_id => %(executor_id)s, job_ids => %(job_ids)s,"
+    " lease_tokens => %(lease_tokens)s)"
+)
 
 COMPLETE = """
 select * from api.complete(job_id => %(job_id)s, lease_token => %(lease_token)s,

@@ -16,10 +16,12 @@ and only the worker of a workspace and set of queues holding it claims on wake-u
 workers make one claim a job, not k); a reporter thread sends finished jobs with one ``api.complete_batch`` on another
 connection, so reporting one batch overlaps claiming the next (a slot is free when its handler
 returns; at most twice ``concurrency`` leases are held, counting finished jobs not reported
-yet). A heartbeat thread extends the leases of the jobs it holds, named, every lease/3 (at most every
-``heartbeat_seconds``; a job claimed for it whose answer it never got is left to expire) and
-tells running handlers when their job was cancelled or their lease lost; their results are then
-discarded (the database would refuse them anyway).
+yet). A heartbeat thread extends the leases of the jobs it holds, each named with its lease token,
+every lease/3 (at most every ``heartbeat_seconds``; a job claimed for it whose answer it never
+got is left to expire) and tells running handlers when their job was cancelled or their lease
+lost; their results are then discarded (the database would refuse them anyway). A job claimed
+again while its earlier attempt's handler still runs (that lease expired) tells that handler at
+once.
 
 Shutdown (SIGTERM/SIGINT or :meth:`stop`): stop claiming, let running handlers finish within
 ``grace_seconds``, then fail what is left back as retryable. :meth:`run` returns once the
@@ -92,6 +94,23 @@ def take_due(due: list[float], now: float) -> bool:
 
 class NonRetryable(Exception):
     """Raise from a handler to send the job straight to the dead-letter queue."""
+
+
+def _supersede(running: Mapping[int, HandlerContext], job: ClaimedJob) -> None:
+    """A job claimed again while its earlier attempt's handler still runs here (that lease
+    expired, say through heartbeats that failed for longer than it, and this executor claimed
+    the job anew): the earlier attempt has lost the job, and its handler is told so now. Its
+    report is refused (lease_lost) and its token is no longer named in heartbeats."""
+    stale = running.get(job.id)
+    if stale is not None and stale.job.lease_token != job.lease_token:
+        stale.lease_lost.set()
+
+
+def _forget_attempt(running: dict[int, Any], ctx: HandlerContext) -> None:
+    """Forget a reported job, unless a newer attempt of it runs here (see :func:`_supersede`),
+    whose lease the heartbeats go on extending."""
+    if running.get(ctx.job.id) is ctx:
+        del running[ctx.job.id]
 
 
 class JobAborted(Exception):
@@ -594,6 +613,7 @@ class Worker(WorkerSettings):
     def _register(self, job: ClaimedJob) -> JobContext:
         ctx = JobContext(job, self.client)
         with self._lock:
+            _supersede(self._running, job)
             self._running[job.id] = ctx
             self._executing += 1
         return ctx
@@ -727,7 +747,7 @@ class Worker(WorkerSettings):
     def _forget(self, done: list[_Outcome]) -> None:
         with self._lock:
             for o in done:
-                self._running.pop(o.ctx.job.id, None)
+                _forget_attempt(self._running, o.ctx)
                 self.processed += 1
         for o in done:
             if o.ctx.aborted:
@@ -741,7 +761,9 @@ class Worker(WorkerSettings):
             with self._lock:
                 held = dict(self._running)
             try:
-                beat = self.client.heartbeat(self.executor_id, list(held))
+                beat = self.client.heartbeat(
+                    self.executor_id, list(held), [c.job.lease_token for c in held.values()]
+                )
             except Exception as exc:
                 log.warning("heartbeat failed: %s", exc)
                 continue
