@@ -6,7 +6,7 @@
 -- without job_ids are PT400 invalid_input naming lease_tokens. Without lease_tokens a named
 -- job is held under any token (tests/sql/565).
 BEGIN;
-select plan(21);
+select plan(23);
 
 create temp table worker as select api.register_executor('fenced-1', array['hbt']) as id;
 create temp table job as
@@ -70,6 +70,14 @@ set local collab.clock_offset = '45 seconds';
 create temp table untokened as select * from api.heartbeat((select id from worker), array[pg_temp.job('c')]);
 select results_eq($$select extended, lost from untokened$$, $$values (1, '{}'::bigint[])$$,
   'without lease_tokens the named job is held under any token (as revision 0036)');
+
+-- A null id names nothing, with a token or without (as before revision 0037).
+create temp table null_id as
+  select * from pg_temp.beat(array[null, pg_temp.job('c')]::bigint[], array[gen_random_uuid(), (select lease_token from claim2)]);
+select results_eq($$select extended, lost from null_id$$, $$values (1, '{}'::bigint[])$$,
+  'a null id beside a held job: the job extended, nothing lost');
+select results_eq($$select extended, lost from api.heartbeat((select id from worker), array[null]::bigint[])$$,
+  $$values (0, '{}'::bigint[])$$, 'a null id alone, without tokens: nothing extended, nothing lost');
 
 -- Bad input, 50 s on: PT400 invalid_input naming lease_tokens, and nothing recorded.
 set local collab.clock_offset = '50 seconds';

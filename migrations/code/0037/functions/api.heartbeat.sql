@@ -127,10 +127,12 @@ begin
   get diagnostics extended = row_count;
 
   -- Lost: the named jobs it does not hold (held, locked above, are cancelled or extended); with
-  -- tokens, the named pairs whose token is not the one the job is held under.
+  -- tokens, the named pairs whose token is not the one the job is held under. A null id names
+  -- nothing (as before 0037).
   select coalesce(array_agg(n.id order by n.id), '{}') into lost_ids
     from unnest(coalesce(heartbeat.job_ids, '{}'), heartbeat.lease_tokens) n(id, token)
-   where not exists (select 1 from unnest(held, held_tokens) h(id, token)
+   where n.id is not null
+     and not exists (select 1 from unnest(held, held_tokens) h(id, token)
                       where h.id = n.id and (heartbeat.lease_tokens is null or h.token = n.token));
 
   return row(ex.id, cancelled_ids, lost_ids, extended, ex.heartbeat_seconds)::api.heartbeat_result;
