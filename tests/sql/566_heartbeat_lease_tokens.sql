@@ -49,9 +49,14 @@ select results_eq($$select cancelled, lost from live_cancel$$, $$values (array[p
   'its current token applies it');
 select is((select status::text from tests.all_jobs where id = pg_temp.job('b')), 'cancelled', 'the job is cancelled');
 
--- 40 s on: c's lease (never extended) expires; 42 s on, the same executor claims c again (attempt 2).
+-- 30 s on, a beat naming nothing keeps the executor online (silent for three intervals, 15 s, the
+-- reap would release a too). 40 s on: c's lease (never extended) expires; 42 s on, the same
+-- executor claims c again (attempt 2).
+set local collab.clock_offset = '30 seconds';
+select extended from api.heartbeat((select id from worker), '{}'::bigint[]);
 set local collab.clock_offset = '40 seconds';
-select is((collab.reap() ->> 'expired')::integer, 1, 'c''s lease expires');
+select results_eq($$select (r ->> 'expired')::integer, (r ->> 'offline')::integer from (select collab.reap() r) x$$,
+  $$values (1, 0)$$, 'c''s lease expires, and the executor stays online');
 set local collab.clock_offset = '42 seconds';  -- past the retry's backoff (1 s at most)
 create temp table claim2 as select id, lease_token, attempt from api.claim((select id from worker), array['hbt'], 1, 30);
 select results_eq($$select id, attempt from claim2$$, $$values (pg_temp.job('c'), 2)$$,

@@ -36,13 +36,20 @@ def _claimed_again(
     wait_for(lambda: len(contexts) == 1, 20, "the first attempt running")
     # The first attempt's lease ends: seen 3.5 s on, every lease of the queue has expired (a
     # heartbeat extends one to 3 s from now at most). The retry is due 3.5 s from now, and the
-    # worker claims it while the first handler still runs.
+    # worker claims it while the first handler still runs. A heartbeat holding the row makes the
+    # expiry skip it (skip locked): then it is tried again.
     with psycopg.connect(db_url, autocommit=True) as side:
         side.execute("set collab.clock_offset = '3.5 seconds'")
-        row = side.execute(
-            "select collab.expire_leases(collab.default_workspace_id(), array[%s])", [queue]
-        ).fetchone()
-        assert row == (1,)
+        wait_for(
+            lambda: (
+                side.execute(
+                    "select collab.expire_leases(collab.default_workspace_id(), array[%s])", [queue]
+                ).fetchone()
+                == (1,)
+            ),
+            5,
+            "the first attempt's lease expired",
+        )
     wait_for(lambda: len(contexts) == 2, 20, "the second attempt running")
     first, second = contexts
     assert (first.job.attempt, second.job.attempt) == (1, 2)
