@@ -240,13 +240,26 @@ def event_types(job: dict[str, Any]) -> list[str]:
     return [e["type"] for e in job["events"]]
 
 
-def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **options: Any) -> W:
-    """A worker of one queue for the worker tests (collab.Worker or collab.AsyncWorker): 4 slots,
-    a 3-second lease (a heartbeat a second), polls every 0.2 s, and the queue's retries 50 ms
-    apart, unless options say otherwise."""
+def waiting_on_a_lock(conn: psycopg.Connection[Any], pid: int) -> bool:
+    """Whether the backend ``pid`` waits on a lock (read on ``conn``, another connection)."""
+    row = conn.execute(
+        "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s", [pid]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def fast_retries(client: Client, queue: str) -> None:
+    """The queue's retries 50 ms apart, with no jitter."""
     client.configure_queue(
         queue, backoff_base_seconds=0.05, backoff_max_seconds=0.05, backoff_jitter=0
     )
+
+
+def make_worker(worker_class: Callable[..., W], client: Client, queue: str, **options: Any) -> W:
+    """A worker of one queue for the worker tests (collab.Worker or collab.AsyncWorker): 4 slots,
+    a 3-second lease (a heartbeat a second), polls every 0.2 s, and the queue's retries 50 ms
+    apart (:func:`fast_retries`), unless options say otherwise."""
+    fast_retries(client, queue)
     options.setdefault("lease_seconds", 3)
     options.setdefault("poll_seconds", 0.2)
     concurrency = options.pop("concurrency", 4)

@@ -15,7 +15,15 @@ from typing import Any
 
 import psycopg
 import pytest
-from helpers import event_types, finished, make_worker, running, wait_for
+from helpers import (
+    event_types,
+    fast_retries,
+    finished,
+    make_worker,
+    running,
+    wait_for,
+    waiting_on_a_lock,
+)
 
 from collab import AsyncWorker, Client, InvalidInput, Worker
 from collab.worker import HandlerContext
@@ -120,9 +128,7 @@ def test_a_heartbeat_waiting_on_a_claim_again_finds_its_token_stale(db_url: str)
     lease is left as the new claim set it."""
     queue = f"hb-race-{time.monotonic_ns()}"
     with Client(db_url, max_size=2) as client, psycopg.connect(db_url, autocommit=True) as admin:
-        client.configure_queue(
-            queue, backoff_base_seconds=0.05, backoff_max_seconds=0.05, backoff_jitter=0
-        )
+        fast_retries(client, queue)
         executor = client.register_executor(queue, [queue])
         job_id = client.enqueue(queue, "t").id
         (first,) = client.claim(executor, [queue], 1, 60)
@@ -151,13 +157,7 @@ def test_a_heartbeat_waiting_on_a_claim_again_finds_its_token_stale(db_url: str)
             thread = threading.Thread(target=heartbeat)
             thread.start()
             wait_for(
-                lambda: (
-                    admin.execute(
-                        "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s",
-                        [beat.info.backend_pid],
-                    ).fetchone()
-                    == (True,)
-                ),
+                lambda: waiting_on_a_lock(admin, beat.info.backend_pid),
                 10,
                 "the heartbeat waiting on the job's row",
             )

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import psycopg
-from helpers import ALL_JOBS, wait_for
+from helpers import ALL_JOBS, wait_for, waiting_on_a_lock
 from psycopg.types.json import Jsonb
 
 from collab import Client
@@ -42,13 +42,6 @@ def test_complete_batch_and_heartbeat_over_the_same_jobs_never_deadlock(db_url: 
             stop.set()
             thread.join(10)
         assert errors == []
-
-
-def _waiting_on_a_lock(conn: psycopg.Connection[Any], pid: int) -> bool:
-    row = conn.execute(
-        "select wait_event_type = 'Lock' from pg_stat_activity where pid = %s", [pid]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
@@ -85,7 +78,7 @@ def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
                 args=(heartbeat_conn, "select * from api.heartbeat(%s)", [executor]),
             )
             beat.start()
-            wait_for(lambda: _waiting_on_a_lock(admin, heartbeat_conn.info.backend_pid))
+            wait_for(lambda: waiting_on_a_lock(admin, heartbeat_conn.info.backend_pid))
             # Meanwhile the low job is claimed, and a complete_batch of low and high locks
             # low and waits for high.
             (late,) = client.claim(executor, [queue], 1, 300)
@@ -98,7 +91,7 @@ def test_a_heartbeat_touches_only_the_jobs_it_locked_first(db_url: str) -> None:
                 args=(batch_conn, "select * from api.complete_batch(%s)", [items]),
             )
             done.start()
-            wait_for(lambda: _waiting_on_a_lock(admin, batch_conn.info.backend_pid))
+            wait_for(lambda: waiting_on_a_lock(admin, batch_conn.info.backend_pid))
             hold.rollback()  # the heartbeat goes on
             beat.join(20)
             done.join(20)
