@@ -66,8 +66,8 @@ from collab.worker import (
     JobContext,
     WorkerSettings,
     _forget_attempt,
+    _hold,
     _Outcome,
-    _supersede,
     keep_due,
     take_due,
 )
@@ -310,8 +310,7 @@ class AsyncWorker(WorkerSettings):
             ctx = AsyncJobContext(job, self)
         else:
             ctx = JobContext(job, self.client)
-        _supersede(self._running, job)
-        self._running[job.id] = ctx
+        _hold(self._running, ctx)
         self._executing += 1
         self._tasks.add(asyncio.create_task(self._execute(ctx), name=f"collab-job-{job.id}"))
 

@@ -96,18 +96,20 @@ class NonRetryable(Exception):
     """Raise from a handler to send the job straight to the dead-letter queue."""
 
 
-def _supersede(running: Mapping[int, HandlerContext], job: ClaimedJob) -> None:
-    """A job claimed again while its earlier attempt's handler still runs here (that lease
-    expired, say through heartbeats that failed for longer than it, and this executor claimed
-    the job anew): the earlier attempt has lost the job, and its handler is told so now. Its
-    report is refused (lease_lost) and its token is no longer named in heartbeats."""
-    stale = running.get(job.id)
-    if stale is not None and stale.job.lease_token != job.lease_token:
+def _hold(running: dict[int, Any], ctx: HandlerContext) -> None:
+    """Hold a claimed job. One claimed again while its earlier attempt's handler still runs here
+    (that lease expired, say through heartbeats that failed for longer than it, and this executor
+    claimed the job anew) replaces the earlier attempt, which has lost the job: its handler is
+    told so now, its report is refused (lease_lost) and its token is no longer named in
+    heartbeats."""
+    stale = running.get(ctx.job.id)
+    if stale is not None and stale.job.lease_token != ctx.job.lease_token:
         stale.lease_lost.set()
+    running[ctx.job.id] = ctx
 
 
 def _forget_attempt(running: dict[int, Any], ctx: HandlerContext) -> None:
-    """Forget a reported job, unless a newer attempt of it runs here (see :func:`_supersede`),
+    """Forget a reported job, unless a newer attempt of it runs here (see :func:`_hold`),
     whose lease the heartbeats go on extending."""
     if running.get(ctx.job.id) is ctx:
         del running[ctx.job.id]
@@ -613,8 +615,7 @@ class Worker(WorkerSettings):
     def _register(self, job: ClaimedJob) -> JobContext:
         ctx = JobContext(job, self.client)
         with self._lock:
-            _supersede(self._running, job)
-            self._running[job.id] = ctx
+            _hold(self._running, ctx)
             self._executing += 1
         return ctx
 
